@@ -1,0 +1,3 @@
+from saasctl.cli import main
+
+main()

@@ -1,0 +1,83 @@
+"""The one AWS client factory: region, retries, and the endpoint override.
+
+The endpoint comes from the environment file and can be overridden by the
+standard ``AWS_ENDPOINT_URL`` (moto, LocalStack or a test's emulator on any port).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+from saasctl.specs import EnvSpec
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+
+# Emulators accept any credentials; never hand them an operator's real ones.
+EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def endpoint_for(spec: EnvSpec) -> str | None:
+    return os.environ.get("AWS_ENDPOINT_URL") or spec.endpoint
+
+
+class Aws:
+    def __init__(self, spec: EnvSpec) -> None:
+        self.spec = spec
+        self.endpoint = endpoint_for(spec)
+        self._config = Config(
+            region_name=spec.region,
+            retries={"max_attempts": 5, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=30,
+            s3={"addressing_style": "path"} if self.endpoint else {},
+        )
+
+    @cached_property
+    def session(self) -> boto3.session.Session:
+        if self.spec.emulator:
+            return boto3.session.Session(
+                aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                region_name=self.spec.region,
+            )
+        return boto3.session.Session(region_name=self.spec.region)
+
+    def client(self, service: str) -> Any:
+        make: Any = self.session.client  # typed per service name by the stubs
+        return make(service, endpoint_url=self.endpoint, config=self._config)
+
+    @cached_property
+    def s3(self) -> S3Client:
+        client: S3Client = self.client("s3")
+        return client
+
+    @cached_property
+    def dynamodb(self) -> DynamoDBClient:
+        client: DynamoDBClient = self.client("dynamodb")
+        return client
+
+    def terraform_env(self) -> dict[str, str]:
+        """What terraform's own AWS SDK needs, per call."""
+        env = {"AWS_REGION": self.spec.region, "AWS_DEFAULT_REGION": self.spec.region}
+        if self.spec.emulator:
+            env.update(EMULATOR_CREDENTIALS)
+            env["AWS_EC2_METADATA_DISABLED"] = "true"
+        return env
+
+    def secrets(self) -> list[str]:
+        """Values to redact from anything logged."""
+        creds = None if self.spec.emulator else self.session.get_credentials()
+        values = [
+            os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+            os.environ.get("AWS_SESSION_TOKEN", ""),
+        ]
+        if creds is not None:
+            values += [creds.secret_key or "", creds.token or ""]
+        return [v for v in values if v]

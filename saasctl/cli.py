@@ -1,0 +1,378 @@
+"""The saasctl command line. Commands are thin: they parse options and call the library."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Annotated, NoReturn
+
+import click
+import typer
+from rich.table import Table
+
+from saasctl import __version__, console, fleet, tenants
+from saasctl.context import Context
+from saasctl.errors import ExitCode, SaasctlError
+from saasctl.ids import validate_tenant_id
+from saasctl.project import Project, find_root
+from saasctl.specs import Tier
+from saasctl.terraform import Terraform, find_binary
+
+EXIT_CODES = """\
+Exit codes: 0 success (plans: no changes) · 1 error · 2 plan has changes ·
+3 invalid input or usage · 4 locked by another run · 5 not confirmed · 130 interrupted
+"""
+
+app = typer.Typer(
+    name="saasctl",
+    help="Control plane of a tiered multi-tenant SaaS on AWS ECS, driven by Terraform.",
+    epilog=EXIT_CODES,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+tenant_app = typer.Typer(
+    help="Onboard, move, offboard and inspect tenants.", epilog=EXIT_CODES, no_args_is_help=True
+)
+app.add_typer(tenant_app, name="tenant")
+
+EnvOpt = Annotated[
+    str, typer.Option("--env", "-e", envvar="SAASCTL_ENV", help="Environment under terraform/envs.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON result on stdout.")]
+YesOpt = Annotated[
+    bool,
+    typer.Option("--yes", "-y", help="Do not ask before destroying (for CI; review the plan)."),
+]
+PlanOnlyOpt = Annotated[
+    bool, typer.Option("--plan-only", help="Render and plan, apply nothing; exit 2 on changes.")
+]
+TierOpt = Annotated[Tier, typer.Option("--tier", "-t", help="basic (pool), advanced or premium.")]
+TenantArg = Annotated[str, typer.Argument(help="Tenant id, e.g. acme.", show_default=False)]
+
+
+def _context(env: str) -> Context:
+    project = Project(find_root())
+    return Context(project.load_env(env), console.ui())
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"saasctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and results.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show terraform commands and output.")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Shared options; NO_COLOR turns colour off."""
+    console.configure(quiet=quiet, verbose=verbose, json_mode=False)
+
+
+# --- environment-wide commands ---------------------------------------------
+
+
+@app.command()
+def bootstrap(
+    env: EnvOpt = "local",
+    lock_table: Annotated[
+        bool | None,
+        typer.Option(
+            "--lock-table/--no-lock-table",
+            help="Create the DynamoDB lock table (default: when terraform < 1.10).",
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Create (or repair) the state bucket and lock table. Idempotent."""
+    ctx = _context(env)
+    if lock_table is None:
+        lock_table = ctx.binary.version < (1, 10, 0)
+    done = ctx.store.bootstrap(lock_table=lock_table)
+    if json_out:
+        ctx.ui.emit_json({"environment": env, "bucket": ctx.store.bucket, "done": done})
+        return
+    for line in done:
+        ctx.ui.success(line)
+
+
+@app.command("render")
+def render_cmd(
+    env: EnvOpt = "local",
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if any rendered file is stale.")
+    ] = False,
+) -> None:
+    """Render the shared and every tenant workspace from templates and specs."""
+    ctx = _context(env)
+    stale = fleet.render_all(ctx, check=check)
+    verb = "stale" if check else "rendered"
+    for path in stale:
+        ctx.ui.info(f"  {verb}: {path}")
+    if check and stale:
+        ctx.ui.error(f"{len(stale)} rendered file(s) are stale; run `saasctl render --env {env}`")
+        raise typer.Exit(ExitCode.ERROR)
+    ctx.ui.success(
+        "rendered files are up to date" if not stale else f"{len(stale)} file(s) written"
+    )
+
+
+def _fleet(
+    env: str, tenant: list[str] | None, shared_only: bool, *, apply: bool, yes: bool, json_out: bool
+) -> None:
+    ctx = _context(env)
+    spaces = fleet.select(ctx, [] if shared_only else tenant, shared=not tenant or shared_only)
+    results = fleet.run(ctx, spaces, apply=apply, yes=yes)
+    code = fleet.aggregate(results)
+    if json_out:
+        ctx.ui.emit_json(
+            {
+                "environment": env,
+                "exit_code": int(code),
+                "workspaces": [r.as_dict() for r in results],
+            }
+        )
+    else:
+        table = Table("workspace", "result", "add", "change", "destroy", "seconds")
+        for r in results:
+            label = {0: "ok", 2: "changes"}.get(r.exit_code, f"error: {r.error}")
+            s = r.summary
+            table.add_row(
+                r.workspace,
+                label,
+                *(str(len(s.get(k, []))) for k in ("add", "change", "destroy")),
+                f"{r.seconds:.1f}",
+            )
+        ctx.ui.out.print(table)
+    raise typer.Exit(code)
+
+
+TenantsOpt = Annotated[
+    list[str] | None, typer.Option("--tenant", help="Only this tenant (repeatable).")
+]
+SharedOnlyOpt = Annotated[bool, typer.Option("--shared-only", help="Only the shared workspace.")]
+
+
+@app.command()
+def plan(
+    env: EnvOpt = "local",
+    tenant: TenantsOpt = None,
+    shared_only: SharedOnlyOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Plan the shared workspace, then every tenant. Exit 0 no changes, 2 changes, 1 error."""
+    _fleet(env, tenant, shared_only, apply=False, yes=False, json_out=json_out)
+
+
+@app.command()
+def apply(
+    env: EnvOpt = "local",
+    tenant: TenantsOpt = None,
+    shared_only: SharedOnlyOpt = False,
+    yes: YesOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Plan and apply the shared workspace, then every tenant (asks before destroying)."""
+    _fleet(env, tenant, shared_only, apply=True, yes=yes, json_out=json_out)
+
+
+@app.command("fmt")
+def fmt_cmd(
+    check: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 if unformatted.")
+    ] = False,
+) -> None:
+    """terraform fmt over terraform/ (modules and environments)."""
+    project = Project(find_root())
+    tf = Terraform(find_binary())
+    args = ["fmt", "-recursive", "-no-color"] + (["-check", "-diff"] if check else [])
+    result = tf.run(project.root / "terraform", args, ok_codes=(0, 3))
+    if result.stdout.strip():
+        console.ui().info(result.stdout.rstrip())
+    if result.code:
+        console.ui().error("terraform files are not formatted; run `make fmt`")
+        raise typer.Exit(ExitCode.ERROR)
+
+
+@app.command()
+def emulator(
+    port: Annotated[int, typer.Option(help="Loopback port (0: a free one).")] = 0,
+) -> None:
+    """Run the local AWS emulator (moto) in the foreground until Ctrl-C."""
+    from saasctl.emulator import moto_server
+
+    with moto_server(port or None) as url:
+        console.ui().info(f"moto listening on {url}; in another shell:")
+        console.ui().out.print(f"export AWS_ENDPOINT_URL={url}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            console.ui().info("stopping moto")
+
+
+# --- tenant commands -------------------------------------------------------
+
+
+def _report(ctx: Context, outcome: tenants.Outcome, json_out: bool) -> None:
+    if json_out:
+        ctx.ui.emit_json(outcome.as_dict())
+        return
+    if outcome.outputs:
+        table = Table("output", "value", title=f"{outcome.tenant_id} outputs")
+        for key, value in outcome.outputs.items():
+            table.add_row(key, str(value))
+        ctx.ui.out.print(table)
+
+
+@tenant_app.command()
+def onboard(
+    tenant_id: TenantArg,
+    tier: TierOpt,
+    env: EnvOpt = "local",
+    yes: YesOpt = False,
+    plan_only: PlanOnlyOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write the tenant's spec, render its workspace, plan and apply it.
+
+    Re-running for an existing tenant of the same tier converges (a no-op when up to date).
+    """
+    ctx = _context(env)
+    outcome = tenants.onboard(ctx, tenant_id, tier, yes=yes, plan_only=plan_only)
+    _report(ctx, outcome, json_out)
+    if plan_only and outcome.changes:
+        raise typer.Exit(ExitCode.CHANGES)
+    if not plan_only:
+        ctx.ui.success(f"{tenant_id} onboarded ({tier.value})")
+
+
+@tenant_app.command("set-tier")
+def set_tier(
+    tenant_id: TenantArg,
+    tier: TierOpt,
+    env: EnvOpt = "local",
+    yes: YesOpt = False,
+    plan_only: PlanOnlyOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Move a tenant between tiers; shows the plan of the move and asks before destroying."""
+    ctx = _context(env)
+    outcome = tenants.set_tier(ctx, tenant_id, tier, yes=yes, plan_only=plan_only)
+    _report(ctx, outcome, json_out)
+    if plan_only and outcome.changes:
+        raise typer.Exit(ExitCode.CHANGES)
+    if not plan_only:
+        ctx.ui.success(f"{tenant_id} is now {tier.value}")
+
+
+@tenant_app.command()
+def offboard(
+    tenant_id: TenantArg, env: EnvOpt = "local", yes: YesOpt = False, json_out: JsonOpt = False
+) -> None:
+    """Show the destroy plan, confirm, archive the state, destroy, remove spec and workspace."""
+    ctx = _context(env)
+    outcome = tenants.offboard(ctx, tenant_id, yes=yes)
+    _report(ctx, outcome, json_out)
+
+
+@tenant_app.command("list")
+def list_cmd(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
+    """Tenants with tier, listener priority and status (rendered/applied/drifted/missing-state)."""
+    ctx = _context(env)
+    specs = ctx.env.load_tenants()
+    ctx.preflight()
+    rows = [tenants.status(ctx, spec) for spec in specs]
+    if json_out:
+        ctx.ui.emit_json({"environment": env, "tenants": rows})
+        return
+    table = Table("tenant", "tier", "priority", "status", title=f"tenants in {env}")
+    colors = {"applied": "green", "drifted": "yellow", "rendered": "cyan", "missing-state": "red"}
+    for r in rows:
+        c = colors[r["status"]]
+        table.add_row(r["id"], r["tier"], str(r["listener_priority"]), f"[{c}]{r['status']}[/]")
+    ctx.ui.out.print(table)
+
+
+@tenant_app.command()
+def show(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
+    """A tenant's spec, status and outputs from its state."""
+    ctx = _context(env)
+    spec = ctx.env.load_tenant(validate_tenant_id(tenant_id))
+    ctx.preflight()
+    info = tenants.status(ctx, spec)
+    info["outputs"] = ctx.outputs(ctx.tenant_workspace(tenant_id))
+    info["spec"] = spec.model_dump(mode="json")
+    if json_out:
+        ctx.ui.emit_json(info)
+        return
+    table = Table(show_header=False, title=f"tenant {tenant_id}")
+    for key in ("tier", "listener_priority", "status", "state_key"):
+        table.add_row(key, str(info[key]))
+    for key, value in info["outputs"].items():
+        table.add_row(f"output.{key}", str(value))
+    ctx.ui.out.print(table)
+
+
+@tenant_app.command()
+def archives(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
+    """State archives kept by offboarding (newest last)."""
+    ctx = _context(env)
+    ctx.preflight()
+    items = ctx.store.archives(validate_tenant_id(tenant_id))
+    if json_out:
+        ctx.ui.emit_json({"tenant": tenant_id, "archives": items})
+        return
+    table = Table("key", "size", "modified", title=f"archives of {tenant_id}")
+    for item in items:
+        table.add_row(item["key"], str(item["size"]), item["modified"])
+    ctx.ui.out.print(table)
+
+
+@tenant_app.command()
+def unlock(tenant_id: TenantArg, env: EnvOpt = "local", yes: YesOpt = False) -> None:
+    """Remove a tenant's operation lock left by a run that died (shows who holds it)."""
+    ctx = _context(env)
+    ctx.preflight()
+    holder = ctx.store.holder(validate_tenant_id(tenant_id))
+    if holder is None:
+        ctx.ui.success(f"{tenant_id} is not locked")
+        return
+    ctx.confirm_destroy(f"remove the lock of {tenant_id} held by {holder.describe()}.", yes)
+    ctx.store.release(tenant_id)
+    ctx.ui.success(f"lock of {tenant_id} removed")
+
+
+# --- the boundary ----------------------------------------------------------
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI; every error becomes one line on stderr and a documented exit code."""
+    try:
+        result = app(args=argv, standalone_mode=False, prog_name="saasctl")
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        return int(ExitCode.INVALID)
+    except click.exceptions.Abort:
+        return int(ExitCode.INTERRUPTED)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except SaasctlError as exc:
+        console.ui().error(exc.one_line())
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        console.ui().error("interrupted")
+        return int(ExitCode.INTERRUPTED)
+    return int(result) if isinstance(result, int) else 0
+
+
+def main() -> NoReturn:
+    sys.exit(run())

@@ -1,0 +1,80 @@
+"""The one console: data goes to stdout, progress and messages to stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+
+class UI:
+    def __init__(self, *, quiet: bool = False, verbose: bool = False, json_mode: bool = False):
+        no_color = bool(os.environ.get("NO_COLOR"))
+        self.out = Console(no_color=no_color, highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+        self.quiet = quiet
+        self.verbose = verbose
+        self.json_mode = json_mode
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.err.print(message)
+
+    def step(self, message: str) -> None:
+        self.info(f"[bold cyan]>[/] {message}")
+
+    def success(self, message: str) -> None:
+        self.info(f"[bold green]ok[/] {message}")
+
+    def warn(self, message: str) -> None:
+        self.err.print(f"[bold yellow]warning:[/] {message}")
+
+    def debug(self, message: str) -> None:
+        if self.verbose:
+            self.err.print(message, markup=False, style="dim")
+
+    def error(self, message: str) -> None:
+        self.err.print(f"[bold red]error:[/] {escape(message)}")
+
+    def emit_json(self, data: Any) -> None:
+        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+        sys.stdout.flush()
+
+    @contextmanager
+    def status(self, message: str) -> Iterator[None]:
+        if self.quiet or not self.err.is_terminal:
+            self.step(message)
+            yield
+            return
+        with self.err.status(message):
+            yield
+
+    def confirm(self, question: str) -> bool:
+        """Ask on the terminal; False when there is no terminal to ask."""
+        if not sys.stdin.isatty():
+            return False
+        self.err.print(f"[bold]{question}[/] [y/N] ", end="")
+        try:
+            answer = input()
+        except EOFError:
+            return False
+        return answer.strip().lower() in ("y", "yes")
+
+
+_ui = UI()
+
+
+def ui() -> UI:
+    return _ui
+
+
+def configure(*, quiet: bool, verbose: bool, json_mode: bool) -> UI:
+    global _ui
+    _ui = UI(quiet=quiet, verbose=verbose, json_mode=json_mode)
+    return _ui

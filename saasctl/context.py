@@ -1,0 +1,179 @@
+"""What a command works with: project, environment, console, AWS, terraform."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from saasctl import backend, render
+from saasctl.aws import Aws
+from saasctl.console import UI
+from saasctl.errors import AbortedError, BackendError
+from saasctl.project import Environment
+from saasctl.render import atomic_write
+from saasctl.state import StateStore
+from saasctl.terraform import Binary, PlanSummary, Redactor, Terraform, find_binary
+
+RUNTIME_DIR = ".terraform"  # per-workspace, never committed
+PLAN_FILE = "saasctl.tfplan"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A rendered workspace: the shared one (tenant_id None) or a tenant's."""
+
+    dir: Path
+    state_key: str
+    tenant_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return "shared" if self.tenant_id is None else self.tenant_id
+
+    @property
+    def runtime(self) -> Path:
+        return self.dir / RUNTIME_DIR
+
+    @property
+    def planfile(self) -> Path:
+        return self.runtime / PLAN_FILE
+
+
+class Context:
+    def __init__(self, env: Environment, ui: UI, binary: Binary | None = None) -> None:
+        self.env = env
+        self.ui = ui
+        self._binary = binary
+
+    @cached_property
+    def aws(self) -> Aws:
+        return Aws(self.env.spec)
+
+    @cached_property
+    def store(self) -> StateStore:
+        return StateStore(self.env, self.aws)
+
+    @cached_property
+    def binary(self) -> Binary:
+        binary = self._binary or find_binary()
+        self.ui.debug(f"using {binary.describe()}")
+        return binary
+
+    @cached_property
+    def tf(self) -> Terraform:
+        cli_config, held = backend.prepare_providers(self.env.project.cache)
+        self.ui.debug(f"provider mirror holds: {', '.join(held) or 'nothing'}")
+        return Terraform(
+            self.binary,
+            cli_config=cli_config,
+            env=self.aws.terraform_env(),
+            redactor=Redactor(self.aws.secrets()),
+            log=self.ui.debug if self.ui.verbose else None,
+        )
+
+    # --- workspaces ------------------------------------------------------
+
+    def shared_workspace(self) -> Workspace:
+        return Workspace(self.env.shared_dir, self.env.shared_state_key)
+
+    def tenant_workspace(self, tenant_id: str) -> Workspace:
+        return Workspace(
+            self.env.tenant_dir(tenant_id), self.env.tenant_state_key(tenant_id), tenant_id
+        )
+
+    def render_shared(self) -> dict[str, str]:
+        return render.render_shared(self.env, self.env.load_tenants())
+
+    def preflight(self) -> None:
+        """Fail before anything is written: terraform found, backend reachable."""
+        _ = self.binary
+        self.store.check()
+
+    def require_shared_applied(self) -> None:
+        if not self.store.exists(self.env.shared_state_key):
+            raise BackendError(
+                f"the shared workspace of environment {self.env.name!r} has not been applied",
+                hint=f"run `saasctl apply --env {self.env.name} --shared-only`",
+            )
+
+    def init(self, ws: Workspace) -> None:
+        endpoint = self.aws.endpoint
+        version = self.binary.version
+        ws.runtime.mkdir(parents=True, exist_ok=True)
+        settings = backend.runtime_backend(self.env, version, endpoint)
+        backend_file = ws.runtime / "saasctl.tfbackend"
+        atomic_write(backend_file, backend.tfbackend_text(settings))
+        if ws.tenant_id is not None:
+            config = backend.remote_state_config(self.env, version, endpoint)
+            atomic_write(self.var_file(ws), json.dumps({"shared_state": config}, indent=2) + "\n")
+        self.tf.init(ws.dir, backend_file)
+
+    def var_file(self, ws: Workspace) -> Path:
+        return ws.runtime / "saasctl.tfvars.json"
+
+    def plan(self, ws: Workspace, *, destroy: bool = False) -> PlanSummary:
+        """init + plan to the workspace's plan file; the summary of what it would do."""
+        self.init(ws)
+        var_files = [self.var_file(ws)] if ws.tenant_id is not None else []
+        ws.planfile.unlink(missing_ok=True)
+        self.tf.plan(ws.dir, ws.planfile, var_files=var_files, destroy=destroy, lock_timeout="30s")
+        return self.tf.show_plan(ws.dir, ws.planfile)
+
+    def show_summary(self, ws: Workspace, summary: PlanSummary) -> None:
+        if not summary.has_changes:
+            self.ui.info(f"  [dim]{ws.label}: no changes[/]")
+            return
+        self.ui.info(f"  [bold]{ws.label}[/]: {summary.counts()}")
+        for sign, color, items in (
+            ("+", "green", summary.add),
+            ("~", "yellow", summary.change),
+            ("-/+", "magenta", summary.replace),
+            ("-", "red", summary.destroy),
+        ):
+            for address in items:
+                self.ui.info(f"    [{color}]{sign}[/] {address}")
+
+    def confirm_destroy(self, what: str, yes: bool) -> None:
+        if yes:
+            return
+        if self.ui.confirm(f"{what} Proceed?"):
+            return
+        raise AbortedError(
+            f"not confirmed: {what}",
+            hint="answer y on a terminal, or pass --yes (CI) after reviewing the plan",
+        )
+
+    def apply(self, ws: Workspace, summary: PlanSummary, *, yes: bool) -> None:
+        if summary.destroys_anything:
+            n = len(summary.destroy) + len(summary.replace)
+            self.confirm_destroy(f"{ws.label}: the plan destroys or replaces {n} resource(s).", yes)
+        with self.ui.status(f"applying {ws.label}"):
+            self.tf.apply(ws.dir, ws.planfile)
+        ws.planfile.unlink(missing_ok=True)
+
+    def converge(self, ws: Workspace, *, yes: bool, plan_only: bool = False) -> PlanSummary:
+        """Plan; apply when there is something to do (and it was confirmed)."""
+        with self.ui.status(f"planning {ws.label}"):
+            summary = self.plan(ws)
+        self.show_summary(ws, summary)
+        if summary.has_changes and not plan_only:
+            self.apply(ws, summary, yes=yes)
+        return summary
+
+    def converge_shared(self, *, yes: bool, plan_only: bool = False) -> PlanSummary:
+        ws = self.shared_workspace()
+        written = render.write_workspace(ws.dir, self.render_shared())
+        if written:
+            self.ui.debug(f"rendered shared: {', '.join(written)}")
+        return self.converge(ws, yes=yes, plan_only=plan_only)
+
+    def outputs(self, ws: Workspace) -> dict[str, Any]:
+        state = self.store.read_json(ws.state_key) or {}
+        outputs = state.get("outputs") or {}
+        return {
+            k: ("(sensitive)" if v.get("sensitive") else v.get("value"))
+            for k, v in sorted(outputs.items())
+        }

@@ -1,0 +1,156 @@
+"""Where things live: the project root, its environments and their tenants."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from saasctl.errors import NotFoundError, SpecError, UserError
+from saasctl.ids import validate_env_name, validate_tenant_id
+from saasctl.specs import EnvSpec, TenantSpec, load_model
+
+ENV_FILE = "env.yaml"
+TENANT_FILE = "tenant.yaml"
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The directory holding ``terraform/envs``: $SAASCTL_ROOT, else upwards from cwd."""
+    explicit = os.environ.get("SAASCTL_ROOT")
+    if explicit:
+        root = Path(explicit).resolve()
+        if not (root / "terraform" / "envs").is_dir():
+            raise UserError(f"SAASCTL_ROOT={explicit} has no terraform/envs directory")
+        return root
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "terraform" / "envs").is_dir() and (candidate / "templates").is_dir():
+            return candidate
+    raise UserError(
+        "not inside a saasctl project (no terraform/envs and templates/ found upwards)",
+        hint="cd into the repository or set SAASCTL_ROOT",
+    )
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def modules(self) -> Path:
+        return self.root / "terraform" / "modules"
+
+    @property
+    def envs(self) -> Path:
+        return self.root / "terraform" / "envs"
+
+    @property
+    def cache(self) -> Path:
+        """Machine-local working files (provider mirror, CLI config); never committed."""
+        return self.root / ".saasctl"
+
+    def env_names(self) -> list[str]:
+        return sorted(p.parent.name for p in self.envs.glob(f"*/{ENV_FILE}"))
+
+    def load_env(self, name: str) -> Environment:
+        validate_env_name(name)
+        path = self.envs / name / ENV_FILE
+        if not path.is_file():
+            known = ", ".join(self.env_names()) or "none"
+            raise NotFoundError(f"environment {name!r} not found (known: {known})")
+        spec: EnvSpec = load_model(EnvSpec, path, self.display(path))
+        if spec.name != name:
+            raise SpecError(
+                f"{self.display(path)}: name: {spec.name!r} does not match its directory {name!r}"
+            )
+        return Environment(project=self, spec=spec)
+
+    def display(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+
+@dataclass(frozen=True)
+class Environment:
+    project: Project
+    spec: EnvSpec
+    _tenants: dict[str, TenantSpec] = field(default_factory=dict, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def dir(self) -> Path:
+        return self.project.envs / self.name
+
+    @property
+    def shared_dir(self) -> Path:
+        return self.dir / "shared"
+
+    @property
+    def tenants_dir(self) -> Path:
+        return self.dir / "tenants"
+
+    def tenant_dir(self, tenant_id: str) -> Path:
+        return self.tenants_dir / validate_tenant_id(tenant_id)
+
+    def tenant_file(self, tenant_id: str) -> Path:
+        return self.tenant_dir(tenant_id) / TENANT_FILE
+
+    def has_tenant(self, tenant_id: str) -> bool:
+        return self.tenant_file(tenant_id).is_file()
+
+    def load_tenant(self, tenant_id: str) -> TenantSpec:
+        path = self.tenant_file(tenant_id)
+        if not path.is_file():
+            raise NotFoundError(
+                f"tenant {tenant_id!r} not found in environment {self.name!r}",
+                hint="see `saasctl tenant list`",
+            )
+        spec: TenantSpec = load_model(TenantSpec, path, self.project.display(path))
+        if spec.id != tenant_id:
+            raise SpecError(
+                f"{self.project.display(path)}: id: {spec.id!r} does not match its "
+                f"directory {tenant_id!r}"
+            )
+        return spec
+
+    def tenant_ids(self) -> list[str]:
+        if not self.tenants_dir.is_dir():
+            return []
+        return sorted(p.parent.name for p in self.tenants_dir.glob(f"*/{TENANT_FILE}"))
+
+    def load_tenants(self) -> list[TenantSpec]:
+        """All tenant specs; duplicate listener priorities are an error."""
+        specs = [self.load_tenant(t) for t in self.tenant_ids()]
+        seen: dict[int, str] = {}
+        for spec in specs:
+            other = seen.setdefault(spec.listener_priority, spec.id)
+            if other != spec.id:
+                raise SpecError(
+                    f"tenants {other!r} and {spec.id!r} share listener_priority "
+                    f"{spec.listener_priority}",
+                    hint="give one of them a free block; `saasctl tenant list` shows those in use",
+                )
+        return specs
+
+    # State keys: <env>/shared/terraform.tfstate and <env>/tenants/<id>/terraform.tfstate
+    @property
+    def shared_state_key(self) -> str:
+        return f"{self.name}/shared/terraform.tfstate"
+
+    def tenant_state_key(self, tenant_id: str) -> str:
+        return f"{self.name}/tenants/{validate_tenant_id(tenant_id)}/terraform.tfstate"
+
+    def lock_key(self, tenant_id: str) -> str:
+        return f"{self.name}/tenants/{validate_tenant_id(tenant_id)}/saasctl.lock"
+
+    def archive_prefix(self, tenant_id: str) -> str:
+        return f"{self.spec.backend.archive_prefix}/{self.name}/tenants/{tenant_id}/"

@@ -1,0 +1,240 @@
+"""Pure, deterministic rendering of workspaces from ``templates/``.
+
+Templates produce structure only. Every value reaches terraform through
+``terraform.tfvars.json`` or ``backend.tf.json`` (JSON-encoded, so nothing in
+a value can become HCL). Output is byte-identical for identical inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from saasctl.backend import aws_provider_available, static_backend
+from saasctl.errors import SaasctlError, UserError
+from saasctl.ids import aws_name
+from saasctl.priorities import check_fits
+from saasctl.project import Environment
+from saasctl.specs import TenantSpec, Tier
+
+# The module interface. Stand-ins and real modules must declare exactly these
+# (tests/unit/test_module_interface.py checks it).
+SHARED_INPUTS = (
+    "name",
+    "region",
+    "account_id",
+    "domain",
+    "vpc_cidr",
+    "azs",
+    "single_nat_gateway",
+    "certificate_arn",
+    "allowed_cidrs",
+    "services",
+    "pool",
+    "tenant_rate_limits",
+    "tags",
+)
+SHARED_OUTPUTS = (
+    "vpc_id",
+    "private_subnet_ids",
+    "public_subnet_ids",
+    "alb_arn",
+    "alb_dns_name",
+    "https_listener_arn",
+    "alb_security_group_id",
+    "waf_web_acl_arn",
+    "pool_cluster_arn",
+    "advanced_cluster_arn",
+    "pool_target_group_arns",
+    "log_group_name",
+)
+_TENANT_COMMON = ("tenant_id", "name_prefix", "host", "listener_priority", "services", "tags")
+_DEDICATED = ("cpu", "memory", "desired_count", "min_capacity", "max_capacity")
+TENANT_INPUTS: dict[Tier, tuple[str, ...]] = {
+    Tier.BASIC: _TENANT_COMMON,
+    Tier.ADVANCED: _TENANT_COMMON + _DEDICATED,
+    Tier.PREMIUM: _TENANT_COMMON + _DEDICATED,
+}
+# Variables of the tenant modules that the workspace passes itself (not from tfvars).
+TENANT_WIRED = ("shared",)
+RENDERED_FILES = ("main.tf", "backend.tf.json", "terraform.tfvars.json")
+MODULE_SETS = ("real", "standin")
+
+
+def module_set(env: Environment) -> str:
+    """Which modules a workspace uses: env.yaml `modules`, resolving `auto` on this machine."""
+    if env.spec.modules != "auto":
+        return env.spec.modules
+    real = env.project.modules / "shared-stack"
+    return "real" if real.is_dir() and aws_provider_available() else "standin"
+
+
+def module_dir(env: Environment, name: str, which: str | None = None) -> Path:
+    which = which or module_set(env)
+    base = env.project.modules / "standins" if which == "standin" else env.project.modules
+    return base / name
+
+
+def _env(templates: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # noqa: S701 - HCL, not HTML; no values are rendered into it
+    )
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _tags(env: Environment, extra: Mapping[str, str]) -> dict[str, str]:
+    return {**env.spec.tags, "Environment": env.name, "ManagedBy": "saasctl", **extra}
+
+
+def shared_inputs(env: Environment, tenants: list[TenantSpec]) -> dict[str, Any]:
+    s = env.spec
+    return {
+        "name": aws_name("saas", env.name, max_len=20),
+        "region": s.region,
+        "account_id": s.account_id,
+        "domain": s.domain,
+        "vpc_cidr": s.network.vpc_cidr,
+        "azs": list(s.network.azs),
+        "single_nat_gateway": s.network.single_nat_gateway,
+        "certificate_arn": s.certificate_arn,
+        "allowed_cidrs": list(s.allowed_cidrs),
+        "services": [svc.model_dump(mode="json") for svc in s.services],
+        "pool": s.tiers[Tier.BASIC].model_dump(mode="json", exclude={"waf_rate_limit"}),
+        # WAF rate rules live in the shared web ACL, one per tenant host.
+        "tenant_rate_limits": {
+            t.id: {"host": f"{t.id}.{s.domain}", "limit": s.tiers[t.tier].waf_rate_limit}
+            for t in sorted(tenants, key=lambda t: t.id)
+        },
+        "tags": _tags(env, {}),
+    }
+
+
+def tenant_inputs(env: Environment, spec: TenantSpec) -> dict[str, Any]:
+    s = env.spec
+    check_fits(s.listener_priorities, spec.listener_priority, len(s.services))
+    defaults = s.tiers[spec.tier].model_dump(mode="json")
+    overrides = spec.overrides.model_dump(mode="json", exclude_none=True)
+    sizing = {**defaults, **overrides}
+    if not sizing["min_capacity"] <= sizing["desired_count"] <= sizing["max_capacity"]:
+        raise UserError(
+            f"tenant {spec.id!r}: overrides give desired_count {sizing['desired_count']} outside "
+            f"min_capacity {sizing['min_capacity']}..max_capacity {sizing['max_capacity']}"
+        )
+    values: dict[str, Any] = {
+        "tenant_id": spec.id,
+        "name_prefix": aws_name(env.name, spec.id, max_len=24),
+        "host": f"{spec.id}.{s.domain}",
+        "listener_priority": spec.listener_priority,
+        "services": [svc.model_dump(mode="json") for svc in s.services],
+        "tags": _tags(env, {**spec.tags, "Tenant": spec.id, "Tier": spec.tier.value}),
+        **{k: sizing[k] for k in _DEDICATED},
+    }
+    return {k: values[k] for k in TENANT_INPUTS[spec.tier]}
+
+
+def _relative(from_dir: Path, to: Path) -> str:
+    return Path(os.path.relpath(to, from_dir)).as_posix()
+
+
+def _finish(main_tf: str, backend: dict[str, Any], tfvars: dict[str, Any]) -> dict[str, str]:
+    files = {
+        "main.tf": main_tf,
+        "backend.tf.json": _json({"terraform": {"backend": {"s3": backend}}}),
+    }
+    body = _json(tfvars)
+    digest = hashlib.sha256()
+    for name, text in (*sorted(files.items()), ("terraform.tfvars.json", body)):
+        digest.update(name.encode() + b"\0" + text.encode() + b"\0")
+    files["terraform.tfvars.json"] = _json({**tfvars, "saasctl_config_digest": digest.hexdigest()})
+    return files
+
+
+def _render_template(env: Environment, template: str, **context: Any) -> str:
+    try:
+        return (
+            _env(env.project.templates).get_template(template).render(template=template, **context)
+        )
+    except jinja2.TemplateNotFound as exc:
+        raise SaasctlError(f"template {exc.name} not found under templates/") from None
+    except jinja2.TemplateError as exc:
+        where = getattr(exc, "filename", None) or template
+        raise SaasctlError(f"templates/{where}: {exc}") from None
+
+
+def render_shared(env: Environment, tenants: list[TenantSpec]) -> dict[str, str]:
+    workdir = env.shared_dir
+    main_tf = _render_template(
+        env,
+        "shared/main.tf.j2",
+        module_source=_relative(workdir, module_dir(env, "shared-stack")),
+        inputs=SHARED_INPUTS,
+        outputs=SHARED_OUTPUTS,
+    )
+    return _finish(main_tf, static_backend(env, env.shared_state_key), shared_inputs(env, tenants))
+
+
+def render_tenant(env: Environment, spec: TenantSpec) -> dict[str, str]:
+    workdir = env.tenant_dir(spec.id)
+    main_tf = _render_template(
+        env,
+        f"tenant/{spec.tier.value}.tf.j2",
+        module_source=_relative(workdir, module_dir(env, f"tenant-{spec.tier.value}")),
+        inputs=TENANT_INPUTS[spec.tier],
+    )
+    return _finish(
+        main_tf, static_backend(env, env.tenant_state_key(spec.id)), tenant_inputs(env, spec)
+    )
+
+
+def atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def stale_files(workdir: Path, files: Mapping[str, str]) -> list[str]:
+    stale = []
+    for name, text in sorted(files.items()):
+        path = workdir / name
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            stale.append(name)
+    return stale
+
+
+def write_workspace(workdir: Path, files: Mapping[str, str]) -> list[str]:
+    """Write what changed (each file atomically); returns the names written.
+
+    Everything is rendered in memory before the first write, so a template or
+    spec error never leaves a half-rendered workspace.
+    """
+    changed = stale_files(workdir, files)
+    for name in changed:
+        atomic_write(workdir / name, files[name])
+    return changed
+
+
+def config_digest(files: Mapping[str, str]) -> str:
+    return str(json.loads(files["terraform.tfvars.json"])["saasctl_config_digest"])

@@ -1,0 +1,265 @@
+"""The state bucket: bootstrap, checks, archives, and saasctl's operation locks."""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from saasctl.aws import Aws
+from saasctl.errors import BackendError, LockError
+from saasctl.project import Environment
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _unreachable(env: Environment, aws: Aws, exc: Exception) -> BackendError:
+    where = aws.endpoint or f"S3 in {env.spec.region}"
+    hint = (
+        "start the emulator (`saasctl emulator`) or set AWS_ENDPOINT_URL"
+        if env.spec.emulator
+        else "check network access and AWS credentials"
+    )
+    return BackendError(
+        f"cannot reach the state backend at {where}: {type(exc).__name__}", hint=hint
+    )
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    who: str
+    operation: str
+    created: str
+
+    def describe(self) -> str:
+        return f"{self.who} ({self.operation} since {self.created})"
+
+
+class StateStore:
+    def __init__(self, env: Environment, aws: Aws) -> None:
+        self.env = env
+        self.aws = aws
+        self.bucket = env.spec.backend.bucket
+
+    def _call(self, fn: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except (EndpointConnectionError, BotoCoreError) as exc:
+            if isinstance(exc, ClientError):
+                raise
+            raise _unreachable(self.env, self.aws, exc) from None
+
+    # --- checks and bootstrap -------------------------------------------
+
+    def check(self) -> None:
+        """The bucket exists and answers; a clear error otherwise."""
+        try:
+            self._call(self.aws.s3.head_bucket, Bucket=self.bucket)
+        except ClientError as exc:
+            if _code(exc) in ("404", "NoSuchBucket", "NotFound"):
+                raise BackendError(
+                    f"state bucket {self.bucket!r} does not exist",
+                    hint=f"run `saasctl bootstrap --env {self.env.name}`",
+                ) from None
+            raise BackendError(f"state bucket {self.bucket!r}: {_code(exc)}") from None
+
+    def bootstrap(self, *, lock_table: bool) -> list[str]:
+        """Create or repair the bucket (and lock table); returns what was done."""
+        s3 = self.aws.s3
+        done: list[str] = []
+        try:
+            self._call(s3.head_bucket, Bucket=self.bucket)
+            done.append(f"bucket {self.bucket} exists")
+        except ClientError:
+            args: dict[str, Any] = {"Bucket": self.bucket}
+            if self.env.spec.region != "us-east-1":
+                args["CreateBucketConfiguration"] = {"LocationConstraint": self.env.spec.region}
+            self._call(s3.create_bucket, **args)
+            done.append(f"created bucket {self.bucket}")
+        # Each setting is (re)applied: idempotent, and repairs drift.
+        s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
+        done.append("versioning enabled")
+        s3.put_bucket_encryption(
+            Bucket=self.bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+        done.append("default encryption AES256")
+        s3.put_public_access_block(
+            Bucket=self.bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        done.append("public access blocked")
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [f"arn:aws:s3:::{self.bucket}", f"arn:aws:s3:::{self.bucket}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+        if self.env.spec.emulator:
+            # The emulator serves plain HTTP and enforces policies: TLS-only would lock us out.
+            s3.delete_bucket_policy(Bucket=self.bucket)
+            done.append("TLS-only bucket policy skipped (the emulator serves plain HTTP)")
+        else:
+            s3.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps(policy))
+            done.append("TLS-only bucket policy")
+        if lock_table:
+            done.append(self._ensure_lock_table())
+        return done
+
+    def _ensure_lock_table(self) -> str:
+        ddb = self.aws.dynamodb
+        table = self.env.spec.backend.lock_table
+        try:
+            self._call(ddb.describe_table, TableName=table)
+            return f"lock table {table} exists"
+        except ClientError as exc:
+            if _code(exc) != "ResourceNotFoundException":
+                raise
+        ddb.create_table(
+            TableName=table,
+            AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+            SSESpecification={"Enabled": True},
+        )
+        return f"created lock table {table}"
+
+    # --- state objects --------------------------------------------------
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._call(self.aws.s3.head_object, Bucket=self.bucket, Key=key)
+            return True
+        except ClientError as exc:
+            if _code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise BackendError(f"s3://{self.bucket}/{key}: {_code(exc)}") from None
+
+    def ever_existed(self, key: str) -> bool:
+        """True when the versioned bucket holds any version or delete marker of ``key``."""
+        resp = self._call(self.aws.s3.list_object_versions, Bucket=self.bucket, Prefix=key)
+        return any(
+            v["Key"] == key for v in resp.get("Versions", []) + resp.get("DeleteMarkers", [])
+        )
+
+    def read_json(self, key: str) -> dict[str, Any] | None:
+        try:
+            body = self._call(self.aws.s3.get_object, Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if _code(exc) in ("404", "NoSuchKey"):
+                return None
+            raise
+        data = json.loads(body)
+        return data if isinstance(data, dict) else None
+
+    def archive(self, key: str, tenant_id: str) -> str:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        dest = f"{self.env.archive_prefix(tenant_id)}{stamp}.tfstate"
+        self._call(
+            self.aws.s3.copy_object,
+            Bucket=self.bucket,
+            Key=dest,
+            CopySource={"Bucket": self.bucket, "Key": key},
+            ServerSideEncryption="AES256",
+        )
+        if not self.exists(dest):
+            raise BackendError(f"archive s3://{self.bucket}/{dest} was not written")
+        return dest
+
+    def archives(self, tenant_id: str) -> list[dict[str, Any]]:
+        resp = self._call(
+            self.aws.s3.list_objects_v2,
+            Bucket=self.bucket,
+            Prefix=self.env.archive_prefix(tenant_id),
+        )
+        return [
+            {"key": o["Key"], "size": o["Size"], "modified": o["LastModified"].isoformat()}
+            for o in resp.get("Contents", [])
+        ]
+
+    def delete_state(self, key: str) -> None:
+        """Delete the current state object (its versions stay) and its lock-table digest."""
+        self._call(self.aws.s3.delete_object, Bucket=self.bucket, Key=key)
+        with contextlib.suppress(ClientError):  # no lock table: terraform >= 1.10 locks in S3
+            self.aws.dynamodb.delete_item(
+                TableName=self.env.spec.backend.lock_table,
+                Key={"LockID": {"S": f"{self.bucket}/{key}-md5"}},
+            )
+
+    # --- saasctl operation locks ------------------------------------------
+    # Terraform's own lock covers one command; this one covers a whole
+    # onboard/set-tier/offboard across machines (an S3 conditional put).
+
+    def acquire(self, tenant_id: str, operation: str) -> None:
+        key = self.env.lock_key(tenant_id)
+        body = json.dumps(
+            {
+                "who": f"{getpass.getuser()}@{socket.gethostname()}",
+                "pid": os.getpid(),
+                "operation": operation,
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
+        )
+        try:
+            self._call(
+                self.aws.s3.put_object,
+                Bucket=self.bucket,
+                Key=key,
+                Body=body.encode(),
+                IfNoneMatch="*",
+                ServerSideEncryption="AES256",
+            )
+        except ClientError as exc:
+            if _code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise
+            holder = self.holder(tenant_id)
+            shown = holder.describe() if holder else "another run"
+            raise LockError(
+                f"tenant {tenant_id!r} is locked by {shown}",
+                hint="wait for it; if that run died: "
+                f"`saasctl tenant unlock {tenant_id} --env {self.env.name}`",
+            ) from None
+
+    def holder(self, tenant_id: str) -> LockHolder | None:
+        data = self.read_json(self.env.lock_key(tenant_id))
+        if data is None:
+            return None
+        return LockHolder(
+            str(data.get("who")), str(data.get("operation")), str(data.get("created"))
+        )
+
+    def release(self, tenant_id: str) -> None:
+        for attempt in range(3):
+            try:
+                self._call(
+                    self.aws.s3.delete_object, Bucket=self.bucket, Key=self.env.lock_key(tenant_id)
+                )
+                return
+            except (ClientError, BackendError):
+                if attempt == 2:
+                    raise
+                time.sleep(0.5 * (attempt + 1))

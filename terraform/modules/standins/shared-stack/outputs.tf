@@ -1,0 +1,59 @@
+output "vpc_id" {
+  description = "VPC id."
+  value       = "vpc-${local.id}"
+}
+
+output "private_subnet_ids" {
+  description = "Private subnet ids, one per AZ."
+  value       = [for i, az in var.azs : "subnet-${substr(sha1("${local.id}/private/${az}"), 0, 17)}"]
+}
+
+output "public_subnet_ids" {
+  description = "Public subnet ids, one per AZ."
+  value       = [for i, az in var.azs : "subnet-${substr(sha1("${local.id}/public/${az}"), 0, 17)}"]
+}
+
+output "alb_arn" {
+  description = "ARN of the shared ALB."
+  value       = "arn:aws:elasticloadbalancing:${var.region}:${var.account_id}:loadbalancer/app/${var.name}/${local.id}"
+}
+
+output "alb_dns_name" {
+  description = "DNS name of the shared ALB."
+  value       = "${var.name}-${substr(local.id, 0, 8)}.${var.region}.elb.amazonaws.com"
+}
+
+output "https_listener_arn" {
+  description = "ARN of the ALB's HTTPS listener (tenants attach rules to it)."
+  value       = "arn:aws:elasticloadbalancing:${var.region}:${var.account_id}:listener/app/${var.name}/${local.id}/443"
+}
+
+output "alb_security_group_id" {
+  description = "Security group of the ALB (services allow ingress from it only)."
+  value       = "sg-${substr(sha1("${local.id}/alb"), 0, 17)}"
+}
+
+output "waf_web_acl_arn" {
+  description = "ARN of the WAF web ACL associated with the ALB."
+  value       = "arn:aws:wafv2:${var.region}:${var.account_id}:regional/webacl/${var.name}/${local.id}"
+}
+
+output "pool_cluster_arn" {
+  description = "ARN of the pool cluster (basic tier)."
+  value       = "arn:aws:ecs:${var.region}:${var.account_id}:cluster/${null_resource.cluster["pool"].triggers.name}"
+}
+
+output "advanced_cluster_arn" {
+  description = "ARN of the shared cluster of the advanced tier."
+  value       = "arn:aws:ecs:${var.region}:${var.account_id}:cluster/${null_resource.cluster["advanced"].triggers.name}"
+}
+
+output "pool_target_group_arns" {
+  description = "Target group ARN of each pooled service, by service name."
+  value       = { for name, s in null_resource.pool_service : name => "arn:aws:elasticloadbalancing:${var.region}:${var.account_id}:targetgroup/${var.name}-${name}/${substr(sha1(name), 0, 16)}" }
+}
+
+output "log_group_name" {
+  description = "CloudWatch log group of the services."
+  value       = "/ecs/${var.name}"
+}

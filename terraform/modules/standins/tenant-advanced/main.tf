@@ -1,0 +1,31 @@
+# STAND-IN for terraform/modules/tenant-advanced (testing only): null resources with
+# the same interface; creates nothing in AWS.
+
+locals {
+  services    = { for i, s in var.services : s.name => merge(s, { index = i }) }
+  cluster_arn = var.shared.advanced_cluster_arn
+}
+
+resource "null_resource" "service" {
+  for_each = local.services
+
+  triggers = {
+    cluster       = local.cluster_arn
+    name          = "${var.name_prefix}-${each.key}"
+    image         = each.value.image
+    cpu           = tostring(var.cpu)
+    memory        = tostring(var.memory)
+    desired_count = tostring(var.desired_count)
+    scaling       = "${var.min_capacity}-${var.max_capacity}"
+  }
+}
+
+resource "null_resource" "listener_rule" {
+  for_each = local.services
+
+  triggers = {
+    host     = var.host
+    priority = tostring(var.listener_priority + each.value.index)
+    service  = null_resource.service[each.key].id
+  }
+}

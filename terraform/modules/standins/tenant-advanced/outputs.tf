@@ -1,0 +1,19 @@
+output "host" {
+  description = "The tenant's host name."
+  value       = var.host
+}
+
+output "cluster_arn" {
+  description = "Cluster the tenant's services run on."
+  value       = local.cluster_arn
+}
+
+output "target_group_arns" {
+  description = "Target group of each service, by service name."
+  value       = { for name, s in null_resource.service : name => "arn:aws:elasticloadbalancing:${split(":", local.cluster_arn)[3]}:${split(":", local.cluster_arn)[4]}:targetgroup/${s.triggers.name}/${substr(s.id, 0, 16)}" }
+}
+
+output "listener_rule_priorities" {
+  description = "Listener rule priority of each service, by service name."
+  value       = { for name, r in null_resource.listener_rule : name => tonumber(r.triggers.priority) }
+}

@@ -1,0 +1,12 @@
+# STAND-IN for terraform/modules/tenant-basic (testing only): null resources with
+# the same interface; creates nothing in AWS.
+
+resource "null_resource" "listener_rule" {
+  for_each = { for i, s in var.services : s.name => i }
+
+  triggers = {
+    host         = var.host
+    priority     = tostring(var.listener_priority + each.value)
+    target_group = var.shared.pool_target_group_arns[each.key]
+  }
+}
