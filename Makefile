@@ -12,7 +12,8 @@ ENV     ?= local
 
 help:
 	@echo "make demo   tenant lifecycle end to end on the embedded AWS emulator"
-	@echo "make test   unit + integration tests (starts its own emulator)"
+	@echo "make test   lint + unit + integration tests (starts its own emulator)"
+	@echo "make unit   unit tests only (seconds)"
 	@echo "make lint   ruff, mypy, terraform fmt -check"
 	@echo "make fmt    ruff format + terraform fmt"
 	@echo "make plan   saasctl plan for ENV=$(ENV) (needs its backend reachable)"
@@ -28,7 +29,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m saasctl.demo
 
-test: $(STAMP)
+# The README's test command: static checks, then unit and integration tests.
+test: lint
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)
@@ -38,14 +40,14 @@ integration: $(STAMP)
 	$(BIN)/python -m pytest -m integration
 
 lint: $(STAMP)
-	$(BIN)/ruff check saasctl tests bench
-	$(BIN)/ruff format --check saasctl tests bench
+	$(BIN)/ruff check saasctl tests
+	$(BIN)/ruff format --check saasctl tests
 	$(BIN)/mypy
 	$(BIN)/saasctl fmt --check
 
 fmt: $(STAMP)
-	$(BIN)/ruff format saasctl tests bench
-	$(BIN)/ruff check --fix saasctl tests bench
+	$(BIN)/ruff format saasctl tests
+	$(BIN)/ruff check --fix saasctl tests
 	$(BIN)/saasctl fmt
 
 plan: $(STAMP)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 from rich.table import Table
 
@@ -80,7 +79,7 @@ def _main(
 # --- environment-wide commands ---------------------------------------------
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def bootstrap(
     env: EnvOpt = "local",
     lock_table: Annotated[
@@ -104,7 +103,7 @@ def bootstrap(
         ctx.ui.success(line)
 
 
-@app.command("render")
+@app.command("render", epilog=EXIT_CODES)
 def render_cmd(
     env: EnvOpt = "local",
     check: Annotated[
@@ -161,7 +160,7 @@ TenantsOpt = Annotated[
 SharedOnlyOpt = Annotated[bool, typer.Option("--shared-only", help="Only the shared workspace.")]
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def plan(
     env: EnvOpt = "local",
     tenant: TenantsOpt = None,
@@ -172,7 +171,7 @@ def plan(
     _fleet(env, tenant, shared_only, apply=False, yes=False, json_out=json_out)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def apply(
     env: EnvOpt = "local",
     tenant: TenantsOpt = None,
@@ -184,7 +183,7 @@ def apply(
     _fleet(env, tenant, shared_only, apply=True, yes=yes, json_out=json_out)
 
 
-@app.command("fmt")
+@app.command("fmt", epilog=EXIT_CODES)
 def fmt_cmd(
     check: Annotated[
         bool, typer.Option("--check", help="Change nothing; exit 1 if unformatted.")
@@ -202,7 +201,7 @@ def fmt_cmd(
         raise typer.Exit(ExitCode.ERROR)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def emulator(
     port: Annotated[int, typer.Option(help="Loopback port (0: a free one).")] = 0,
 ) -> None:
@@ -227,13 +226,22 @@ def _report(ctx: Context, outcome: tenants.Outcome, json_out: bool) -> None:
         ctx.ui.emit_json(outcome.as_dict())
         return
     if outcome.outputs:
-        table = Table("output", "value", title=f"{outcome.tenant_id} outputs")
-        for key, value in outcome.outputs.items():
-            table.add_row(key, str(value))
-        ctx.ui.out.print(table)
+        ctx.ui.out.print(_outputs_table(outcome.outputs, f"{outcome.tenant_id} outputs"))
 
 
-@tenant_app.command()
+def _outputs_table(outputs: dict[str, Any], title: str) -> Table:
+    """The tenant module's outputs, one row each (the config digest is for machines)."""
+    table = Table("output", "value", title=title)
+    module = outputs.get("tenant")
+    rows = module.items() if isinstance(module, dict) else outputs.items()
+    for key, value in sorted(rows):
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
+        table.add_row(key, str(value))
+    return table
+
+
+@tenant_app.command(epilog=EXIT_CODES)
 def onboard(
     tenant_id: TenantArg,
     tier: TierOpt,
@@ -255,7 +263,7 @@ def onboard(
         ctx.ui.success(f"{tenant_id} onboarded ({tier.value})")
 
 
-@tenant_app.command("set-tier")
+@tenant_app.command("set-tier", epilog=EXIT_CODES)
 def set_tier(
     tenant_id: TenantArg,
     tier: TierOpt,
@@ -274,7 +282,7 @@ def set_tier(
         ctx.ui.success(f"{tenant_id} is now {tier.value}")
 
 
-@tenant_app.command()
+@tenant_app.command(epilog=EXIT_CODES)
 def offboard(
     tenant_id: TenantArg, env: EnvOpt = "local", yes: YesOpt = False, json_out: JsonOpt = False
 ) -> None:
@@ -284,7 +292,7 @@ def offboard(
     _report(ctx, outcome, json_out)
 
 
-@tenant_app.command("list")
+@tenant_app.command("list", epilog=EXIT_CODES)
 def list_cmd(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
     """Tenants with tier, listener priority and status (rendered/applied/drifted/missing-state)."""
     ctx = _context(env)
@@ -302,7 +310,7 @@ def list_cmd(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
     ctx.ui.out.print(table)
 
 
-@tenant_app.command()
+@tenant_app.command(epilog=EXIT_CODES)
 def show(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
     """A tenant's spec, status and outputs from its state."""
     ctx = _context(env)
@@ -317,12 +325,12 @@ def show(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = False)
     table = Table(show_header=False, title=f"tenant {tenant_id}")
     for key in ("tier", "listener_priority", "status", "state_key"):
         table.add_row(key, str(info[key]))
-    for key, value in info["outputs"].items():
-        table.add_row(f"output.{key}", str(value))
     ctx.ui.out.print(table)
+    if info["outputs"]:
+        ctx.ui.out.print(_outputs_table(info["outputs"], "outputs"))
 
 
-@tenant_app.command()
+@tenant_app.command(epilog=EXIT_CODES)
 def archives(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
     """State archives kept by offboarding (newest last)."""
     ctx = _context(env)
@@ -337,7 +345,7 @@ def archives(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = Fa
     ctx.ui.out.print(table)
 
 
-@tenant_app.command()
+@tenant_app.command(epilog=EXIT_CODES)
 def unlock(tenant_id: TenantArg, env: EnvOpt = "local", yes: YesOpt = False) -> None:
     """Remove a tenant's operation lock left by a run that died (shows who holds it)."""
     ctx = _context(env)
@@ -354,16 +362,25 @@ def unlock(tenant_id: TenantArg, env: EnvOpt = "local", yes: YesOpt = False) -> 
 # --- the boundary ----------------------------------------------------------
 
 
+# Typer >= 0.23 vendors click; find its UsageError through a public class.
+_UsageError: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"
+)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI; every error becomes one line on stderr and a documented exit code."""
     try:
         result = app(args=argv, standalone_mode=False, prog_name="saasctl")
-    except click.exceptions.UsageError as exc:
-        exc.show()
+    except _UsageError as exc:
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "saasctl"
+        message = exc.format_message().replace("Value error, ", "")  # type: ignore[attr-defined]
+        console.ui().error(f"{' '.join(message.split())} (see `{where} -h`)")
         return int(ExitCode.INVALID)
-    except click.exceptions.Abort:
+    except typer.Abort:
         return int(ExitCode.INTERRUPTED)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
     except SaasctlError as exc:
         console.ui().error(exc.one_line())

@@ -57,7 +57,7 @@ def validate_tenant_id(tenant_id: str) -> str:
         raise UserError(f"tenant id {shown} is shorter than {TENANT_ID_MIN} characters")
     if any(c.isupper() for c in tenant_id):
         raise UserError(f"tenant id {shown} has upper-case letters", hint=ID_RULE)
-    if not TENANT_ID_PATTERN.match(tenant_id):
+    if not TENANT_ID_PATTERN.fullmatch(tenant_id):
         raise UserError(f"tenant id {shown} is not valid", hint=ID_RULE)
     if tenant_id in RESERVED_IDS:
         raise UserError(f"tenant id {shown} is reserved", hint="pick another id")
@@ -65,7 +65,7 @@ def validate_tenant_id(tenant_id: str) -> str:
 
 
 def validate_env_name(name: str) -> str:
-    if not ENV_NAME_PATTERN.match(name):
+    if not ENV_NAME_PATTERN.fullmatch(name):
         raise UserError(
             f"environment name {name!r} is not valid",
             hint="1-16 characters: lower-case letters, digits, hyphens, starting with a letter",

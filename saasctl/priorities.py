@@ -19,9 +19,9 @@ def block_starts(cfg: ListenerPriorities) -> range:
 
 
 def allocate(cfg: ListenerPriorities, taken: Iterable[int]) -> int:
-    used = set(taken)
+    occupied = {(t - cfg.first) // cfg.block for t in taken if t >= cfg.first}
     for start in block_starts(cfg):
-        if not any(start <= t < start + cfg.block for t in used):
+        if (start - cfg.first) // cfg.block not in occupied:
             return start
     capacity = len(block_starts(cfg))
     raise ConflictError(

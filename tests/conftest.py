@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from saasctl import cli
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def copy_project(dest: Path, envs: dict[str, Path]) -> Path:
+    """A throwaway project: the repo's templates and modules, the given env files."""
+    shutil.copytree(REPO / "templates", dest / "templates")
+    shutil.copytree(REPO / "terraform" / "modules", dest / "terraform" / "modules", symlinks=True)
+    for name, env_file in envs.items():
+        (dest / "terraform" / "envs" / name).mkdir(parents=True)
+        shutil.copy2(env_file, dest / "terraform" / "envs" / name / "env.yaml")
+    return dest
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = copy_project(
+        tmp_path / "proj",
+        {
+            "golden": FIXTURES / "envs" / "golden" / "env.yaml",
+            "local": REPO / "terraform" / "envs" / "local" / "env.yaml",
+        },
+    )
+    monkeypatch.setenv("SAASCTL_ROOT", str(root))
+    monkeypatch.delenv("SAASCTL_ENV", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    return root
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file under root (outside caches) with a content hash: to prove nothing changed."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and ".saasctl" not in p.parts and ".terraform" not in p.parts:
+            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    def run(*args: str) -> CliResult:
+        code = cli.run(list(args))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

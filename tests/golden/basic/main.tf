@@ -1,0 +1,70 @@
+# Rendered by saasctl from templates/tenant/basic.tf.j2: do not edit by hand.
+# Values live in terraform.tfvars.json; change tenant.yaml and run `saasctl render`.
+#
+# Tier basic (pool): host routing to the environment's pooled services on the
+# shared cluster; its WAF rate rule lives in the shared web ACL.
+
+terraform {
+  required_version = ">= 1.0.0"
+}
+
+variable "shared_state" {
+  description = "Backend settings to read the shared workspace's state; passed by saasctl at plan time."
+  type        = any
+}
+
+variable "tenant_id" {
+  type = any
+}
+
+variable "name_prefix" {
+  type = any
+}
+
+variable "host" {
+  type = any
+}
+
+variable "listener_priority" {
+  type = any
+}
+
+variable "services" {
+  type = any
+}
+
+variable "tags" {
+  type = any
+}
+
+variable "saasctl_config_digest" {
+  description = "Digest of the rendered files, kept in state to tell applied from drifted."
+  type        = string
+}
+
+# The tenant stack reads the shared stack's outputs from its state (same S3 backend).
+data "terraform_remote_state" "shared" {
+  backend = "s3"
+  config  = var.shared_state
+}
+
+module "tenant" {
+  source = "../../../../modules/standins/tenant-basic"
+
+  shared = data.terraform_remote_state.shared.outputs
+
+  tenant_id         = var.tenant_id
+  name_prefix       = var.name_prefix
+  host              = var.host
+  listener_priority = var.listener_priority
+  services          = var.services
+  tags              = var.tags
+}
+
+output "tenant" {
+  value = module.tenant
+}
+
+output "saasctl_config_digest" {
+  value = var.saasctl_config_digest
+}

@@ -1,0 +1,164 @@
+"""The tenant lifecycle with real terraform and real S3 state in a moto server."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.integration.conftest import BINARIES, Stack
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+]
+
+TIERS = {"acme": "basic", "globex": "advanced", "initech": "premium"}
+
+
+def tenants(stack: Stack) -> dict[str, dict]:  # type: ignore[type-arg]
+    listing = json.loads(stack.saasctl("tenant", "list", "--json").stdout)
+    return {t["id"]: t for t in listing["tenants"]}
+
+
+def test_bootstrap_is_idempotent_and_secures_the_bucket(stack: Stack) -> None:
+    out = json.loads(stack.saasctl("bootstrap", "--json").stdout)
+    assert "bucket saasctl-local-tfstate exists" in out["done"]
+    s3 = stack.s3
+    assert s3.get_bucket_versioning(Bucket="saasctl-local-tfstate")["Status"] == "Enabled"
+    rules = s3.get_bucket_encryption(Bucket="saasctl-local-tfstate")[
+        "ServerSideEncryptionConfiguration"
+    ]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    block = s3.get_public_access_block(Bucket="saasctl-local-tfstate")[
+        "PublicAccessBlockConfiguration"
+    ]
+    assert all(block.values())
+    assert "local/shared/terraform.tfstate" in stack.object_keys()
+
+
+def test_onboard_one_tenant_per_tier(stack: Stack) -> None:
+    for tenant, tier in TIERS.items():
+        result = json.loads(
+            stack.saasctl("tenant", "onboard", tenant, "--tier", tier, "--yes", "--json").stdout
+        )
+        assert result["changes"] is True and result["plan"]["add"]
+        assert result["outputs"]["tenant"]["host"] == f"{tenant}.saas.local"
+        assert f"local/tenants/{tenant}/terraform.tfstate" in stack.object_keys()
+        assert (stack.tenant_dir(tenant) / "tenant.yaml").is_file()
+    listing = tenants(stack)
+    assert {t: (v["tier"], v["status"]) for t, v in listing.items()} == {
+        t: (tier, "applied") for t, tier in TIERS.items()
+    }
+    priorities = [v["listener_priority"] for v in listing.values()]
+    assert len(set(priorities)) == 3
+    # premium gets its own cluster, the others use the shared ones
+    shown = {t: json.loads(stack.saasctl("tenant", "show", t, "--json").stdout) for t in TIERS}
+    arns = {t: s["outputs"]["tenant"]["cluster_arn"] for t, s in shown.items()}
+    assert arns["acme"].endswith("-pool") and arns["globex"].endswith("-advanced")
+    assert "initech" in arns["initech"]
+    # the shared stack carries one WAF rate rule per tenant host
+    shared_state = json.loads(
+        stack.s3.get_object(Bucket="saasctl-local-tfstate", Key="local/shared/terraform.tfstate")[
+            "Body"
+        ].read()
+    )
+    rules = [r for r in shared_state["resources"] if r["name"] == "waf_rate_rule"]
+    assert sorted(i["index_key"] for i in rules[0]["instances"]) == sorted(TIERS)
+
+
+def test_reonboard_is_a_noop_plan(stack: Stack) -> None:
+    result = stack.saasctl("tenant", "onboard", "acme", "--tier", "basic", "--plan-only", check=0)
+    assert "acme: no changes" in result.stderr
+    stack.saasctl("plan", check=0)
+
+
+def test_set_tier_needs_confirmation_and_moves(stack: Stack) -> None:
+    spec = stack.tenant_dir("globex") / "tenant.yaml"
+    before = spec.read_text()
+    refused = stack.saasctl("tenant", "set-tier", "globex", "--tier", "premium", check=5)
+    assert "not confirmed" in refused.stderr
+    assert spec.read_text() == before  # nothing changed
+    answered_no = stack.saasctl(
+        "tenant", "set-tier", "globex", "--tier", "premium", stdin="n\n", check=5
+    )
+    assert answered_no.returncode == 5 and spec.read_text() == before
+    moved = json.loads(
+        stack.saasctl("tenant", "set-tier", "globex", "--tier", "premium", "--yes", "--json").stdout
+    )
+    assert moved["plan"]["replace"] or moved["plan"]["destroy"]
+    assert "tier: premium" in spec.read_text()
+    assert tenants(stack)["globex"] == {
+        **tenants(stack)["globex"],
+        "tier": "premium",
+        "status": "applied",
+    }
+    shown = json.loads(stack.saasctl("tenant", "show", "globex", "--json").stdout)
+    assert "globex" in shown["outputs"]["tenant"]["cluster_arn"]  # its own cluster now
+
+
+def test_drift_is_reported_and_planned(stack: Stack) -> None:
+    spec = stack.tenant_dir("initech") / "tenant.yaml"
+    original = spec.read_text()
+    spec.write_text(original + "overrides:\n  desired_count: 3\n")
+    try:
+        assert tenants(stack)["initech"]["status"] == "drifted"
+        stack.saasctl("plan", "--tenant", "initech", check=2)
+    finally:
+        spec.write_text(original)
+    stack.saasctl("render")
+    assert tenants(stack)["initech"]["status"] == "applied"
+
+
+def test_offboard_archives_then_destroys(stack: Stack) -> None:
+    refused = stack.saasctl("tenant", "offboard", "acme", check=5)
+    assert "destroy 2 resource(s)" in refused.stderr or "resource(s)" in refused.stderr
+    assert "local/tenants/acme/terraform.tfstate" in stack.object_keys()
+    result = json.loads(stack.saasctl("tenant", "offboard", "acme", "--yes", "--json").stdout)
+    assert result["archive"].startswith("archive/local/tenants/acme/")
+    assert result["archive"] in stack.object_keys("archive/")
+    archived = json.loads(
+        stack.s3.get_object(Bucket="saasctl-local-tfstate", Key=result["archive"])["Body"].read()
+    )
+    assert archived["resources"], "the archive is the state before destroy"
+    assert "local/tenants/acme/terraform.tfstate" not in stack.object_keys()
+    assert not stack.tenant_dir("acme").exists()
+    assert "acme" not in tenants(stack)
+    listed = json.loads(stack.saasctl("tenant", "archives", "acme", "--json").stdout)
+    assert [a["key"] for a in listed["archives"]] == [result["archive"]]
+    shown = stack.saasctl("tenant", "show", "acme", check=3)
+    assert "tenant 'acme' not found" in shown.stderr
+
+
+def test_concurrent_onboards_of_one_tenant(stack: Stack) -> None:
+    procs = [
+        stack.popen("tenant", "onboard", "hooli", "--tier", "advanced", "--yes") for _ in range(2)
+    ]
+    results = [(p.wait(timeout=300), p.stderr.read() if p.stderr else "") for p in procs]
+    codes = sorted(code for code, _ in results)
+    assert codes == [0, 4], results
+    loser = next(err for code, err in results if code == 4)
+    assert "tenant 'hooli' is locked by" in loser and "onboard since" in loser
+    assert tenants(stack)["hooli"]["status"] == "applied"
+    assert not stack.object_keys("local/tenants/hooli/saasctl.lock")  # released
+
+
+def test_stale_lock_is_reported_and_unlockable(stack: Stack) -> None:
+    stack.s3.put_object(
+        Bucket="saasctl-local-tfstate",
+        Key="local/tenants/hooli/saasctl.lock",
+        Body=json.dumps(
+            {"who": "bob@ci-7", "operation": "offboard", "created": "2026-01-01T00:00:00+00:00"}
+        ).encode(),
+    )
+    blocked = stack.saasctl("tenant", "offboard", "hooli", "--yes", check=4)
+    assert "locked by bob@ci-7 (offboard since 2026-01-01" in blocked.stderr
+    assert "saasctl tenant unlock hooli --env local" in blocked.stderr
+    assert stack.tenant_dir("hooli").exists()
+    stack.saasctl("tenant", "unlock", "hooli", check=5)  # needs confirmation
+    stack.saasctl("tenant", "unlock", "hooli", "--yes")
+    start = time.monotonic()
+    stack.saasctl("tenant", "offboard", "hooli", "--yes")
+    assert time.monotonic() - start < 120
+    assert not stack.tenant_dir("hooli").exists()
