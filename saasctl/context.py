@@ -100,16 +100,33 @@ class Context:
             )
 
     def init(self, ws: Workspace) -> None:
-        endpoint = self.aws.endpoint
-        version = self.binary.version
+        endpoint, version = self.aws.endpoint, self.binary.version
         ws.runtime.mkdir(parents=True, exist_ok=True)
         settings = backend.runtime_backend(self.env, version, endpoint)
         backend_file = ws.runtime / "saasctl.tfbackend"
         atomic_write(backend_file, backend.tfbackend_text(settings))
-        if ws.tenant_id is not None:
-            config = backend.remote_state_config(self.env, version, endpoint)
-            atomic_write(self.var_file(ws), json.dumps({"shared_state": config}, indent=2) + "\n")
+        values = self.runtime_vars(ws)
+        if values:
+            atomic_write(self.var_file(ws), json.dumps(values, indent=2, sort_keys=True) + "\n")
+        else:
+            self.var_file(ws).unlink(missing_ok=True)
         self.tf.init(ws.dir, backend_file)
+
+    def runtime_vars(self, ws: Workspace) -> dict[str, Any]:
+        """Values that depend on this machine (endpoint, terraform version): never rendered."""
+        values: dict[str, Any] = {}
+        endpoint, version = self.aws.endpoint, self.binary.version
+        if ws.tenant_id is not None:
+            values["shared_state"] = backend.remote_state_config(self.env, version, endpoint)
+        if render.module_set(self.env) == "real":
+            spec = self.env.spec
+            values["aws"] = {
+                "region": spec.region,
+                "account_id": spec.account_id,
+                "endpoint": endpoint,
+                "emulator": spec.emulator,
+            }
+        return values
 
     def var_file(self, ws: Workspace) -> Path:
         return ws.runtime / "saasctl.tfvars.json"
@@ -117,7 +134,7 @@ class Context:
     def plan(self, ws: Workspace, *, destroy: bool = False) -> PlanSummary:
         """init + plan to the workspace's plan file; the summary of what it would do."""
         self.init(ws)
-        var_files = [self.var_file(ws)] if ws.tenant_id is not None else []
+        var_files = [self.var_file(ws)] if self.var_file(ws).exists() else []
         ws.planfile.unlink(missing_ok=True)
         self.tf.plan(ws.dir, ws.planfile, var_files=var_files, destroy=destroy, lock_timeout="30s")
         return self.tf.show_plan(ws.dir, ws.planfile)

@@ -104,7 +104,7 @@ def _tags(env: Environment, extra: Mapping[str, str]) -> dict[str, str]:
 def shared_inputs(env: Environment, tenants: list[TenantSpec]) -> dict[str, Any]:
     s = env.spec
     return {
-        "name": aws_name("saas", env.name, max_len=20),
+        "name": aws_name("saas", env.name, max_len=16),  # + "-pool-<service>" <= 32
         "region": s.region,
         "account_id": s.account_id,
         "domain": s.domain,
@@ -137,7 +137,7 @@ def tenant_inputs(env: Environment, spec: TenantSpec) -> dict[str, Any]:
         )
     values: dict[str, Any] = {
         "tenant_id": spec.id,
-        "name_prefix": aws_name(env.name, spec.id, max_len=24),
+        "name_prefix": aws_name(env.name, spec.id, max_len=21),  # + "-<service>" <= 32
         "host": f"{spec.id}.{s.domain}",
         "listener_priority": spec.listener_priority,
         "services": [svc.model_dump(mode="json") for svc in s.services],
@@ -166,9 +166,9 @@ def _finish(main_tf: str, backend: dict[str, Any], tfvars: dict[str, Any]) -> di
 
 def _render_template(env: Environment, template: str, **context: Any) -> str:
     try:
-        return (
-            _env(env.project.templates).get_template(template).render(template=template, **context)
-        )
+        real = module_set(env) == "real"
+        jinja = _env(env.project.templates)
+        return jinja.get_template(template).render(template=template, aws_provider=real, **context)
     except jinja2.TemplateNotFound as exc:
         raise SaasctlError(f"template {exc.name} not found under templates/") from None
     except jinja2.TemplateError as exc:

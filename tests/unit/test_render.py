@@ -117,3 +117,26 @@ def test_rendered_hcl_is_terraform_fmt_clean(env: Environment, tmp_path: Path) -
         env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull},
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_real_module_set_renders_the_aws_provider(env: Environment, tmp_path: Path) -> None:
+    env_file = env.project.envs / "golden" / "env.yaml"
+    env_file.write_text(env_file.read_text().replace("modules: standin", "modules: real"))
+    real = Project(env.project.root).load_env("golden")
+    files = render.render_tenant(real, TENANTS[Tier.PREMIUM])
+    assert 'source = "../../../../modules/tenant-premium"' in files["main.tf"]
+    assert 'provider "aws"' in files["main.tf"] and 'dynamic "endpoints"' in files["main.tf"]
+    shared = render.render_shared(real, list(TENANTS.values()))
+    assert 'provider "aws"' in shared["main.tf"]
+    assert "modules/shared-stack" in shared["main.tf"] and "standins" not in shared["main.tf"]
+    (tmp_path / "a.tf").write_text(files["main.tf"])
+    (tmp_path / "b.tf").write_text(shared["main.tf"])
+    proc = subprocess.run(
+        [find_binary().path, "fmt", "-check", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # The stand-in set renders no provider block (the null provider needs none).
+    assert 'provider "aws"' not in render.render_tenant(env, TENANTS[Tier.BASIC])["main.tf"]

@@ -2,7 +2,7 @@
 # the same interface; creates nothing in AWS.
 
 resource "null_resource" "listener_rule" {
-  for_each = { for i, s in var.services : s.name => i }
+  for_each = { for i, s in concat([for s in var.services : s if s.path != "/*"], [for s in var.services : s if s.path == "/*"]) : s.name => i }
 
   triggers = {
     host         = var.host

@@ -2,7 +2,7 @@
 # the same interface; creates nothing in AWS.
 
 locals {
-  services    = { for i, s in var.services : s.name => merge(s, { index = i }) }
+  services    = { for i, s in concat([for s in var.services : s if s.path != "/*"], [for s in var.services : s if s.path == "/*"]) : s.name => merge(s, { index = i }) }
   cluster_arn = "arn:aws:ecs:${split(":", var.shared.advanced_cluster_arn)[3]}:${split(":", var.shared.advanced_cluster_arn)[4]}:cluster/${null_resource.cluster.triggers.name}"
 }
 

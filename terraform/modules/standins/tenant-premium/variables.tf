@@ -1,1 +1,1 @@
-../tenant-advanced/variables.tf
+../../tenant-premium/variables.tf

@@ -1,0 +1,28 @@
+terraform {
+  required_version = ">= 1.0.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.0, < 7.0"
+    }
+  }
+}
+
+provider "aws" {
+  region = "eu-west-1"
+}
+
+module "vpc" {
+  source = "../../modules/vpc"
+
+  name               = "example"
+  cidr               = "10.10.0.0/16"
+  azs                = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+  single_nat_gateway = true
+  tags               = { Project = "example" }
+}
+
+output "private_subnet_ids" {
+  value = module.vpc.private_subnet_ids
+}

@@ -1,0 +1,360 @@
+locals {
+  cluster_name = element(split("/", var.cluster_arn), 1)
+  log_group    = "arn:aws:logs:${var.region}:${var.account_id}:log-group:${var.log_group_name}"
+  conditions = concat(
+    length(var.host_headers) > 0 ? [{ kind = "host", values = var.host_headers, header = "" }] : [],
+    length(var.path_patterns) > 0 ? [{ kind = "path", values = var.path_patterns, header = "" }] : [],
+    var.http_header != null ? [{ kind = "header", values = var.http_header.values, header = var.http_header.name }] : [],
+  )
+}
+
+# --- roles -------------------------------------------------------------------
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "execution" {
+  name_prefix        = substr("${var.name}-exec-", 0, 32)
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "execution" {
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group}:log-stream:*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(var.ecr_repository_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "PullImages"
+      actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+      resources = var.ecr_repository_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.ecr_repository_arns) > 0 ? [1] : []
+
+    content {
+      sid     = "EcrToken"
+      actions = ["ecr:GetAuthorizationToken"]
+      #checkov:skip=CKV_AWS_356:ecr:GetAuthorizationToken supports no resource-level permissions.
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.secrets) > 0 ? [1] : []
+
+    content {
+      sid       = "Secrets"
+      actions   = ["secretsmanager:GetSecretValue", "ssm:GetParameters"]
+      resources = distinct([for arn in values(var.secrets) : split(":", arn)[2] == "secretsmanager" ? join(":", slice(split(":", arn), 0, 7)) : arn])
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "execution" {
+  name   = "execution"
+  role   = aws_iam_role.execution.id
+  policy = data.aws_iam_policy_document.execution.json
+}
+
+resource "aws_iam_role" "task" {
+  name_prefix        = substr("${var.name}-task-", 0, 32)
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "exec" {
+  statement {
+    sid = "EcsExec"
+    actions = [
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ]
+    #checkov:skip=CKV_AWS_356:ssmmessages actions support no resource-level permissions.
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "exec" {
+  count = var.enable_execute_command ? 1 : 0
+
+  name   = "ecs-exec"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.exec.json
+}
+
+# --- task definition ---------------------------------------------------------
+
+resource "aws_ecs_task_definition" "this" {
+  family                   = var.name
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = tostring(var.cpu)
+  memory                   = tostring(var.memory)
+  execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = aws_iam_role.task.arn
+
+  container_definitions = jsonencode([{
+    name                   = var.name
+    image                  = var.image
+    essential              = true
+    readonlyRootFilesystem = var.readonly_root_filesystem
+    portMappings           = [{ containerPort = var.container_port, protocol = "tcp" }]
+    environment            = [for k in sort(keys(var.environment)) : { name = k, value = var.environment[k] }]
+    secrets                = [for k in sort(keys(var.secrets)) : { name = k, valueFrom = var.secrets[k] }]
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = var.log_group_name
+        awslogs-region        = var.region
+        awslogs-stream-prefix = var.name
+      }
+    }
+  }])
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  tags = var.tags
+}
+
+# --- network and load balancing ---------------------------------------------
+
+resource "aws_security_group" "this" {
+  name_prefix = "${var.name}-"
+  description = "Tasks of ${var.name}: from the ALB only"
+  vpc_id      = var.vpc_id
+
+  tags = merge(var.tags, { Name = var.name })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "from_alb" {
+  security_group_id            = aws_security_group.this.id
+  description                  = "From the ALB"
+  ip_protocol                  = "tcp"
+  from_port                    = var.container_port
+  to_port                      = var.container_port
+  referenced_security_group_id = var.alb_security_group_id
+
+  tags = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "https" {
+  for_each = toset(var.egress_cidrs)
+
+  security_group_id = aws_security_group.this.id
+  description       = "HTTPS to AWS APIs and image registries"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = each.key
+
+  tags = var.tags
+}
+
+resource "aws_lb_target_group" "this" {
+  #checkov:skip=CKV_AWS_378:TLS terminates at the ALB; targets sit in private subnets reachable only from its security group.
+  name                 = var.name
+  port                 = var.container_port
+  protocol             = "HTTP"
+  target_type          = "ip"
+  vpc_id               = var.vpc_id
+  deregistration_delay = "30"
+
+  health_check {
+    enabled             = true
+    path                = var.health_check_path
+    matcher             = var.health_check_matcher
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+
+  tags = var.tags
+}
+
+resource "aws_lb_listener_rule" "this" {
+  listener_arn = var.listener_arn
+  priority     = var.listener_priority
+
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.this.arn
+  }
+
+  dynamic "condition" {
+    for_each = [for c in local.conditions : c if c.kind == "host"]
+
+    content {
+      host_header {
+        values = condition.value.values
+      }
+    }
+  }
+
+  dynamic "condition" {
+    for_each = [for c in local.conditions : c if c.kind == "path"]
+
+    content {
+      path_pattern {
+        values = condition.value.values
+      }
+    }
+  }
+
+  dynamic "condition" {
+    for_each = [for c in local.conditions : c if c.kind == "header"]
+
+    content {
+      http_header {
+        http_header_name = condition.value.header
+        values           = condition.value.values
+      }
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_service_discovery_service" "this" {
+  count = var.register_in_cloud_map ? 1 : 0
+
+  name = var.name
+
+  dns_config {
+    namespace_id   = var.cloud_map_namespace_id
+    routing_policy = "MULTIVALUE"
+
+    dns_records {
+      type = "A"
+      ttl  = 10
+    }
+  }
+
+  tags = var.tags
+}
+
+# --- service and autoscaling ---------------------------------------------------
+
+resource "aws_ecs_service" "this" {
+  name                              = var.name
+  cluster                           = var.cluster_arn
+  task_definition                   = aws_ecs_task_definition.this.arn
+  desired_count                     = var.desired_count
+  enable_execute_command            = var.enable_execute_command
+  enable_ecs_managed_tags           = true
+  propagate_tags                    = "SERVICE"
+  health_check_grace_period_seconds = 30
+
+  capacity_provider_strategy {
+    capacity_provider = var.capacity_provider
+    weight            = 1
+  }
+
+  network_configuration {
+    subnets          = var.subnet_ids
+    security_groups  = [aws_security_group.this.id]
+    assign_public_ip = false
+  }
+
+  load_balancer {
+    target_group_arn = aws_lb_target_group.this.arn
+    container_name   = var.name
+    container_port   = var.container_port
+  }
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  dynamic "service_registries" {
+    for_each = aws_service_discovery_service.this
+
+    content {
+      registry_arn = service_registries.value.arn
+    }
+  }
+
+  # Autoscaling owns the task count after creation.
+  lifecycle {
+    ignore_changes = [desired_count]
+  }
+
+  # ECS needs the target group attached to the load balancer first.
+  depends_on = [aws_lb_listener_rule.this]
+
+  tags = var.tags
+}
+
+resource "aws_appautoscaling_target" "this" {
+  service_namespace  = "ecs"
+  resource_id        = "service/${local.cluster_name}/${aws_ecs_service.this.name}"
+  scalable_dimension = "ecs:service:DesiredCount"
+  min_capacity       = var.min_capacity
+  max_capacity       = var.max_capacity
+}
+
+resource "aws_appautoscaling_policy" "cpu" {
+  name               = "${var.name}-cpu"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.this.service_namespace
+  resource_id        = aws_appautoscaling_target.this.resource_id
+  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
+
+  target_tracking_scaling_policy_configuration {
+    target_value = var.cpu_target
+
+    predefined_metric_specification {
+      predefined_metric_type = "ECSServiceAverageCPUUtilization"
+    }
+  }
+}
+
+resource "aws_appautoscaling_policy" "memory" {
+  name               = "${var.name}-memory"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.this.service_namespace
+  resource_id        = aws_appautoscaling_target.this.resource_id
+  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
+
+  target_tracking_scaling_policy_configuration {
+    target_value = var.memory_target
+
+    predefined_metric_specification {
+      predefined_metric_type = "ECSServiceAverageMemoryUtilization"
+    }
+  }
+}

@@ -1,0 +1,209 @@
+variable "name" {
+  description = "Name of the service, task family and target group (at most 32 characters)."
+  type        = string
+
+  validation {
+    condition     = length(var.name) <= 32 && can(regex("^[a-zA-Z0-9-]+$", var.name))
+    error_message = "Use at most 32 letters, digits and hyphens (target group name limit)."
+  }
+}
+
+variable "region" {
+  description = "AWS region (for awslogs and ARNs)."
+  type        = string
+}
+
+variable "account_id" {
+  description = "AWS account ID (for least-privilege ARNs)."
+  type        = string
+}
+
+variable "cluster_arn" {
+  description = "ARN of the ECS cluster the service runs on."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "VPC of the service and its target group."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets of the tasks."
+  type        = list(string)
+}
+
+variable "alb_security_group_id" {
+  description = "Security group of the ALB: the only allowed source of traffic to the tasks."
+  type        = string
+}
+
+variable "egress_cidrs" {
+  description = "Where tasks may connect on 443 (image pulls, AWS APIs)."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+}
+
+variable "listener_arn" {
+  description = "HTTPS listener that gets the service's rule."
+  type        = string
+}
+
+variable "listener_priority" {
+  description = "Priority of the listener rule (unique per listener)."
+  type        = number
+
+  validation {
+    condition     = var.listener_priority >= 1 && var.listener_priority <= 50000
+    error_message = "Listener rule priorities are 1 to 50000."
+  }
+}
+
+variable "http_header" {
+  description = "Optional HTTP header condition of the listener rule."
+  type = object({
+    name   = string
+    values = list(string)
+  })
+  default = null
+}
+
+variable "host_headers" {
+  description = "Host headers routed to this service (empty: any host)."
+  type        = list(string)
+  default     = []
+}
+
+variable "path_patterns" {
+  description = "Path patterns routed to this service."
+  type        = list(string)
+  default     = ["/*"]
+}
+
+variable "image" {
+  description = "Container image."
+  type        = string
+}
+
+variable "container_port" {
+  description = "Port the container listens on."
+  type        = number
+}
+
+variable "cpu" {
+  description = "Task CPU units (256, 512, 1024, ...)."
+  type        = number
+  default     = 256
+}
+
+variable "memory" {
+  description = "Task memory in MiB."
+  type        = number
+  default     = 512
+}
+
+variable "environment" {
+  description = "Plain environment variables of the container (no secrets)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "secrets" {
+  description = "Container secrets: env name -> Secrets Manager or SSM parameter ARN."
+  type        = map(string)
+  default     = {}
+}
+
+variable "readonly_root_filesystem" {
+  description = "Mount the container's root filesystem read-only."
+  type        = bool
+  default     = true
+}
+
+variable "desired_count" {
+  description = "Initial number of tasks (autoscaling owns it afterwards)."
+  type        = number
+  default     = 1
+}
+
+variable "min_capacity" {
+  description = "Autoscaling minimum."
+  type        = number
+  default     = 1
+}
+
+variable "max_capacity" {
+  description = "Autoscaling maximum."
+  type        = number
+  default     = 4
+}
+
+variable "cpu_target" {
+  description = "Target average CPU utilisation (percent)."
+  type        = number
+  default     = 60
+}
+
+variable "memory_target" {
+  description = "Target average memory utilisation (percent)."
+  type        = number
+  default     = 75
+}
+
+variable "health_check_path" {
+  description = "Target group health check path."
+  type        = string
+  default     = "/"
+}
+
+variable "health_check_matcher" {
+  description = "HTTP codes counted as healthy."
+  type        = string
+  default     = "200-399"
+}
+
+variable "log_group_name" {
+  description = "CloudWatch log group of the containers."
+  type        = string
+}
+
+variable "ecr_repository_arns" {
+  description = "ECR repositories the task may pull from (least privilege)."
+  type        = list(string)
+  default     = []
+}
+
+variable "enable_execute_command" {
+  description = "Allow ECS Exec into the tasks."
+  type        = bool
+  default     = false
+}
+
+variable "register_in_cloud_map" {
+  description = "Register the tasks in the Cloud Map namespace below."
+  type        = bool
+  default     = false
+}
+
+variable "cloud_map_namespace_id" {
+  description = "Cloud Map private DNS namespace (used when register_in_cloud_map)."
+  type        = string
+  default     = null
+}
+
+variable "capacity_provider" {
+  description = "FARGATE or FARGATE_SPOT."
+  type        = string
+  default     = "FARGATE"
+
+  validation {
+    condition     = contains(["FARGATE", "FARGATE_SPOT"], var.capacity_provider)
+    error_message = "Use FARGATE or FARGATE_SPOT."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}

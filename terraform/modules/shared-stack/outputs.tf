@@ -1,0 +1,59 @@
+output "vpc_id" {
+  description = "VPC id."
+  value       = module.vpc.vpc_id
+}
+
+output "private_subnet_ids" {
+  description = "Private subnet ids, one per AZ."
+  value       = module.vpc.private_subnet_ids
+}
+
+output "public_subnet_ids" {
+  description = "Public subnet ids, one per AZ."
+  value       = module.vpc.public_subnet_ids
+}
+
+output "alb_arn" {
+  description = "ARN of the shared ALB."
+  value       = module.alb.arn
+}
+
+output "alb_dns_name" {
+  description = "DNS name of the shared ALB."
+  value       = module.alb.dns_name
+}
+
+output "https_listener_arn" {
+  description = "ARN of the ALB's HTTPS listener (tenants attach rules to it)."
+  value       = module.alb.https_listener_arn
+}
+
+output "alb_security_group_id" {
+  description = "Security group of the ALB (services allow ingress from it only)."
+  value       = module.alb.security_group_id
+}
+
+output "waf_web_acl_arn" {
+  description = "ARN of the WAF web ACL associated with the ALB."
+  value       = module.waf.web_acl_arn
+}
+
+output "pool_cluster_arn" {
+  description = "ARN of the pool cluster (basic tier)."
+  value       = module.pool_cluster.arn
+}
+
+output "advanced_cluster_arn" {
+  description = "ARN of the shared cluster of the advanced tier."
+  value       = module.advanced_cluster.arn
+}
+
+output "pool_target_group_arns" {
+  description = "Target group ARN of each pooled service, by service name."
+  value       = { for name, s in module.pool_service : name => s.target_group_arn }
+}
+
+output "log_group_name" {
+  description = "CloudWatch log group of the services."
+  value       = aws_cloudwatch_log_group.services.name
+}

@@ -1,0 +1,79 @@
+variable "name" {
+  description = "Name prefix of the environment's shared resources."
+  type        = string
+}
+
+variable "region" {
+  description = "AWS region."
+  type        = string
+}
+
+variable "account_id" {
+  description = "AWS account id the environment lives in."
+  type        = string
+}
+
+variable "domain" {
+  description = "Domain under which tenants get <tenant>.<domain>."
+  type        = string
+}
+
+variable "vpc_cidr" {
+  description = "CIDR block of the VPC."
+  type        = string
+}
+
+variable "azs" {
+  description = "Availability zones (2 or 3)."
+  type        = list(string)
+}
+
+variable "single_nat_gateway" {
+  description = "One NAT gateway for all AZs instead of one per AZ."
+  type        = bool
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for the ALB's HTTPS listener."
+  type        = string
+}
+
+variable "allowed_cidrs" {
+  description = "CIDRs allowed to reach the ALB on 80/443."
+  type        = list(string)
+}
+
+variable "services" {
+  description = "The application's services (pooled for the basic tier)."
+  type = list(object({
+    name              = string
+    image             = string
+    port              = number
+    path              = string
+    health_check_path = string
+  }))
+}
+
+variable "pool" {
+  description = "Sizing of the basic tier's pooled services."
+  type = object({
+    cpu           = number
+    memory        = number
+    desired_count = number
+    min_capacity  = number
+    max_capacity  = number
+  })
+}
+
+variable "tenant_rate_limits" {
+  description = "WAF rate-based rule per tenant: host and requests per 5 minutes."
+  type = map(object({
+    host  = string
+    limit = number
+  }))
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+}

@@ -1,0 +1,19 @@
+output "host" {
+  description = "The tenant's host name."
+  value       = var.host
+}
+
+output "cluster_arn" {
+  description = "Cluster the tenant's services run on."
+  value       = local.cluster_arn
+}
+
+output "target_group_arns" {
+  description = "Target group of each service, by service name."
+  value       = { for name, s in module.service : name => s.target_group_arn }
+}
+
+output "listener_rule_priorities" {
+  description = "Listener rule priority of each service, by service name."
+  value       = { for name, s in module.service : name => s.listener_priority }
+}

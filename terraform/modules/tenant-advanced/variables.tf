@@ -1,0 +1,74 @@
+variable "tenant_id" {
+  description = "The tenant's id."
+  type        = string
+}
+
+variable "name_prefix" {
+  description = "Prefix of the tenant's AWS resource names (fits AWS name limits)."
+  type        = string
+}
+
+variable "host" {
+  description = "The tenant's host name: <tenant>.<domain>."
+  type        = string
+}
+
+variable "listener_priority" {
+  description = "First priority of the tenant's block of listener rule priorities."
+  type        = number
+}
+
+variable "services" {
+  description = "The application's services."
+  type = list(object({
+    name              = string
+    image             = string
+    port              = number
+    path              = string
+    health_check_path = string
+  }))
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+}
+
+variable "shared" {
+  description = "Outputs of the environment's shared stack."
+  type = object({
+    vpc_id                 = string
+    private_subnet_ids     = list(string)
+    https_listener_arn     = string
+    alb_security_group_id  = string
+    pool_cluster_arn       = string
+    advanced_cluster_arn   = string
+    pool_target_group_arns = map(string)
+    log_group_name         = string
+  })
+}
+
+variable "cpu" {
+  description = "Task CPU units."
+  type        = number
+}
+
+variable "memory" {
+  description = "Task memory (MiB)."
+  type        = number
+}
+
+variable "desired_count" {
+  description = "Tasks per service."
+  type        = number
+}
+
+variable "min_capacity" {
+  description = "Autoscaling minimum tasks per service."
+  type        = number
+}
+
+variable "max_capacity" {
+  description = "Autoscaling maximum tasks per service."
+  type        = number
+}

@@ -1,0 +1,33 @@
+# Tier basic (pool): the tenant's host is routed to the environment's pooled
+# services on the shared ALB. Its WAF rate rule lives in the shared web ACL.
+
+locals {
+  # Catch-all paths last, so more specific rules win.
+  services = { for i, s in concat([for s in var.services : s if s.path != "/*"], [for s in var.services : s if s.path == "/*"]) : s.name => merge(s, { index = i }) }
+}
+
+resource "aws_lb_listener_rule" "this" {
+  for_each = local.services
+
+  listener_arn = var.shared.https_listener_arn
+  priority     = var.listener_priority + each.value.index
+
+  action {
+    type             = "forward"
+    target_group_arn = var.shared.pool_target_group_arns[each.key]
+  }
+
+  condition {
+    host_header {
+      values = [var.host]
+    }
+  }
+
+  condition {
+    path_pattern {
+      values = [each.value.path]
+    }
+  }
+
+  tags = var.tags
+}

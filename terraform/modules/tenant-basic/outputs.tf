@@ -1,0 +1,19 @@
+output "host" {
+  description = "The tenant's host name."
+  value       = var.host
+}
+
+output "cluster_arn" {
+  description = "Cluster the tenant's services run on."
+  value       = var.shared.pool_cluster_arn
+}
+
+output "target_group_arns" {
+  description = "Target group of each service, by service name."
+  value       = var.shared.pool_target_group_arns
+}
+
+output "listener_rule_priorities" {
+  description = "Listener rule priority of each service, by service name."
+  value       = { for name, r in aws_lb_listener_rule.this : name => r.priority }
+}

@@ -1,0 +1,48 @@
+variable "name" {
+  description = "Name prefix for the VPC and its resources."
+  type        = string
+}
+
+variable "cidr" {
+  description = "IPv4 CIDR block of the VPC (a /16 to /24)."
+  type        = string
+
+  validation {
+    condition     = can(cidrhost(var.cidr, 0)) && tonumber(split("/", var.cidr)[1]) >= 16 && tonumber(split("/", var.cidr)[1]) <= 24
+    error_message = "The cidr must be a valid IPv4 CIDR block between /16 and /24."
+  }
+}
+
+variable "azs" {
+  description = "Availability zones to spread subnets over (2 or 3)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.azs) >= 2 && length(var.azs) <= 3
+    error_message = "Give 2 or 3 availability zones."
+  }
+}
+
+variable "single_nat_gateway" {
+  description = "One NAT gateway shared by all AZs (cheaper) instead of one per AZ (resilient)."
+  type        = bool
+  default     = false
+}
+
+variable "flow_log_retention_days" {
+  description = "Retention of the VPC flow log group, in days."
+  type        = number
+  default     = 365
+}
+
+variable "kms_key_arn" {
+  description = "KMS key for the flow log group; null uses the service-managed key."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}
