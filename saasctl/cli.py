@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
-from saasctl import __version__, console, fleet, tenants
+from saasctl import __version__, changes, console, fleet, tenants
 from saasctl.context import Context
-from saasctl.errors import ExitCode, SaasctlError
+from saasctl.errors import ExitCode, SaasctlError, UserError
 from saasctl.ids import validate_tenant_id
 from saasctl.project import Project, find_root
+from saasctl.render import atomic_write
 from saasctl.specs import Tier
 from saasctl.terraform import Terraform, find_binary
 
@@ -35,7 +48,10 @@ tenant_app = typer.Typer(
     help="Onboard, move, offboard and inspect tenants.", epilog=EXIT_CODES, no_args_is_help=True
 )
 app.add_typer(tenant_app, name="tenant")
+ci_app = typer.Typer(help="Helpers for CI pipelines.", epilog=EXIT_CODES, no_args_is_help=True)
+app.add_typer(ci_app, name="ci")
 
+CPUS = os.cpu_count() or 2
 EnvOpt = Annotated[
     str, typer.Option("--env", "-e", envvar="SAASCTL_ENV", help="Environment under terraform/envs.")
 ]
@@ -124,63 +140,264 @@ def render_cmd(
     )
 
 
-def _fleet(
-    env: str, tenant: list[str] | None, shared_only: bool, *, apply: bool, yes: bool, json_out: bool
-) -> None:
-    ctx = _context(env)
-    spaces = fleet.select(ctx, [] if shared_only else tenant, shared=not tenant or shared_only)
-    results = fleet.run(ctx, spaces, apply=apply, yes=yes)
-    code = fleet.aggregate(results)
-    if json_out:
-        ctx.ui.emit_json(
-            {
-                "environment": env,
-                "exit_code": int(code),
-                "workspaces": [r.as_dict() for r in results],
-            }
-        )
-    else:
-        table = Table("workspace", "result", "add", "change", "destroy", "seconds")
-        for r in results:
-            label = {0: "ok", 2: "changes"}.get(r.exit_code, f"error: {r.error}")
-            s = r.summary
-            table.add_row(
-                r.workspace,
-                label,
-                *(str(len(s.get(k, []))) for k in ("add", "change", "destroy")),
-                f"{r.seconds:.1f}",
-            )
-        ctx.ui.out.print(table)
-    raise typer.Exit(code)
-
-
 TenantsOpt = Annotated[
     list[str] | None, typer.Option("--tenant", help="Only this tenant (repeatable).")
 ]
+TiersOpt = Annotated[
+    list[Tier] | None, typer.Option("--tier", help="Only tenants of this tier (repeatable).")
+]
 SharedOnlyOpt = Annotated[bool, typer.Option("--shared-only", help="Only the shared workspace.")]
+ParallelOpt = Annotated[
+    int,
+    typer.Option(
+        "--parallelism",
+        "-p",
+        envvar="SAASCTL_PARALLELISM",
+        help="Workspaces run at once (default: CPU count).",
+    ),
+]
+ChangedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--changed-since",
+        metavar="GIT_REF",
+        help="Only workspaces whose inputs changed since this git ref.",
+    ),
+]
+ShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        metavar="i/N",
+        envvar="SAASCTL_SHARD",
+        help="Only this stable shard of the workspaces (CI matrix).",
+    ),
+]
+FailFastOpt = Annotated[
+    bool, typer.Option("--fail-fast", help="Stop starting workspaces after a failure.")
+]
+AllowDestroyOpt = Annotated[
+    bool,
+    typer.Option("--allow-destroy", help="Let plans destroy or replace stateful/shared resources."),
+]
+ReportOpt = Annotated[Path | None, typer.Option("--report-json", help="Write a JSON report here.")]
+SummaryOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--summary-md",
+        help="Write a Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set).",
+    ),
+]
+
+
+def _fleet(
+    mode: str,
+    env: str,
+    tenant: list[str] | None,
+    tier: list[Tier] | None,
+    shared_only: bool,
+    parallelism: int,
+    changed_since: str | None,
+    shard: str | None,
+    fail_fast: bool,
+    allow_destroy: bool,
+    yes: bool,
+    json_out: bool,
+    report_json: Path | None,
+    summary_md: Path | None,
+) -> None:
+    ctx = _context(env)
+    if shared_only and (tenant or tier):
+        raise UserError("--shared-only cannot be combined with --tenant or --tier")
+    opts = fleet.Options(
+        mode=mode,
+        parallelism=parallelism,
+        tenants=tenant,
+        tiers=tier,
+        shared_only=shared_only,
+        changed_since=changed_since,
+        shard=changes.parse_shard(shard) if shard else None,
+        fail_fast=fail_fast,
+        allow_destroy=allow_destroy,
+        yes=yes,
+    )
+    started = time.monotonic()
+    ui = ctx.ui
+    show_progress = ui.err.is_terminal and not ui.quiet and not json_out
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=ui.err,
+        disable=not show_progress,
+        transient=True,
+    )
+    task = progress.add_task(f"{mode} {env}", total=None)
+    colors = {
+        "no changes": "dim",
+        "changes": "yellow",
+        "applied": "green",
+        "error": "red",
+        "policy": "red",
+    }
+
+    def done(result: fleet.WorkspaceResult) -> None:
+        progress.advance(task)
+        c = result.counts()
+        detail = result.error or (
+            f"+{c['add']} ~{c['change']} -{c['destroy']} -/+{c['replace']}"
+            if result.status in ("changes", "applied")
+            else ""
+        )
+        line = (
+            f"  [{colors[result.status]}]{result.status:<10}[/] {result.workspace} "
+            f"[dim]{result.seconds:.1f}s[/] {escape(detail)}"
+        )
+        if show_progress:
+            progress.console.print(line)
+        else:
+            ui.info(line)
+
+    def confirm(what: str) -> None:
+        progress.stop()
+        ctx.confirm_destroy(what, yes)
+        progress.start()
+
+    with progress:
+        results = fleet.run(ctx, opts, done, confirm)
+    data = fleet.report(env, mode, opts, results, time.monotonic() - started)
+    code = fleet.aggregate(results)
+    if report_json:
+        atomic_write(report_json, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    markdown = fleet.summary_markdown(data)
+    if summary_md:
+        atomic_write(summary_md, markdown)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as fh:
+            fh.write(markdown)
+    if json_out:
+        ui.emit_json(data)
+    else:
+        t = data["totals"]
+        ui.info(
+            f"{mode}: {t['workspaces']} workspace(s), {t['with_changes']} with changes, "
+            f"{t['failed']} failed in {data['seconds']:.1f}s (exit {int(code)})"
+        )
+    raise typer.Exit(code)
 
 
 @app.command(epilog=EXIT_CODES)
 def plan(
     env: EnvOpt = "local",
     tenant: TenantsOpt = None,
+    tier: TiersOpt = None,
     shared_only: SharedOnlyOpt = False,
+    parallelism: ParallelOpt = CPUS,
+    changed_since: ChangedOpt = None,
+    shard: ShardOpt = None,
+    fail_fast: FailFastOpt = False,
+    allow_destroy: AllowDestroyOpt = False,
     json_out: JsonOpt = False,
+    report_json: ReportOpt = None,
+    summary_md: SummaryOpt = None,
 ) -> None:
-    """Plan the shared workspace, then every tenant. Exit 0 no changes, 2 changes, 1 error."""
-    _fleet(env, tenant, shared_only, apply=False, yes=False, json_out=json_out)
+    """Plan the shared workspace, then the tenants in parallel, with policy gates.
+
+    Exit 0 no changes, 2 changes, 1 any error or policy violation.
+    """
+    _fleet(
+        "plan",
+        env,
+        tenant,
+        tier,
+        shared_only,
+        parallelism,
+        changed_since,
+        shard,
+        fail_fast,
+        allow_destroy,
+        False,
+        json_out,
+        report_json,
+        summary_md,
+    )
 
 
 @app.command(epilog=EXIT_CODES)
 def apply(
     env: EnvOpt = "local",
     tenant: TenantsOpt = None,
+    tier: TiersOpt = None,
     shared_only: SharedOnlyOpt = False,
+    parallelism: ParallelOpt = CPUS,
+    changed_since: ChangedOpt = None,
+    shard: ShardOpt = None,
+    fail_fast: FailFastOpt = False,
+    allow_destroy: AllowDestroyOpt = False,
     yes: YesOpt = False,
     json_out: JsonOpt = False,
+    report_json: ReportOpt = None,
+    summary_md: SummaryOpt = None,
 ) -> None:
-    """Plan and apply the shared workspace, then every tenant (asks before destroying)."""
-    _fleet(env, tenant, shared_only, apply=True, yes=yes, json_out=json_out)
+    """Plan everything, ask once if anything is destroyed, then apply those plans (shared first)."""
+    _fleet(
+        "apply",
+        env,
+        tenant,
+        tier,
+        shared_only,
+        parallelism,
+        changed_since,
+        shard,
+        fail_fast,
+        allow_destroy,
+        yes,
+        json_out,
+        report_json,
+        summary_md,
+    )
+
+
+@app.command(epilog=EXIT_CODES)
+def drift(
+    env: EnvOpt = "local",
+    tenant: TenantsOpt = None,
+    tier: TiersOpt = None,
+    shared_only: SharedOnlyOpt = False,
+    parallelism: ParallelOpt = CPUS,
+    shard: ShardOpt = None,
+    json_out: JsonOpt = False,
+    report_json: ReportOpt = None,
+    summary_md: SummaryOpt = None,
+) -> None:
+    """Refresh-only plans: exit 2 when real infrastructure drifted from state."""
+    _fleet(
+        "drift",
+        env,
+        tenant,
+        tier,
+        shared_only,
+        parallelism,
+        None,
+        shard,
+        False,
+        True,
+        False,
+        json_out,
+        report_json,
+        summary_md,
+    )
+
+
+@ci_app.command("matrix", epilog=EXIT_CODES)
+def ci_matrix(
+    shards: Annotated[int, typer.Option("--shards", min=1, max=256, help="Number of CI jobs.")] = 4,
+) -> None:
+    """Print the CI matrix JSON for `--shard i/N` (GitHub Actions `strategy.matrix`)."""
+    typer.echo(json.dumps(changes.matrix(shards)))
 
 
 @app.command("fmt", epilog=EXIT_CODES)

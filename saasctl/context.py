@@ -133,11 +133,24 @@ class Context:
 
     def plan(self, ws: Workspace, *, destroy: bool = False) -> PlanSummary:
         """init + plan to the workspace's plan file; the summary of what it would do."""
+        return PlanSummary.from_show_json(self.plan_json(ws, destroy=destroy))
+
+    def plan_json(
+        self, ws: Workspace, *, destroy: bool = False, refresh_only: bool = False
+    ) -> dict[str, Any]:
+        """init + plan; the plan as `terraform show -json` gives it."""
         self.init(ws)
         var_files = [self.var_file(ws)] if self.var_file(ws).exists() else []
         ws.planfile.unlink(missing_ok=True)
-        self.tf.plan(ws.dir, ws.planfile, var_files=var_files, destroy=destroy, lock_timeout="30s")
-        return self.tf.show_plan(ws.dir, ws.planfile)
+        self.tf.plan(
+            ws.dir,
+            ws.planfile,
+            var_files=var_files,
+            destroy=destroy,
+            refresh_only=refresh_only,
+            lock_timeout="30s",
+        )
+        return self.tf.show_json(ws.dir, ws.planfile)
 
     def show_summary(self, ws: Workspace, summary: PlanSummary) -> None:
         if not summary.has_changes:

@@ -1,33 +1,96 @@
-"""Whole-environment commands: render, plan and apply the shared workspace and
-every tenant, shared first. Serial here; failures are reported per workspace."""
+"""Whole-environment commands over the shared workspace and every tenant.
+
+Shared first, tenants after, in parallel up to ``parallelism`` (one terraform
+process each; providers come from the one mirror prepared before any starts).
+A failing workspace does not stop the others unless ``fail_fast``; transient
+errors (a lock held briefly, throttling, dropped connections) are retried with
+backoff a bounded number of times. ``apply`` plans everything first, asks once
+when anything would be destroyed, then applies exactly those plan files.
+"""
 
 from __future__ import annotations
 
+import os
+import random
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from saasctl import render
+from saasctl import changes, policy, render
 from saasctl.context import Context, Workspace
-from saasctl.errors import ExitCode, SaasctlError
+from saasctl.errors import ExitCode, LockError, SaasctlError, UserError
 from saasctl.project import TENANT_FILE
+from saasctl.specs import Tier
+from saasctl.terraform import PlanSummary
+
+TRANSIENT = (
+    "Throttling",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "connection reset",
+    "i/o timeout",
+    "TLS handshake timeout",
+    "ServiceUnavailable",
+    "503",
+    "connection refused",
+    "unexpected EOF",
+)
+MAX_ATTEMPTS = 3
+
+
+@dataclass
+class Options:
+    mode: str = "plan"  # plan | apply | drift
+    parallelism: int = os.cpu_count() or 2
+    tenants: list[str] | None = None
+    tiers: list[Tier] | None = None
+    shared_only: bool = False
+    changed_since: str | None = None
+    shard: tuple[int, int] | None = None
+    fail_fast: bool = False
+    allow_destroy: bool = False
+    yes: bool = False
+    backoff: float = 1.0
 
 
 @dataclass
 class WorkspaceResult:
     workspace: str
     exit_code: int
-    summary: dict[str, Any]
-    seconds: float
+    summary: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
     error: str | None = None
+    violations: list[str] = field(default_factory=list)
+    attempts: int = 1
+    applied: bool = False
+
+    @property
+    def status(self) -> str:
+        if self.exit_code == ExitCode.CHANGES:
+            return "changes"
+        if self.exit_code == ExitCode.OK:
+            return "applied" if self.applied else "no changes"
+        return "policy" if self.violations else "error"
+
+    def counts(self) -> dict[str, int]:
+        return {k: len(self.summary.get(k, [])) for k in ("add", "change", "destroy", "replace")}
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "workspace": self.workspace,
+            "status": self.status,
             "exit_code": self.exit_code,
-            "seconds": round(self.seconds, 2),
+            "seconds": round(self.seconds, 3),
             "error": self.error,
-            **self.summary,
+            "violations": self.violations,
+            "attempts": self.attempts,
+            **self.counts(),
+            "replaced": self.summary.get("replace", []),
+            "destroyed": self.summary.get("destroy", []),
         }
 
 
@@ -44,47 +107,185 @@ def render_all(ctx: Context, *, check: bool) -> list[str]:
         stale += [env.project.display(workdir / n) for n in names]
         if not check:
             render.write_workspace(workdir, files)
-    # A rendered tenant directory without a spec is a leftover: report it.
-    if env.tenants_dir.is_dir():
+    if env.tenants_dir.is_dir():  # a tenant directory without a spec is a leftover
         for d in sorted(env.tenants_dir.iterdir()):
             if d.is_dir() and not d.name.startswith(".") and not (d / TENANT_FILE).exists():
                 stale.append(env.project.display(d) + " (no tenant.yaml)")
     return stale
 
 
-def select(ctx: Context, tenants: list[str] | None, shared: bool) -> list[Workspace]:
-    ids = ctx.env.tenant_ids() if tenants is None else tenants
-    for t in ids:
-        ctx.env.load_tenant(t)  # unknown ids fail before any terraform runs
-    spaces = [ctx.shared_workspace()] if shared else []
-    return spaces + [ctx.tenant_workspace(t) for t in ids]
+def select(ctx: Context, opts: Options) -> list[Workspace]:
+    env = ctx.env
+    ids = env.tenant_ids() if opts.tenants is None else list(dict.fromkeys(opts.tenants))
+    specs = [env.load_tenant(t) for t in ids]  # unknown ids fail before terraform runs
+    if opts.tiers:
+        specs = [s for s in specs if s.tier in opts.tiers]
+    if opts.shared_only:
+        spaces = [ctx.shared_workspace()]
+    else:
+        filtered = opts.tenants is not None or bool(opts.tiers)
+        spaces = [] if filtered else [ctx.shared_workspace()]
+        spaces += [ctx.tenant_workspace(s.id) for s in specs]
+    if opts.changed_since:
+        spaces = changes.affected(
+            ctx, spaces, changes.changed_paths(env.project.root, opts.changed_since)
+        )
+    if opts.shard:
+        index, total = opts.shard
+        spaces = [ws for ws in spaces if changes.shard_of(ws.label, total) == index]
+    return spaces
 
 
-def run(ctx: Context, spaces: list[Workspace], *, apply: bool, yes: bool) -> list[WorkspaceResult]:
+def _transient(exc: SaasctlError) -> bool:
+    return isinstance(exc, LockError) or any(t in exc.message for t in TRANSIENT)
+
+
+class Runner:
+    def __init__(self, ctx: Context, opts: Options, on_done: Callable[[WorkspaceResult], None]):
+        self.ctx = ctx
+        self.opts = opts
+        self.on_done = on_done
+        self.stop = threading.Event()
+        self.plans: dict[str, PlanSummary] = {}
+
+    def _attempt(self, ws: Workspace, fn: Callable[[], WorkspaceResult]) -> WorkspaceResult:
+        start = time.monotonic()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                result = fn()
+                result.attempts = attempt
+                break
+            except SaasctlError as exc:
+                if attempt < MAX_ATTEMPTS and _transient(exc) and not self.stop.is_set():
+                    time.sleep(self.opts.backoff * 2 ** (attempt - 1) * (1 + random.random() / 2))  # noqa: S311
+                    continue
+                result = WorkspaceResult(
+                    ws.label, int(exc.exit_code), error=exc.one_line(), attempts=attempt
+                )
+                break
+        result.seconds = time.monotonic() - start
+        return result
+
+    def plan_one(self, ws: Workspace) -> WorkspaceResult:
+        def go() -> WorkspaceResult:
+            drift = self.opts.mode == "drift"
+            plan = self.ctx.plan_json(ws, refresh_only=drift)
+            # Drift is what changed outside terraform, not pending configuration.
+            source = {"resource_changes": plan.get("resource_drift") or []} if drift else plan
+            summary = PlanSummary.from_show_json(source)
+            violations = [
+                str(v) for v in policy.evaluate(plan, allow_destroy=self.opts.allow_destroy)
+            ]
+            if violations:
+                return WorkspaceResult(
+                    ws.label,
+                    ExitCode.ERROR,
+                    summary.as_dict(),
+                    error=f"policy: {violations[0]}",
+                    violations=violations,
+                )
+            self.plans[ws.label] = summary
+            code = ExitCode.CHANGES if summary.has_changes else ExitCode.OK
+            return WorkspaceResult(ws.label, code, summary.as_dict())
+
+        return self._attempt(ws, go)
+
+    def apply_one(self, ws: Workspace, planned: WorkspaceResult) -> WorkspaceResult:
+        def go() -> WorkspaceResult:
+            self.ctx.tf.apply(ws.dir, ws.planfile)
+            ws.planfile.unlink(missing_ok=True)
+            return WorkspaceResult(ws.label, ExitCode.OK, planned.summary, applied=True)
+
+        result = self._attempt(ws, go)
+        result.seconds += planned.seconds
+        return result
+
+    def apply_planned(self, planned: dict[str, WorkspaceResult], ws: Workspace) -> WorkspaceResult:
+        return self.apply_one(ws, planned[ws.label])
+
+    def parallel(
+        self,
+        spaces: list[Workspace],
+        fn: Callable[[Workspace], WorkspaceResult],
+        report: bool = True,
+    ) -> list[WorkspaceResult]:
+        results: dict[str, WorkspaceResult] = {}
+        with ThreadPoolExecutor(max_workers=max(1, self.opts.parallelism)) as pool:
+            pending: dict[Future[WorkspaceResult], Workspace] = {}
+            queue = list(spaces)
+            while queue or pending:
+                while queue and len(pending) < self.opts.parallelism and not self.stop.is_set():
+                    ws = queue.pop(0)
+                    pending[pool.submit(fn, ws)] = ws
+                if not pending:
+                    break
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    ws = pending.pop(fut)
+                    result = fut.result()
+                    results[ws.label] = result
+                    if report:
+                        self.on_done(result)
+                    if self.opts.fail_fast and result.exit_code not in (
+                        ExitCode.OK,
+                        ExitCode.CHANGES,
+                    ):
+                        self.stop.set()
+            for ws in queue:  # not started because of --fail-fast
+                results[ws.label] = WorkspaceResult(
+                    ws.label, ExitCode.ERROR, error="skipped (--fail-fast)"
+                )
+        return [results[ws.label] for ws in spaces if ws.label in results]
+
+
+def _destroys(results: list[WorkspaceResult]) -> int:
+    return sum(r.counts()["destroy"] + r.counts()["replace"] for r in results)
+
+
+def run(
+    ctx: Context,
+    opts: Options,
+    on_done: Callable[[WorkspaceResult], None],
+    confirm: Callable[[str], None],
+) -> list[WorkspaceResult]:
+    if opts.parallelism < 1:
+        raise UserError("--parallelism must be at least 1")
     ctx.preflight()
     render_all(ctx, check=False)
+    spaces = select(ctx, opts)
+    _ = ctx.tf  # providers prepared once, before any workspace starts
+    runner = Runner(ctx, opts, on_done)
+    shared = [ws for ws in spaces if ws.tenant_id is None]
+    tenants = [ws for ws in spaces if ws.tenant_id is not None]
     results: list[WorkspaceResult] = []
-    for ws in spaces:
-        start = time.monotonic()
-        try:
-            with ctx.ui.status(f"planning {ws.label}"):
-                summary = ctx.plan(ws)
-            ctx.show_summary(ws, summary)
-            if apply and summary.has_changes:
-                ctx.apply(ws, summary, yes=yes)
-            code = ExitCode.CHANGES if summary.has_changes and not apply else ExitCode.OK
-            results.append(
-                WorkspaceResult(ws.label, code, summary.as_dict(), time.monotonic() - start)
-            )
-        except SaasctlError as exc:
-            ctx.ui.error(f"{ws.label}: {exc.one_line()}")
-            results.append(
-                WorkspaceResult(
-                    ws.label, int(exc.exit_code), {}, time.monotonic() - start, exc.one_line()
-                )
-            )
-            if ws.tenant_id is None:
-                break  # tenants read the shared state: without it their plans mean little
+    for group in (shared, tenants):  # shared first: tenants read its state
+        if not group or runner.stop.is_set():
+            continue
+        planned = runner.parallel(group, runner.plan_one, report=opts.mode != "apply")
+        if opts.mode != "apply":
+            results += planned
+            continue
+        todo = [r for r in planned if r.exit_code == ExitCode.CHANGES]
+        if _destroys(todo):
+            for r in todo:
+                on_done(r)
+            where = sum(1 for r in todo if r.counts()["destroy"] + r.counts()["replace"])
+            total = _destroys(todo)
+            confirm(f"the plans destroy or replace {total} resource(s) in {where} workspace(s).")
+        by_label = {r.workspace: r for r in todo}
+        applied = runner.parallel(
+            [ws for ws in group if ws.label in by_label],
+            partial(runner.apply_planned, by_label),
+        )
+        done = {r.workspace: r for r in applied}
+        for r in planned:
+            if r.workspace not in done:
+                on_done(r)
+        results += [done.get(r.workspace, r) for r in planned]
+        if group is shared and any(
+            r.exit_code not in (ExitCode.OK, ExitCode.CHANGES) for r in results
+        ):
+            break  # tenants plan against the shared state: stop if it failed
     return results
 
 
@@ -94,3 +295,51 @@ def aggregate(results: list[WorkspaceResult]) -> ExitCode:
     if codes - {ExitCode.OK, ExitCode.CHANGES}:
         return ExitCode.ERROR
     return ExitCode.CHANGES if ExitCode.CHANGES in codes else ExitCode.OK
+
+
+def report(
+    env: str, mode: str, opts: Options, results: list[WorkspaceResult], seconds: float
+) -> dict[str, Any]:
+    return {
+        "environment": env,
+        "mode": mode,
+        "exit_code": int(aggregate(results)),
+        "parallelism": opts.parallelism,
+        "seconds": round(seconds, 3),
+        "workspaces": [r.as_dict() for r in results],
+        "totals": {
+            "workspaces": len(results),
+            "with_changes": sum(1 for r in results if r.status in ("changes", "applied")),
+            "failed": sum(1 for r in results if r.status in ("error", "policy")),
+        },
+    }
+
+
+def summary_markdown(data: dict[str, Any], limit: int = 200) -> str:
+    t = data["totals"]
+    lines = [
+        f"### saasctl {data['mode']}: `{data['environment']}`: {t['workspaces']} workspace(s), "
+        f"{t['with_changes']} with changes, {t['failed']} failed",
+        "",
+        "| workspace | result | add | change | destroy | replace | seconds |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    # Reviewers need the failures and changes; unchanged workspaces are counted only.
+    rows = [w for w in data["workspaces"] if w["status"] != "no changes"]
+    for w in rows[:limit]:
+        lines.append(
+            f"| `{w['workspace']}` | {w['status']} | {w['add']} | {w['change']} | "
+            f"{w['destroy']} | {w['replace']} | {w['seconds']:.1f} |"
+        )
+    if len(rows) > limit:
+        lines.append(f"| … {len(rows) - limit} more | | | | | | |")
+    unchanged = t["workspaces"] - len(rows)
+    lines += ["", f"{unchanged} workspace(s) without changes."]
+    problems = [w for w in data["workspaces"] if w["error"]]
+    if problems:
+        lines += ["", "<details><summary>errors and policy violations</summary>", ""]
+        for w in problems[:limit]:
+            lines.append(f"- `{w['workspace']}`: {w['error'].replace('|', '/')}")
+            lines += [f"  - {v}" for v in w["violations"][1:]]
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"

@@ -315,6 +315,7 @@ class Terraform:
         *,
         var_files: Sequence[Path] = (),
         destroy: bool = False,
+        refresh_only: bool = False,
         lock_timeout: str = "0s",
     ) -> bool:
         """Write a plan file; True when it has changes (-detailed-exitcode 2)."""
@@ -329,14 +330,20 @@ class Terraform:
         args += [f"-var-file={f}" for f in var_files]
         if destroy:
             args.append("-destroy")
+        if refresh_only:
+            args.append("-refresh-only")
         return self.run(workdir, args, ok_codes=(0, 2)).code == 2
 
-    def show_plan(self, workdir: Path, planfile: Path) -> PlanSummary:
+    def show_json(self, workdir: Path, planfile: Path) -> dict[str, Any]:
         result = self.run(workdir, ["show", "-json", "-no-color", str(planfile)])
         try:
-            return PlanSummary.from_show_json(json.loads(result.stdout))
+            data = json.loads(result.stdout)
         except json.JSONDecodeError as exc:
             raise TerraformError(f"terraform show -json gave invalid JSON: {exc}") from exc
+        return data if isinstance(data, dict) else {}
+
+    def show_plan(self, workdir: Path, planfile: Path) -> PlanSummary:
+        return PlanSummary.from_show_json(self.show_json(workdir, planfile))
 
     def apply(self, workdir: Path, planfile: Path) -> Result:
         # A saved plan is applied exactly as planned; terraform refuses a stale one.

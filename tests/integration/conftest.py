@@ -61,6 +61,16 @@ class Stack:
             assert proc.returncode == check, (args, proc.returncode, proc.stdout, proc.stderr)
         return proc
 
+    def saasctl_env(self, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "saasctl", *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
     def popen(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, "-m", "saasctl", *args],

@@ -7,6 +7,7 @@ locals {
 
 resource "null_resource" "network" {
   triggers = {
+    stands_for = "aws_vpc"
     vpc_cidr   = var.vpc_cidr
     azs        = join(",", var.azs)
     single_nat = tostring(var.single_nat_gateway)
@@ -15,6 +16,7 @@ resource "null_resource" "network" {
 
 resource "null_resource" "alb" {
   triggers = {
+    stands_for      = "aws_lb"
     certificate_arn = var.certificate_arn
     allowed_cidrs   = join(",", var.allowed_cidrs)
   }
@@ -24,8 +26,9 @@ resource "null_resource" "waf_rate_rule" {
   for_each = var.tenant_rate_limits
 
   triggers = {
-    host  = each.value.host
-    limit = tostring(each.value.limit)
+    stands_for = "aws_wafv2_web_acl"
+    host       = each.value.host
+    limit      = tostring(each.value.limit)
   }
 }
 
@@ -33,7 +36,8 @@ resource "null_resource" "cluster" {
   for_each = toset(["pool", "advanced"])
 
   triggers = {
-    name = "${var.name}-${each.key}"
+    stands_for = "aws_ecs_cluster"
+    name       = "${var.name}-${each.key}"
   }
 }
 
@@ -41,6 +45,7 @@ resource "null_resource" "pool_service" {
   for_each = { for s in var.services : s.name => s }
 
   triggers = {
+    stands_for    = "aws_ecs_service"
     image         = each.value.image
     port          = tostring(each.value.port)
     desired_count = tostring(var.pool.desired_count)

@@ -10,6 +10,7 @@ resource "null_resource" "service" {
   for_each = local.services
 
   triggers = {
+    stands_for    = "aws_ecs_service"
     cluster       = local.cluster_arn
     name          = "${var.name_prefix}-${each.key}"
     image         = each.value.image
@@ -24,14 +25,16 @@ resource "null_resource" "listener_rule" {
   for_each = local.services
 
   triggers = {
-    host     = var.host
-    priority = tostring(var.listener_priority + each.value.index)
-    service  = null_resource.service[each.key].id
+    stands_for = "aws_lb_listener_rule"
+    host       = var.host
+    priority   = tostring(var.listener_priority + each.value.index)
+    service    = null_resource.service[each.key].id
   }
 }
 
 resource "null_resource" "cluster" {
   triggers = {
-    name = "${var.name_prefix}-cluster"
+    stands_for = "aws_ecs_cluster"
+    name       = "${var.name_prefix}-cluster"
   }
 }

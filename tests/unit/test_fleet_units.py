@@ -1,0 +1,179 @@
+"""Fleet pieces that need no terraform: change detection, shards, retries, reports."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from saasctl import changes, fleet
+from saasctl.console import UI
+from saasctl.context import Context
+from saasctl.errors import ExitCode, LockError, TerraformError, UserError
+from saasctl.project import Project
+from saasctl.render import render_shared, render_tenant, write_workspace
+from saasctl.specs import TenantSpec, Tier
+
+TENANTS = {"acme": Tier.BASIC, "beta": Tier.BASIC, "globex": Tier.ADVANCED, "initech": Tier.PREMIUM}
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+@pytest.fixture
+def repo(project: Path) -> tuple[Context, Path]:
+    """A git repository holding the project with four rendered tenants, committed."""
+    env = Project(project).load_env("local")
+    for i, (tid, tier) in enumerate(TENANTS.items()):
+        spec = TenantSpec(id=tid, tier=tier, listener_priority=100 + 10 * i)
+        d = env.tenant_dir(tid)
+        d.mkdir(parents=True)
+        (d / "tenant.yaml").write_text(spec.to_yaml())
+        write_workspace(d, render_tenant(env, spec))
+    write_workspace(env.shared_dir, render_shared(env, env.load_tenants()))
+    git(project, "init", "-q")
+    git(project, "-c", "user.email=t@t", "-c", "user.name=t", "add", "-A")
+    git(project, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "base")
+    return Context(env, UI(quiet=True)), project
+
+
+def selected(ctx: Context) -> list[str]:
+    spaces = [ctx.shared_workspace()] + [ctx.tenant_workspace(t) for t in TENANTS]
+    return [
+        ws.label
+        for ws in changes.affected(ctx, spaces, changes.changed_paths(ctx.env.project.root, "HEAD"))
+    ]
+
+
+def edit(path: Path, extra: str = "\n# touched\n") -> None:
+    path.write_text(path.read_text() + extra)
+
+
+def test_nothing_changed_selects_nothing(repo: tuple[Context, Path]) -> None:
+    assert selected(repo[0]) == []
+
+
+def test_a_tenant_spec_selects_that_tenant(repo: tuple[Context, Path]) -> None:
+    ctx, root = repo
+    edit(root / "terraform/envs/local/tenants/globex/tenant.yaml", "tags: {Team: x}\n")
+    assert selected(ctx) == ["globex"]
+
+
+def test_a_tier_template_selects_that_tier(repo: tuple[Context, Path]) -> None:
+    ctx, root = repo
+    edit(root / "templates/tenant/basic.tf.j2", "{# touched #}\n")
+    assert selected(ctx) == ["acme", "beta"]
+    edit(root / "templates/tenant/_base.tf.j2", "{# touched #}\n")
+    assert selected(ctx) == ["acme", "beta", "globex", "initech"]
+
+
+def test_a_module_selects_exactly_its_users(repo: tuple[Context, Path]) -> None:
+    ctx, root = repo
+    edit(root / "terraform/modules/standins/tenant-premium/main.tf")
+    assert selected(ctx) == ["initech"]
+    git(root, "checkout", "--", ".")
+    # variables.tf of a stand-in is a symlink to the real module's: both ends count
+    edit(root / "terraform/modules/tenant-basic/variables.tf")
+    assert selected(ctx) == ["acme", "beta"]
+    git(root, "checkout", "--", ".")
+    edit(root / "terraform/modules/standins/shared-stack/main.tf")
+    assert selected(ctx) == ["shared"]
+
+
+def test_real_module_tree_is_transitive(project: Path) -> None:
+    tree = changes.module_tree(project / "terraform/modules/tenant-advanced")
+    assert {p.name for p in tree} == {"tenant-advanced", "ecs-service"}
+    shared = {p.name for p in changes.module_tree(project / "terraform/modules/shared-stack")}
+    assert shared == {
+        "shared-stack",
+        "vpc",
+        "vpc-endpoints",
+        "alb",
+        "waf",
+        "ecs-cluster",
+        "ecs-service",
+    }
+
+
+def test_env_file_and_new_tenant(repo: tuple[Context, Path]) -> None:
+    ctx, root = repo
+    new = root / "terraform/envs/local/tenants/hooli"
+    new.mkdir()
+    (new / "tenant.yaml").write_text("id: hooli\ntier: basic\nlistener_priority: 200\n")
+    spaces = [ctx.shared_workspace(), ctx.tenant_workspace("hooli")]
+    picked = changes.affected(ctx, spaces, changes.changed_paths(root, "HEAD"))
+    assert [w.label for w in picked] == ["hooli"]  # untracked files count
+    edit(root / "terraform/envs/local/env.yaml")
+    assert selected(ctx) == ["shared", "acme", "beta", "globex", "initech"]
+
+
+def test_bad_ref_is_a_user_error(repo: tuple[Context, Path]) -> None:
+    with pytest.raises(UserError, match="--changed-since no-such-ref"):
+        changes.changed_paths(repo[1], "no-such-ref")
+
+
+def test_shards_are_stable_and_partition() -> None:
+    labels = [f"tenant-{i}" for i in range(500)]
+    for total in (1, 3, 8):
+        shards = [changes.shard_of(x, total) for x in labels]
+        assert shards == [changes.shard_of(x, total) for x in labels]
+        assert set(shards) == set(range(1, total + 1))
+    assert changes.shard_of("shared", 8) == 1
+    assert changes.matrix(2) == {"include": [{"shard": "1/2"}, {"shard": "2/2"}]}
+    with pytest.raises(UserError):
+        changes.parse_shard("3/2")
+    assert changes.parse_shard("2/4") == (2, 4)
+
+
+def test_transient_errors_are_retried_then_reported(project: Path) -> None:
+    env = Project(project).load_env("local")
+    ctx = Context(env, UI(quiet=True))
+    runner = fleet.Runner(ctx, fleet.Options(backoff=0.01), lambda r: None)
+    ws = ctx.tenant_workspace("acme")
+    attempts: list[int] = []
+
+    def flaky() -> fleet.WorkspaceResult:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise LockError("state locked by bob")
+        return fleet.WorkspaceResult("acme", ExitCode.OK)
+
+    assert runner._attempt(ws, flaky).attempts == 3
+    attempts.clear()
+
+    def throttled() -> fleet.WorkspaceResult:
+        attempts.append(1)
+        raise TerraformError("terraform plan failed in acme: Throttling: Rate exceeded")
+
+    result = runner._attempt(ws, throttled)
+    assert (result.attempts, result.exit_code) == (fleet.MAX_ATTEMPTS, ExitCode.ERROR)
+    attempts.clear()
+
+    def broken() -> fleet.WorkspaceResult:
+        attempts.append(1)
+        raise TerraformError("terraform plan failed in acme: Unsupported argument")
+
+    assert runner._attempt(ws, broken).attempts == 1  # not transient: no retry
+
+
+def test_aggregate_and_markdown() -> None:
+    results = [
+        fleet.WorkspaceResult("shared", ExitCode.OK),
+        fleet.WorkspaceResult("acme", ExitCode.CHANGES, {"add": ["a", "b"], "destroy": ["c"]}),
+        fleet.WorkspaceResult(
+            "beta", ExitCode.ERROR, error="policy: x: no", violations=["x: no", "y: no"]
+        ),
+    ]
+    assert fleet.aggregate(results) == ExitCode.ERROR
+    assert fleet.aggregate(results[:2]) == ExitCode.CHANGES
+    assert fleet.aggregate(results[:1]) == ExitCode.OK
+    data = fleet.report("local", "plan", fleet.Options(), results, 1.5)
+    assert data["totals"] == {"workspaces": 3, "with_changes": 1, "failed": 1}
+    md = fleet.summary_markdown(data)
+    assert "| `acme` | changes | 2 | 0 | 1 | 0 |" in md
+    assert "1 workspace(s) without changes." in md
+    assert "- `beta`: policy: x: no" in md and "  - y: no" in md
