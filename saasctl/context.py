@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -11,12 +13,22 @@ from typing import Any
 from saasctl import backend, render
 from saasctl.aws import Aws
 from saasctl.console import UI
-from saasctl.errors import AbortedError, BackendError
+from saasctl.errors import AbortedError, BackendError, TerraformError
 from saasctl.project import Environment
-from saasctl.render import atomic_write
+from saasctl.render import atomic_write, write_if_changed
 from saasctl.state import StateStore
 from saasctl.terraform import Binary, PlanSummary, Redactor, Terraform, find_binary
 
+# What terraform says when a workspace needs `init` again.
+NEEDS_INIT = (
+    "terraform init",
+    "Backend initialization required",
+    "Module not installed",
+    "Required plugins are not installed",
+    "Inconsistent dependency lock file",
+    "Module source has changed",
+    "Backend configuration changed",
+)
 RUNTIME_DIR = ".terraform"  # per-workspace, never committed
 PLAN_FILE = "saasctl.tfplan"
 
@@ -99,18 +111,46 @@ class Context:
                 hint=f"run `saasctl apply --env {self.env.name} --shared-only`",
             )
 
-    def init(self, ws: Workspace) -> None:
+    def init(self, ws: Workspace, *, force: bool = False) -> None:
+        """terraform init, skipped when nothing init depends on has changed.
+
+        The stamp covers the binary, the CLI config (provider mirror), the
+        backend settings, the rendered files and the dependency lock file;
+        plans that still find init missing re-run it (see ``plan_json``).
+        """
         endpoint, version = self.aws.endpoint, self.binary.version
         ws.runtime.mkdir(parents=True, exist_ok=True)
         settings = backend.runtime_backend(self.env, version, endpoint)
         backend_file = ws.runtime / "saasctl.tfbackend"
-        atomic_write(backend_file, backend.tfbackend_text(settings))
+        write_if_changed(backend_file, backend.tfbackend_text(settings))
         values = self.runtime_vars(ws)
         if values:
-            atomic_write(self.var_file(ws), json.dumps(values, indent=2, sort_keys=True) + "\n")
+            write_if_changed(self.var_file(ws), json.dumps(values, indent=2, sort_keys=True) + "\n")
         else:
             self.var_file(ws).unlink(missing_ok=True)
+        marker = ws.runtime / "saasctl.init"
+        if not force and marker.is_file() and marker.read_text() == self._init_stamp(ws):
+            return
+        marker.unlink(missing_ok=True)
         self.tf.init(ws.dir, backend_file)
+        atomic_write(marker, self._init_stamp(ws))
+
+    def _init_stamp(self, ws: Workspace) -> str:
+        digest = hashlib.sha256(f"{self.binary.path}\0{self.binary.version}\0".encode())
+        config = self.tf.cli_config
+        sources = [config] if config else []
+        sources += [
+            ws.runtime / "saasctl.tfbackend",
+            ws.dir / ".terraform.lock.hcl",
+            ws.runtime / "terraform.tfstate",
+            *sorted(ws.dir.glob("*.tf")),  # variable values (tfvars) need no init
+            *sorted(ws.dir.glob("*.tf.json")),
+        ]
+        for path in sources:
+            digest.update(path.name.encode() + b"\0")
+            if path.is_file():
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
 
     def runtime_vars(self, ws: Workspace) -> dict[str, Any]:
         """Values that depend on this machine (endpoint, terraform version): never rendered."""
@@ -142,14 +182,26 @@ class Context:
         self.init(ws)
         var_files = [self.var_file(ws)] if self.var_file(ws).exists() else []
         ws.planfile.unlink(missing_ok=True)
-        self.tf.plan(
-            ws.dir,
-            ws.planfile,
-            var_files=var_files,
-            destroy=destroy,
-            refresh_only=refresh_only,
-            lock_timeout="30s",
-        )
+
+        def plan() -> bool:
+            return self.tf.plan(
+                ws.dir,
+                ws.planfile,
+                var_files=var_files,
+                destroy=destroy,
+                refresh_only=refresh_only,
+                lock_timeout="30s",
+            )
+
+        try:
+            changed = plan()
+        except TerraformError as exc:
+            if not any(hint in exc.message for hint in NEEDS_INIT):
+                raise
+            self.init(ws, force=True)  # the stamp missed something: init and try once more
+            changed = plan()
+        if not changed:  # -detailed-exitcode 0: nothing to summarise or gate
+            return {"resource_changes": [], "output_changes": {}, "resource_drift": []}
         return self.tf.show_json(ws.dir, ws.planfile)
 
     def show_summary(self, ws: Workspace, summary: PlanSummary) -> None:
@@ -192,6 +244,18 @@ class Context:
         if summary.has_changes and not plan_only:
             self.apply(ws, summary, yes=yes)
         return summary
+
+    def plan_together(self, spaces: list[Workspace]) -> list[PlanSummary]:
+        """Plan independent workspaces concurrently (one terraform process each)."""
+        _ = self.tf  # set up once, before the threads
+        with ThreadPoolExecutor(max_workers=len(spaces)) as pool:
+            futures = [pool.submit(self.plan, ws) for ws in spaces]
+            return [f.result() for f in futures]
+
+    def write_shared(self) -> Workspace:
+        ws = self.shared_workspace()
+        render.write_workspace(ws.dir, self.render_shared())
+        return ws
 
     def converge_shared(self, *, yes: bool, plan_only: bool = False) -> PlanSummary:
         ws = self.shared_workspace()

@@ -10,6 +10,7 @@ when anything would be destroyed, then applies exactly those plan files.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import threading
@@ -18,12 +19,14 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from saasctl import changes, policy, render
 from saasctl.context import Context, Workspace
 from saasctl.errors import ExitCode, LockError, SaasctlError, UserError
 from saasctl.project import TENANT_FILE
+from saasctl.render import atomic_write
 from saasctl.specs import Tier
 from saasctl.terraform import PlanSummary
 
@@ -94,9 +97,50 @@ class WorkspaceResult:
         }
 
 
-def render_all(ctx: Context, *, check: bool) -> list[str]:
-    """Render every workspace; with ``check``, write nothing and return the stale files."""
+def _stat_map(paths: list[Path], root: Path) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for path in paths:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue
+        key = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        out[key] = [st.st_mtime_ns, st.st_size]
+    return out
+
+
+def _render_inputs(ctx: Context) -> dict[str, Any]:
+    """What rendering reads and writes, by file stat, plus what else decides its output."""
     env = ctx.env
+    root = env.project.root
+    ids = env.tenant_ids()
+    spaces = [env.shared_dir] + [env.tenant_dir(t) for t in ids]
+    files = [
+        env.dir / "env.yaml",
+        *sorted(env.project.templates.rglob("*.j2")),
+        Path(render.__file__),
+    ]
+    files += [d / TENANT_FILE for d in spaces[1:]]
+    files += [d / name for d in spaces for name in render.RENDERED_FILES]
+    dirs = sorted(p.name for p in env.tenants_dir.iterdir()) if env.tenants_dir.is_dir() else []
+    return {"module_set": render.module_set(env), "dirs": dirs, "files": _stat_map(files, root)}
+
+
+def render_all(ctx: Context, *, check: bool) -> list[str]:
+    """Render every workspace; with ``check``, write nothing and return the stale files.
+
+    A manifest of file stats (in the machine-local cache) lets a run where no
+    input or rendered file changed skip the work; any difference falls back to
+    a full render, which also re-validates every spec.
+    """
+    env = ctx.env
+    manifest = env.project.cache / "render" / f"{env.name}.json"
+    inputs = _render_inputs(ctx)
+    try:
+        if json.loads(manifest.read_text()) == inputs:
+            return []
+    except (FileNotFoundError, ValueError):
+        pass
     tenants = env.load_tenants()
     planned = {ctx.shared_workspace().dir: render.render_shared(env, tenants)}
     for spec in tenants:
@@ -111,6 +155,8 @@ def render_all(ctx: Context, *, check: bool) -> list[str]:
         for d in sorted(env.tenants_dir.iterdir()):
             if d.is_dir() and not d.name.startswith(".") and not (d / TENANT_FILE).exists():
                 stale.append(env.project.display(d) + " (no tenant.yaml)")
+    if not check or not stale:
+        atomic_write(manifest, json.dumps(_render_inputs(ctx), sort_keys=True))
     return stale
 
 

@@ -7,6 +7,7 @@ a value can become HCL). Output is byte-identical for identical inputs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -82,7 +83,9 @@ def module_dir(env: Environment, name: str, which: str | None = None) -> Path:
     return base / name
 
 
+@functools.lru_cache(maxsize=8)
 def _env(templates: Path) -> jinja2.Environment:
+    """One environment per templates directory: templates compile once per process."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
         undefined=jinja2.StrictUndefined,
@@ -156,19 +159,31 @@ def _finish(main_tf: str, backend: dict[str, Any], tfvars: dict[str, Any]) -> di
         "main.tf": main_tf,
         "backend.tf.json": _json({"terraform": {"backend": {"s3": backend}}}),
     }
-    body = _json(tfvars)
     digest = hashlib.sha256()
-    for name, text in (*sorted(files.items()), ("terraform.tfvars.json", body)):
+    compact = json.dumps(tfvars, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for name, text in (*sorted(files.items()), ("terraform.tfvars.json", compact)):
         digest.update(name.encode() + b"\0" + text.encode() + b"\0")
     files["terraform.tfvars.json"] = _json({**tfvars, "saasctl_config_digest": digest.hexdigest()})
     return files
 
 
 def _render_template(env: Environment, template: str, **context: Any) -> str:
+    real = module_set(env) == "real"
+    key = (env.project.templates, template, real, tuple(sorted(context.items())))
+    return _render_cached(*key)
+
+
+@functools.lru_cache(maxsize=256)
+def _render_cached(
+    templates: Path, template: str, real: bool, context: tuple[tuple[str, Any], ...]
+) -> str:
+    """Templates see only structure (module source, input names), never a tenant's values,
+    so every tenant of a tier shares one rendered main.tf."""
     try:
-        real = module_set(env) == "real"
-        jinja = _env(env.project.templates)
-        return jinja.get_template(template).render(template=template, aws_provider=real, **context)
+        jinja = _env(templates)
+        return jinja.get_template(template).render(
+            template=template, aws_provider=real, **dict(context)
+        )
     except jinja2.TemplateNotFound as exc:
         raise SaasctlError(f"template {exc.name} not found under templates/") from None
     except jinja2.TemplateError as exc:
@@ -213,6 +228,17 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Atomic write unless the file already holds ``text`` (keeps mtimes, saves fsyncs)."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    atomic_write(path, text)
+    return True
 
 
 def stale_files(workdir: Path, files: Mapping[str, str]) -> list[str]:

@@ -23,6 +23,7 @@ from saasctl.priorities import allocate
 from saasctl.project import TENANT_FILE
 from saasctl.render import atomic_write
 from saasctl.specs import TenantSpec, Tier
+from saasctl.terraform import PlanSummary
 
 
 @dataclass
@@ -76,9 +77,18 @@ def _remove_dir(path: Path) -> None:
     shutil.rmtree(trash)
 
 
-def _finish(ctx: Context, ws: Workspace, outcome: Outcome, *, yes: bool) -> Outcome:
-    """Shared stack follows (rate rules per tenant), then the tenant's outputs."""
-    ctx.converge_shared(yes=yes)
+def _finish(
+    ctx: Context,
+    ws: Workspace,
+    shared: Workspace,
+    plan: PlanSummary,
+    outcome: Outcome,
+    *,
+    yes: bool,
+) -> Outcome:
+    """Apply the shared stack's plan (planned beside the tenant's), then read the outputs."""
+    if plan.has_changes:
+        ctx.apply(shared, plan, yes=yes)
     outcome.outputs = ctx.outputs(ws)
     return outcome
 
@@ -110,22 +120,28 @@ def onboard(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: b
             spec = existing
             ctx.ui.step(f"{tenant_id} is already onboarded ({tier.value}): converging")
         ws = _write_tenant(ctx, spec)
+        shared = ctx.write_shared()  # the tenant's WAF rate rule lives there
         try:
-            summary = ctx.converge(ws, yes=yes, plan_only=plan_only)
+            with ctx.ui.status(f"planning {tenant_id} and shared"):
+                summary, shared_plan = ctx.plan_together([ws, shared])
+            ctx.show_summary(ws, summary)
+            ctx.show_summary(shared, shared_plan)
+            if summary.has_changes and not plan_only:
+                ctx.apply(ws, summary, yes=yes)
         except BaseException:
             if existing is None and not ctx.store.exists(ws.state_key):
                 _remove_dir(ws.dir)  # nothing was created: leave no trace
+                ctx.write_shared()
                 ctx.ui.warn(
                     f"onboarding {tenant_id} failed before anything was created; "
                     "its files were removed"
                 )
             raise
         outcome = Outcome(tenant_id, "onboard", summary.has_changes, summary.as_dict())
+        outcome.changes = outcome.changes or shared_plan.has_changes
         if plan_only:
-            shared = ctx.converge_shared(yes=yes, plan_only=True)
-            outcome.changes = outcome.changes or shared.has_changes
             return outcome
-        return _finish(ctx, ws, outcome, yes=yes)
+        return _finish(ctx, ws, shared, shared_plan, outcome, yes=yes)
 
 
 def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: bool) -> Outcome:
@@ -141,11 +157,13 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
         else:
             ctx.ui.step(f"moving {tenant_id}: {spec.tier.value} -> {tier.value}")
         _write_tenant(ctx, moved)
+        shared = ctx.write_shared()
         applied = False
         try:
-            with ctx.ui.status(f"planning {tenant_id}"):
-                summary = ctx.plan(ws)
+            with ctx.ui.status(f"planning {tenant_id} and shared"):
+                summary, shared_plan = ctx.plan_together([ws, shared])
             ctx.show_summary(ws, summary)
+            ctx.show_summary(shared, shared_plan)
             if summary.has_changes and not plan_only:
                 ctx.apply(ws, summary, yes=yes)
                 applied = True
@@ -153,11 +171,13 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
             if not applied:  # put the old spec and files back: nothing changed
                 for name, text in before.items():
                     atomic_write(ws.dir / name, text)
+                ctx.write_shared()
             raise
         outcome = Outcome(tenant_id, "set-tier", summary.has_changes, summary.as_dict())
+        outcome.changes = outcome.changes or shared_plan.has_changes
         if plan_only:
             return outcome
-        return _finish(ctx, ws, outcome, yes=yes)
+        return _finish(ctx, ws, shared, shared_plan, outcome, yes=yes)
 
 
 def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:

@@ -177,3 +177,27 @@ def test_aggregate_and_markdown() -> None:
     assert "| `acme` | changes | 2 | 0 | 1 | 0 |" in md
     assert "1 workspace(s) without changes." in md
     assert "- `beta`: policy: x: no" in md and "  - y: no" in md
+
+
+def test_render_manifest_skips_only_when_nothing_changed(repo: tuple[Context, Path]) -> None:
+    ctx, root = repo
+    assert fleet.render_all(ctx, check=False) == []  # writes the manifest
+    assert (root / ".saasctl/render/local.json").is_file()
+    assert fleet.render_all(ctx, check=True) == []
+    rendered = root / "terraform/envs/local/tenants/globex/terraform.tfvars.json"
+    rendered.write_text(rendered.read_text().replace('"cpu": 512', '"cpu": 4096'))
+    assert fleet.render_all(ctx, check=True) == [
+        "terraform/envs/local/tenants/globex/terraform.tfvars.json"
+    ]
+    assert fleet.render_all(ctx, check=False) != []  # rewrites it
+    assert fleet.render_all(ctx, check=True) == []
+    (root / "terraform/envs/local/tenants/ghost").mkdir()
+    assert fleet.render_all(ctx, check=True) == [
+        "terraform/envs/local/tenants/ghost (no tenant.yaml)"
+    ]
+    (root / "terraform/envs/local/tenants/ghost").rmdir()
+    spec = root / "terraform/envs/local/tenants/acme/tenant.yaml"
+    spec.write_text(spec.read_text().replace("tier: basic", "tier: premium"))
+    stale = fleet.render_all(ctx, check=True)
+    assert "terraform/envs/local/tenants/acme/main.tf" in stale
+    assert "terraform/envs/local/shared/terraform.tfvars.json" in stale  # its WAF rate limit
