@@ -56,8 +56,8 @@ integration: $(STAMP)
 	$(BIN)/python -m pytest -m integration
 
 lint: $(STAMP)
-	$(BIN)/ruff check saasctl tests
-	$(BIN)/ruff format --check saasctl tests
+	$(BIN)/ruff check saasctl tests bench
+	$(BIN)/ruff format --check saasctl tests bench
 	$(BIN)/mypy
 	$(BIN)/saasctl fmt --check
 	$(BIN)/python -m saasctl.moddoc --check
@@ -75,8 +75,8 @@ docs: $(STAMP)
 	$(BIN)/python -m saasctl.moddoc
 
 fmt: $(STAMP)
-	$(BIN)/ruff format saasctl tests
-	$(BIN)/ruff check --fix saasctl tests
+	$(BIN)/ruff format saasctl tests bench
+	$(BIN)/ruff check --fix saasctl tests bench
 	$(BIN)/saasctl fmt
 
 plan: $(STAMP)

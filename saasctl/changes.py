@@ -17,11 +17,13 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from saasctl.context import Context, Workspace
 from saasctl.errors import UserError
 from saasctl.render import module_dir
+from saasctl.specs import Tier
 
 _SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]+)"', re.M)
 
@@ -72,7 +74,12 @@ def _tree_files(root: Path, dirs: set[Path]) -> tuple[set[str], set[str]]:
     return files, prefixes
 
 
-def affected(ctx: Context, spaces: list[Workspace], changed: set[str]) -> list[Workspace]:
+def affected(
+    ctx: Context,
+    spaces: list[Workspace],
+    changed: set[str],
+    tiers: Mapping[str, Tier] | None = None,
+) -> list[Workspace]:
     env = ctx.env
     root = env.project.root.resolve()
     env_prefix = env.dir.resolve().relative_to(root).as_posix() + "/"
@@ -82,14 +89,16 @@ def affected(ctx: Context, spaces: list[Workspace], changed: set[str]) -> list[W
     trees: dict[str, tuple[set[str], set[str]]] = {}
     selected = []
     for ws in spaces:
-        own = ws.dir.resolve().relative_to(root).as_posix() + "/"
         if ws.tenant_id is None:
+            own = f"{env_prefix}shared/"
             kind, template_hit = (
                 "shared-stack",
                 any(p.startswith("templates/shared/") for p in changed),
             )
         else:
-            tier = env.load_tenant(ws.tenant_id).tier.value
+            own = f"{env_prefix}tenants/{ws.tenant_id}/"
+            known = (tiers or {}).get(ws.tenant_id)
+            tier = (known or env.load_tenant(ws.tenant_id).tier).value
             kind = f"tenant-{tier}"
             template_hit = any(
                 p.startswith("templates/tenant/_") or p == f"templates/tenant/{tier}.tf.j2"
@@ -107,6 +116,23 @@ def affected(ctx: Context, spaces: list[Workspace], changed: set[str]) -> list[W
         ):
             selected.append(ws)
     return selected
+
+
+def candidate_tenants(ctx: Context, changed: set[str]) -> set[str] | None:
+    """Tenants that can be affected, or None when a change may touch any of them.
+
+    Only changes inside tenant directories narrow the set; templates, modules or
+    the env file can touch any tenant (then every spec is needed for its tier).
+    """
+    env = ctx.env
+    prefix = env.dir.resolve().relative_to(env.project.root.resolve()).as_posix() + "/"
+    ids: set[str] = set()
+    for path in changed:
+        if path.startswith(("templates/", "terraform/modules/")) or path == f"{prefix}env.yaml":
+            return None
+        if path.startswith(f"{prefix}tenants/"):
+            ids.add(path[len(prefix) + len("tenants/") :].split("/", 1)[0])
+    return ids
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from saasctl import changes, policy, render
@@ -97,72 +96,84 @@ class WorkspaceResult:
         }
 
 
-def _stat_map(paths: list[Path], root: Path) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
+def _stamp(*paths: str) -> str:
+    """mtime and size of each path ('-' when missing): cheap change detection, like make."""
+    parts = []
     for path in paths:
         try:
-            st = path.stat()
+            st = os.stat(path)
+            parts.append(f"{st.st_mtime_ns}:{st.st_size}")
         except FileNotFoundError:
-            continue
-        key = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-        out[key] = [st.st_mtime_ns, st.st_size]
-    return out
+            parts.append("-")
+    return "|".join(parts)
 
 
-def _render_inputs(ctx: Context) -> dict[str, Any]:
-    """What rendering reads and writes, by file stat, plus what else decides its output."""
+def _render_state(ctx: Context) -> dict[str, Any]:
+    """What rendering reads and writes, per workspace, plus what decides all of them."""
     env = ctx.env
-    root = env.project.root
-    ids = env.tenant_ids()
-    spaces = [env.shared_dir] + [env.tenant_dir(t) for t in ids]
-    files = [
-        env.dir / "env.yaml",
-        *sorted(env.project.templates.rglob("*.j2")),
-        Path(render.__file__),
-    ]
-    files += [d / TENANT_FILE for d in spaces[1:]]
-    files += [d / name for d in spaces for name in render.RENDERED_FILES]
-    dirs = sorted(p.name for p in env.tenants_dir.iterdir()) if env.tenants_dir.is_dir() else []
-    return {"module_set": render.module_set(env), "dirs": dirs, "files": _stat_map(files, root)}
+    templates = sorted(str(p) for p in env.project.templates.rglob("*.j2"))
+    common = [str(env.dir / "env.yaml"), render.__file__, *templates]
+    spaces: dict[str, str] = {}
+    shared = str(env.shared_dir)
+    spaces["shared"] = _stamp(*(f"{shared}/{n}" for n in render.RENDERED_FILES))
+    base = str(env.tenants_dir)
+    names = (
+        sorted(e.name for e in os.scandir(base) if e.is_dir()) if env.tenants_dir.is_dir() else []
+    )
+    for name in names:
+        d = f"{base}/{name}"
+        spaces[name] = _stamp(f"{d}/{TENANT_FILE}", *(f"{d}/{n}" for n in render.RENDERED_FILES))
+    return {"common": [render.module_set(env), _stamp(*common), *templates], "spaces": spaces}
 
 
 def render_all(ctx: Context, *, check: bool) -> list[str]:
     """Render every workspace; with ``check``, write nothing and return the stale files.
 
-    A manifest of file stats (in the machine-local cache) lets a run where no
-    input or rendered file changed skip the work; any difference falls back to
-    a full render, which also re-validates every spec.
+    A manifest of file stamps (machine-local cache) says which workspaces' inputs
+    or rendered files changed since the last render: only those are rendered
+    again (the shared one always, as it depends on every tenant), and nothing
+    when nothing changed. Every spec is still loaded and validated on any change.
     """
     env = ctx.env
     manifest = env.project.cache / "render" / f"{env.name}.json"
-    inputs = _render_inputs(ctx)
+    state = _render_state(ctx)
     try:
-        if json.loads(manifest.read_text()) == inputs:
-            return []
+        previous = json.loads(manifest.read_text())
     except (FileNotFoundError, ValueError):
-        pass
-    tenants = env.load_tenants()
+        previous = {}
+    if previous == state:
+        return []
+    tenants = env.load_tenants()  # validates every spec and their priorities
+    known = previous.get("spaces", {}) if previous.get("common") == state["common"] else {}
     planned = {ctx.shared_workspace().dir: render.render_shared(env, tenants)}
     for spec in tenants:
-        planned[env.tenant_dir(spec.id)] = render.render_tenant(env, spec)
+        if known.get(spec.id) != state["spaces"].get(spec.id) or spec.id not in known:
+            planned[env.tenant_dir(spec.id)] = render.render_tenant(env, spec)
     stale: list[str] = []
     for workdir, files in planned.items():  # all rendered before anything is written
         names = render.stale_files(workdir, files)
         stale += [env.project.display(workdir / n) for n in names]
         if not check:
             render.write_workspace(workdir, files)
-    if env.tenants_dir.is_dir():  # a tenant directory without a spec is a leftover
-        for d in sorted(env.tenants_dir.iterdir()):
-            if d.is_dir() and not d.name.startswith(".") and not (d / TENANT_FILE).exists():
-                stale.append(env.project.display(d) + " (no tenant.yaml)")
+    ids = {t.id for t in tenants}
+    for name in sorted(state["spaces"]):  # a tenant directory without a spec is a leftover
+        if name != "shared" and name not in ids and not name.startswith("."):
+            stale.append(env.project.display(env.tenants_dir / name) + " (no tenant.yaml)")
     if not check or not stale:
-        atomic_write(manifest, json.dumps(_render_inputs(ctx), sort_keys=True))
+        atomic_write(manifest, json.dumps(_render_state(ctx), sort_keys=True))
     return stale
 
 
 def select(ctx: Context, opts: Options) -> list[Workspace]:
     env = ctx.env
     ids = env.tenant_ids() if opts.tenants is None else list(dict.fromkeys(opts.tenants))
+    changed = (
+        changes.changed_paths(env.project.root, opts.changed_since) if opts.changed_since else None
+    )
+    if changed is not None and opts.tenants is None:
+        narrowed = changes.candidate_tenants(ctx, changed)  # skip loading specs it cannot touch
+        if narrowed is not None:
+            ids = [t for t in ids if t in narrowed]
     specs = [env.load_tenant(t) for t in ids]  # unknown ids fail before terraform runs
     if opts.tiers:
         specs = [s for s in specs if s.tier in opts.tiers]
@@ -172,10 +183,9 @@ def select(ctx: Context, opts: Options) -> list[Workspace]:
         filtered = opts.tenants is not None or bool(opts.tiers)
         spaces = [] if filtered else [ctx.shared_workspace()]
         spaces += [ctx.tenant_workspace(s.id) for s in specs]
-    if opts.changed_since:
-        spaces = changes.affected(
-            ctx, spaces, changes.changed_paths(env.project.root, opts.changed_since)
-        )
+    if changed is not None:
+        tiers = {s.id: s.tier for s in specs}
+        spaces = changes.affected(ctx, spaces, changed, tiers)
     if opts.shard:
         index, total = opts.shard
         spaces = [ws for ws in spaces if changes.shard_of(ws.label, total) == index]

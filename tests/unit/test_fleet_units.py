@@ -201,3 +201,27 @@ def test_render_manifest_skips_only_when_nothing_changed(repo: tuple[Context, Pa
     stale = fleet.render_all(ctx, check=True)
     assert "terraform/envs/local/tenants/acme/main.tf" in stale
     assert "terraform/envs/local/shared/terraform.tfvars.json" in stale  # its WAF rate limit
+
+
+def test_only_tenant_directory_changes_narrow_the_candidates(repo: tuple[Context, Path]) -> None:
+    ctx, _ = repo
+    base = "terraform/envs/local/tenants"
+    assert changes.candidate_tenants(ctx, {f"{base}/acme/tenant.yaml", "README.md"}) == {"acme"}
+    assert changes.candidate_tenants(ctx, {"terraform/envs/local/shared/main.tf"}) == set()
+    assert (
+        changes.candidate_tenants(ctx, {f"{base}/acme/tenant.yaml", "templates/tenant/basic.tf.j2"})
+        is None
+    )
+    assert changes.candidate_tenants(ctx, {"terraform/modules/ecs-service/main.tf"}) is None
+    assert changes.candidate_tenants(ctx, {"terraform/envs/local/env.yaml"}) is None
+
+
+def test_select_with_changed_since_plans_only_the_changed_tenant(
+    repo: tuple[Context, Path],
+) -> None:
+    ctx, root = repo
+    edit(root / "terraform/envs/local/tenants/beta/tenant.yaml", "tags: {Team: y}\n")
+    picked = fleet.select(ctx, fleet.Options(changed_since="HEAD"))
+    assert [w.label for w in picked] == ["beta"]
+    picked = fleet.select(ctx, fleet.Options(changed_since="HEAD", shard=(2, 2)))
+    assert [w.label for w in picked] == (["beta"] if changes.shard_of("beta", 2) == 2 else [])
