@@ -36,7 +36,6 @@ def changed_paths(root: Path, ref: str) -> set[str]:
             raise UserError(f"--changed-since {ref}: {line}")
         return [p for p in proc.stdout.splitlines() if p]
 
-    git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     return set(git("diff", "--name-only", ref, "--")) | set(
         git("ls-files", "--others", "--exclude-standard")
     )

@@ -228,13 +228,43 @@ class Context:
             hint="answer y on a terminal, or pass --yes (CI) after reviewing the plan",
         )
 
-    def apply(self, ws: Workspace, summary: PlanSummary, *, yes: bool) -> None:
+    def confirm_plan(self, ws: Workspace, summary: PlanSummary, *, yes: bool) -> None:
         if summary.destroys_anything:
             n = len(summary.destroy) + len(summary.replace)
             self.confirm_destroy(f"{ws.label}: the plan destroys or replaces {n} resource(s).", yes)
+
+    def apply(self, ws: Workspace, summary: PlanSummary, *, yes: bool) -> None:
+        self.confirm_plan(ws, summary, yes=yes)
         with self.ui.status(f"applying {ws.label}"):
-            self.tf.apply(ws.dir, ws.planfile)
+            self.apply_saved(ws)
+
+    def apply_saved(self, ws: Workspace) -> None:
+        """Apply the workspace's saved plan exactly (terraform refuses a stale one)."""
+        self.tf.apply(ws.dir, ws.planfile)
         ws.planfile.unlink(missing_ok=True)
+
+    def apply_together(
+        self, plans: list[tuple[Workspace, PlanSummary]], *, yes: bool, done: list[str]
+    ) -> None:
+        """Confirm every plan first (one question at a time), then apply them concurrently.
+
+        All applies run to the end; ``done`` gets the label of each that succeeded,
+        and the first failure is raised afterwards.
+        """
+        todo = [(ws, summary) for ws, summary in plans if summary.has_changes]
+        for ws, summary in todo:
+            self.confirm_plan(ws, summary, yes=yes)
+        if not todo:
+            return
+        _ = self.tf
+        labels = " and ".join(ws.label for ws, _ in todo)
+        with self.ui.status(f"applying {labels}"), ThreadPoolExecutor(len(todo)) as pool:
+            futures = [(ws, pool.submit(self.apply_saved, ws)) for ws, _ in todo]
+            errors = [(ws, f.exception()) for ws, f in futures]
+        done += [ws.label for ws, error in errors if error is None]
+        for _, error in errors:
+            if error is not None:
+                raise error
 
     def converge(self, ws: Workspace, *, yes: bool, plan_only: bool = False) -> PlanSummary:
         """Plan; apply when there is something to do (and it was confirmed)."""

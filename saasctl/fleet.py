@@ -24,9 +24,9 @@ from typing import Any
 from saasctl import changes, policy, render
 from saasctl.context import Context, Workspace
 from saasctl.errors import ExitCode, LockError, SaasctlError, UserError
-from saasctl.project import TENANT_FILE
+from saasctl.project import TENANT_FILE, check_priorities
 from saasctl.render import atomic_write
-from saasctl.specs import Tier
+from saasctl.specs import TenantSpec, Tier
 from saasctl.terraform import PlanSummary
 
 TRANSIENT = (
@@ -141,14 +141,29 @@ def render_all(ctx: Context, *, check: bool) -> list[str]:
         previous = json.loads(manifest.read_text())
     except (FileNotFoundError, ValueError):
         previous = {}
-    if previous == state:
+    if {k: v for k, v in previous.items() if k != "specs"} == state:
         return []
-    tenants = env.load_tenants()  # validates every spec and their priorities
     known = previous.get("spaces", {}) if previous.get("common") == state["common"] else {}
+    summaries = previous.get("specs", {})
+    tenants: list[TenantSpec] = []
+    changed: list[TenantSpec] = []
+    for tid in env.tenant_ids():
+        cached = summaries.get(tid)
+        if tid in known and known[tid] == state["spaces"].get(tid) and cached:
+            # Unchanged since the last render: what the shared stack needs is in the manifest.
+            tenants.append(
+                TenantSpec.model_construct(
+                    id=tid, tier=Tier(cached[0]), listener_priority=cached[1]
+                )
+            )
+        else:
+            spec = env.load_tenant(tid)  # validated
+            tenants.append(spec)
+            changed.append(spec)
+    check_priorities(tenants)
     planned = {ctx.shared_workspace().dir: render.render_shared(env, tenants)}
-    for spec in tenants:
-        if known.get(spec.id) != state["spaces"].get(spec.id) or spec.id not in known:
-            planned[env.tenant_dir(spec.id)] = render.render_tenant(env, spec)
+    for spec in changed:
+        planned[env.tenant_dir(spec.id)] = render.render_tenant(env, spec)
     stale: list[str] = []
     for workdir, files in planned.items():  # all rendered before anything is written
         names = render.stale_files(workdir, files)
@@ -160,7 +175,9 @@ def render_all(ctx: Context, *, check: bool) -> list[str]:
         if name != "shared" and name not in ids and not name.startswith("."):
             stale.append(env.project.display(env.tenants_dir / name) + " (no tenant.yaml)")
     if not check or not stale:
-        atomic_write(manifest, json.dumps(_render_state(ctx), sort_keys=True))
+        fresh = _render_state(ctx)
+        fresh["specs"] = {t.id: [t.tier.value, t.listener_priority] for t in tenants}
+        atomic_write(manifest, json.dumps(fresh, sort_keys=True))
     return stale
 
 

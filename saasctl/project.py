@@ -32,6 +32,18 @@ def find_root(start: Path | None = None) -> Path:
     )
 
 
+def check_priorities(specs: list[TenantSpec]) -> None:
+    seen: dict[int, str] = {}
+    for spec in specs:
+        other = seen.setdefault(spec.listener_priority, spec.id)
+        if other != spec.id:
+            raise SpecError(
+                f"tenants {other!r} and {spec.id!r} share listener_priority "
+                f"{spec.listener_priority}",
+                hint="give one of them a free block; `saasctl tenant list` shows those in use",
+            )
+
+
 @dataclass(frozen=True)
 class Project:
     root: Path
@@ -130,15 +142,7 @@ class Environment:
     def load_tenants(self) -> list[TenantSpec]:
         """All tenant specs; duplicate listener priorities are an error."""
         specs = [self.load_tenant(t) for t in self.tenant_ids()]
-        seen: dict[int, str] = {}
-        for spec in specs:
-            other = seen.setdefault(spec.listener_priority, spec.id)
-            if other != spec.id:
-                raise SpecError(
-                    f"tenants {other!r} and {spec.id!r} share listener_priority "
-                    f"{spec.listener_priority}",
-                    hint="give one of them a free block; `saasctl tenant list` shows those in use",
-                )
+        check_priorities(specs)
         return specs
 
     # State keys: <env>/shared/terraform.tfstate and <env>/tenants/<id>/terraform.tfstate

@@ -80,32 +80,25 @@ def _remove_dir(path: Path) -> None:
 def _plan_and_apply(
     ctx: Context, ws: Workspace, *, yes: bool, plan_only: bool, applied: list[bool] | None = None
 ) -> tuple[PlanSummary, Workspace, PlanSummary]:
-    """Plan the tenant and the shared stack together (they are independent), show both,
-    then apply the tenant's plan. ``applied`` gets True once that apply succeeded."""
-    shared = ctx.write_shared()  # the tenant's WAF rate rule lives there
+    """Plan the tenant and the shared stack together (they are independent: the shared
+    stack holds only the tenant's WAF rate rule), show both, confirm, apply both together.
+    ``applied`` gets True once the tenant's apply succeeded."""
+    shared = ctx.write_shared()
     with ctx.ui.status(f"planning {ws.label} and shared"):
         summary, shared_plan = ctx.plan_together([ws, shared])
     ctx.show_summary(ws, summary)
     ctx.show_summary(shared, shared_plan)
-    if summary.has_changes and not plan_only:
-        ctx.apply(ws, summary, yes=yes)
-        if applied is not None:
-            applied.append(True)
+    if not plan_only:
+        done: list[str] = []
+        try:
+            ctx.apply_together([(ws, summary), (shared, shared_plan)], yes=yes, done=done)
+        finally:
+            if applied is not None and ws.label in done:
+                applied.append(True)
     return summary, shared, shared_plan
 
 
-def _finish(
-    ctx: Context,
-    ws: Workspace,
-    shared: Workspace,
-    plan: PlanSummary,
-    outcome: Outcome,
-    *,
-    yes: bool,
-) -> Outcome:
-    """Apply the shared stack's plan (planned beside the tenant's), then read the outputs."""
-    if plan.has_changes:
-        ctx.apply(shared, plan, yes=yes)
+def _finish(ctx: Context, ws: Workspace, outcome: Outcome) -> Outcome:
     outcome.outputs = ctx.outputs(ws)
     return outcome
 
@@ -138,7 +131,7 @@ def onboard(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: b
             ctx.ui.step(f"{tenant_id} is already onboarded ({tier.value}): converging")
         ws = _write_tenant(ctx, spec)
         try:
-            summary, shared, shared_plan = _plan_and_apply(ctx, ws, yes=yes, plan_only=plan_only)
+            summary, _, shared_plan = _plan_and_apply(ctx, ws, yes=yes, plan_only=plan_only)
         except BaseException:
             if existing is None and not ctx.store.exists(ws.state_key):
                 _remove_dir(ws.dir)  # nothing was created: leave no trace
@@ -152,7 +145,7 @@ def onboard(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: b
         outcome.changes = outcome.changes or shared_plan.has_changes
         if plan_only:
             return outcome
-        return _finish(ctx, ws, shared, shared_plan, outcome, yes=yes)
+        return _finish(ctx, ws, outcome)
 
 
 def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: bool) -> Outcome:
@@ -170,7 +163,7 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
         _write_tenant(ctx, moved)
         applied: list[bool] = []
         try:
-            summary, shared, shared_plan = _plan_and_apply(
+            summary, _, shared_plan = _plan_and_apply(
                 ctx, ws, yes=yes, plan_only=plan_only, applied=applied
             )
         except BaseException:
@@ -183,7 +176,7 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
         outcome.changes = outcome.changes or shared_plan.has_changes
         if plan_only:
             return outcome
-        return _finish(ctx, ws, shared, shared_plan, outcome, yes=yes)
+        return _finish(ctx, ws, outcome)
 
 
 def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:

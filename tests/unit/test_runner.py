@@ -17,6 +17,10 @@ FAKE = '''#!{python}
 import json, os, subprocess, sys, time
 mode = os.environ.get("FAKE_TF_MODE", "ok")
 args = sys.argv[1:]
+if args == ["version", "-json"]:
+    open(os.environ["FAKE_TF_LOG"], "a").write("version\\n")
+    print('{{"terraform_version": "1.5.7"}}')
+    sys.exit(0)
 with open(os.environ["FAKE_TF_LOG"], "a") as log:
     log.write(json.dumps({{"args": args, "cwd": os.getcwd(),
         "in_automation": os.environ.get("TF_IN_AUTOMATION"),
@@ -195,3 +199,18 @@ def test_first_error_and_versions() -> None:
     assert first_error("plain failure\n") == "plain failure"
     assert parse_version("Terraform v1.11.4\non linux") == (1, 11, 4)
     assert parse_version("OpenTofu v1.8.0") == (1, 8, 0)
+
+
+def test_version_probe_is_cached_per_binary_file(
+    fake: Terraform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saasctl.terraform import find_binary
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    log = tmp_path / "calls.jsonl"
+    assert find_binary(fake.binary.path).version == (1, 5, 7)
+    assert find_binary(fake.binary.path).version == (1, 5, 7)
+    assert log.read_text().count("version") == 1  # probed once
+    os.utime(fake.binary.path, ns=(1, 1))  # a different binary file: probe again
+    assert find_binary(fake.binary.path).version == (1, 5, 7)
+    assert log.read_text().count("version") == 2
