@@ -181,6 +181,22 @@ def render_all(ctx: Context, *, check: bool) -> list[str]:
     return stale
 
 
+def render_selected(ctx: Context, spaces: list[Workspace]) -> None:
+    """Render what is about to be planned: everything through the manifest when the
+    whole fleet is selected, else just the selected workspaces (a tenant needs only
+    its own spec; the shared one needs every spec)."""
+    env = ctx.env
+    tenant_ids = [ws.tenant_id for ws in spaces if ws.tenant_id is not None]
+    with_shared = any(ws.tenant_id is None for ws in spaces)
+    if with_shared and len(tenant_ids) == len(env.tenant_ids()):
+        render_all(ctx, check=False)
+        return
+    for tid in tenant_ids:
+        render.write_workspace(env.tenant_dir(tid), render.render_tenant(env, env.load_tenant(tid)))
+    if with_shared:
+        render.write_workspace(env.shared_dir, render.render_shared(env, env.load_tenants()))
+
+
 def select(ctx: Context, opts: Options) -> list[Workspace]:
     env = ctx.env
     ids = env.tenant_ids() if opts.tenants is None else list(dict.fromkeys(opts.tenants))
@@ -324,8 +340,8 @@ def run(
     if opts.parallelism < 1:
         raise UserError("--parallelism must be at least 1")
     ctx.preflight()
-    render_all(ctx, check=False)
     spaces = select(ctx, opts)
+    render_selected(ctx, spaces)
     _ = ctx.tf  # providers prepared once, before any workspace starts
     runner = Runner(ctx, opts, on_done)
     shared = [ws for ws in spaces if ws.tenant_id is None]

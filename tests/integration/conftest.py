@@ -99,6 +99,20 @@ class Stack:
         return self.root / "terraform/envs/local/tenants" / tenant
 
 
+def make_stack(root: Path, url: str, binary: Binary, **extra: str) -> Stack:
+    """A clean environment for saasctl subprocesses: no AWS_/SAASCTL_/TF_ leaks from ours."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAASCTL_", "TF_"))}
+    env.update(
+        SAASCTL_ROOT=str(root),
+        SAASCTL_TERRAFORM=binary.path,
+        AWS_ENDPOINT_URL=url,
+        NO_COLOR="1",
+        COLUMNS="200",
+        **extra,
+    )
+    return Stack(root, url, binary, env)
+
+
 @pytest.fixture(scope="module", params=BINARIES, ids=lambda b: f"{b.flavor}-{b.version_str}")
 def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -108,15 +122,7 @@ def stack(
         tmp_path_factory.mktemp("proj"), {"local": REPO / "terraform/envs/local/env.yaml"}
     )
     with moto_server(log=root / "moto.log") as url:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAASCTL_", "TF_"))}
-        env.update(
-            SAASCTL_ROOT=str(root),
-            SAASCTL_TERRAFORM=binary.path,
-            AWS_ENDPOINT_URL=url,
-            NO_COLOR="1",
-            COLUMNS="200",
-        )
-        stack = Stack(root, url, binary, env)
+        stack = make_stack(root, url, binary)
         stack.saasctl("bootstrap")
         stack.saasctl("apply", "--shared-only", "--yes")
         yield stack

@@ -10,7 +10,6 @@ against a moto server with the provider's endpoints pointed at it.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from saasctl.backend import aws_provider_available
 from saasctl.emulator import moto_server
 from saasctl.terraform import find_binary
 from tests.conftest import REPO, copy_project
-from tests.integration.conftest import Stack
+from tests.integration.conftest import Stack, make_stack
 
 pytestmark = [
     pytest.mark.integration,
@@ -39,17 +38,8 @@ def real_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     )
     env_file = root / "terraform/envs/local/env.yaml"
     env_file.write_text(env_file.read_text().replace("modules: auto", "modules: real"))
-    binary = find_binary()
     with moto_server(log=root / "moto.log") as url:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
-        env.update(
-            SAASCTL_ROOT=str(root),
-            SAASCTL_TERRAFORM=binary.path,
-            AWS_ENDPOINT_URL=url,
-            MOTO_IAM_LOAD_MANAGED_POLICIES="true",
-            NO_COLOR="1",
-        )
-        yield Stack(root, url, binary, env)
+        yield make_stack(root, url, find_binary(), MOTO_IAM_LOAD_MANAGED_POLICIES="true")
 
 
 def test_real_modules_lifecycle(real_stack: Stack) -> None:
