@@ -7,21 +7,13 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
-from saasctl import __version__, changes, console, fleet, tenants
+from saasctl import __version__, console, tenants
 from saasctl.context import Context
 from saasctl.errors import ExitCode, SaasctlError, UserError
 from saasctl.ids import validate_tenant_id
@@ -29,6 +21,9 @@ from saasctl.project import Project, find_root
 from saasctl.render import atomic_write
 from saasctl.specs import Tier
 from saasctl.terraform import Terraform, find_binary
+
+if TYPE_CHECKING:
+    from saasctl.fleet import WorkspaceResult
 
 EXIT_CODES = """\
 Exit codes: 0 success (plans: no changes) · 1 error · 2 plan has changes ·
@@ -128,6 +123,8 @@ def render_cmd(
 ) -> None:
     """Render the shared and every tenant workspace from templates and specs."""
     ctx = _context(env)
+    from saasctl import fleet
+
     stale = fleet.render_all(ctx, check=check)
     verb = "stale" if check else "rendered"
     for path in stale:
@@ -206,6 +203,18 @@ def _fleet(
     report_json: Path | None,
     summary_md: Path | None,
 ) -> None:
+    # Imported here: tenant commands start faster without them.
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from saasctl import changes, fleet
+
     ctx = _context(env)
     if shared_only and (tenant or tier):
         raise UserError("--shared-only cannot be combined with --tenant or --tier")
@@ -243,7 +252,7 @@ def _fleet(
         "policy": "red",
     }
 
-    def done(result: fleet.WorkspaceResult) -> None:
+    def done(result: WorkspaceResult) -> None:
         progress.advance(task)
         c = result.counts()
         detail = result.error or (
@@ -397,6 +406,8 @@ def ci_matrix(
     shards: Annotated[int, typer.Option("--shards", min=1, max=256, help="Number of CI jobs.")] = 4,
 ) -> None:
     """Print the CI matrix JSON for `--shard i/N` (GitHub Actions `strategy.matrix`)."""
+    from saasctl import changes
+
     typer.echo(json.dumps(changes.matrix(shards)))
 
 
