@@ -374,9 +374,6 @@ class Terraform:
             raise TerraformError(f"terraform show -json gave invalid JSON: {exc}") from exc
         return data if isinstance(data, dict) else {}
 
-    def show_plan(self, workdir: Path, planfile: Path) -> PlanSummary:
-        return PlanSummary.from_show_json(self.show_json(workdir, planfile))
-
     def apply(self, workdir: Path, planfile: Path) -> Result:
         # A saved plan is applied exactly as planned; terraform refuses a stale one.
         return self.run(workdir, ["apply", "-input=false", "-no-color", str(planfile)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -246,3 +247,59 @@ def test_every_scanner_suppression_has_a_reason() -> None:
                     f"{path}:{i + 1}: say why on the line above"
                 )
     assert count >= 10
+
+
+# Actions that AWS only grants on "*" (no resource-level permissions).
+STAR_ONLY = {
+    "ecr:GetAuthorizationToken",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+}
+
+
+def _statements() -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for module, _, name, body in _blocks("data"):
+        if name != "aws_iam_policy_document":
+            continue
+        for doc in body.values() if isinstance(body, dict) else []:
+            for stmt in doc.get("statement", []):
+                found.append((module, stmt))
+            for dyn in doc.get("dynamic", []):
+                for spec in dyn.values():
+                    if isinstance(spec, dict):
+                        for content in spec.get("content", []):
+                            found.append((module, content))
+    return found
+
+
+def test_iam_policies_are_least_privilege() -> None:
+    statements = _statements()
+    assert len(statements) >= 8
+    for module, stmt in statements:
+        if '"Deny"' in str(stmt.get("effect", "")):
+            continue  # denies may be broad (e.g. the TLS-only bucket policy)
+        actions = [str(a).strip('"') for a in stmt.get("actions", [])]
+        resources = [str(r).strip('"') for r in stmt.get("resources", [])]
+        for action in actions:
+            assert action != "*" and not action.endswith(":*"), (
+                f"{module}: wildcard action {action}"
+            )
+        if "*" in resources:
+            assert set(actions) <= STAR_ONLY, f"{module}: resources '*' for {actions}"
+
+
+def test_iam_scan_catches_wildcards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    copy = tmp_path / "modules"
+    shutil.copytree(MODULES, copy, symlinks=True)
+    main = copy / "ecs-service" / "main.tf"
+    main.write_text(
+        main.read_text().replace('"logs:CreateLogStream", "logs:PutLogEvents"', '"logs:*"')
+    )
+    monkeypatch.setattr(sys.modules[__name__], "MODULES", copy)
+    with pytest.raises(AssertionError, match="wildcard action logs:\\*"):
+        test_iam_policies_are_least_privilege()

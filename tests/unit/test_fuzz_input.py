@@ -1,0 +1,121 @@
+"""Property-based bad input: every input works or gives one line and a documented
+exit code; never a traceback, never a file outside the tenant's directory, never
+a value inside HCL. (A slice of the reliability issue; AWS is not reached here.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from saasctl import cli
+from saasctl.project import Project
+from saasctl.render import render_tenant
+from saasctl.specs import TenantSpec, Tier
+from tests.conftest import tree_digest
+
+FUZZ = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+NASTY = st.sampled_from(
+    [
+        '"',
+        '${file("/etc/passwd")}',
+        "%{ if true }x%{ endif }",
+        "\n",
+        "}\n",
+        "../../",
+        "\\",
+        "\x00",
+        "é",
+        "<<EOF",
+        "#",
+        "//",
+        "*",
+        " ",
+    ]
+)
+TEXT = st.lists(st.one_of(NASTY, st.text(max_size=8)), max_size=6).map("".join)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = cli.run(list(args))
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    return code, captured.err
+
+
+@FUZZ
+@given(tenant_id=TEXT)
+def test_any_tenant_id(project: Path, capsys: pytest.CaptureFixture[str], tenant_id: str) -> None:
+    before = tree_digest(project)
+    code, err = run(capsys, "tenant", "show", tenant_id, "--env", "golden")
+    assert code == 3  # invalid, or valid but unknown: never anything else offline
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert tree_digest(project) == before
+
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6), TEXT)
+SPEC_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=6,
+)
+KEYS = st.sampled_from(["id", "tier", "listener_priority", "tags", "overrides", "extra"])
+
+
+@FUZZ
+@given(doc=st.one_of(st.dictionaries(KEYS, SPEC_VALUES, max_size=5), TEXT))
+def test_any_spec_file(project: Path, capsys: pytest.CaptureFixture[str], doc: object) -> None:
+    spec = project / "terraform/envs/golden/tenants/acme/tenant.yaml"
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    spec.write_text(yaml.safe_dump(doc) if isinstance(doc, dict) else str(doc))
+    outside = {
+        k: v
+        for k, v in tree_digest(project).items()
+        if not k.startswith("terraform/envs/golden/tenants/acme/")
+    }
+    code, err = run(capsys, "render", "--env", "golden")
+    assert code in (0, 3), err
+    if code == 3:
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: "), err
+    after = {
+        k: v
+        for k, v in tree_digest(project).items()
+        if not k.startswith("terraform/envs/golden/tenants/acme/")
+    }
+    changed = {k for k in set(after) | set(outside) if after.get(k) != outside.get(k)}
+    assert changed <= {
+        f"terraform/envs/golden/shared/{n}"
+        for n in ("main.tf", "backend.tf.json", "terraform.tfvars.json")
+    }
+    for path in (project / "terraform/envs/golden/tenants").rglob("*"):
+        assert path.is_relative_to(project / "terraform/envs/golden/tenants/acme")
+
+
+@FUZZ
+@given(
+    tags=st.dictionaries(
+        st.text(min_size=1, max_size=10).filter(
+            lambda k: k not in {"Tenant", "Tier", "Environment", "ManagedBy"}  # set by saasctl
+        ),
+        TEXT,
+        max_size=4,
+    )
+)
+def test_values_never_reach_hcl(project: Path, tags: dict[str, str]) -> None:
+    env = Project(project).load_env("golden")
+    base = render_tenant(env, TenantSpec(id="acme", tier=Tier.ADVANCED, listener_priority=100))
+    files = render_tenant(
+        env, TenantSpec(id="acme", tier=Tier.ADVANCED, listener_priority=100, tags=tags)
+    )
+    assert files["main.tf"] == base["main.tf"]
+    assert {
+        k: v for k, v in json.loads(files["terraform.tfvars.json"])["tags"].items() if k in tags
+    } == tags
