@@ -73,10 +73,13 @@ class Bench:
         ctx = self.ctx()
         return {**ctx.tf.environment()}
 
-    def saasctl(self, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    def saasctl(
+        self, *args: str, flag: str = "-q"
+    ) -> tuple[float, subprocess.CompletedProcess[str]]:
+        """Run the CLI as an operator would; -q when timed, -v to capture its commands."""
         start = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "saasctl", "-q", *args],
+            [sys.executable, "-m", "saasctl", flag, *args],
             env=self.env,
             capture_output=True,
             text=True,
@@ -88,19 +91,6 @@ class Bench:
                 f"saasctl {' '.join(args)} failed ({proc.returncode}): {proc.stderr[-800:]}"
             )
         return took, proc
-
-    def saasctl_verbose(self, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [sys.executable, "-m", "saasctl", "-v", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-        )
-        if proc.returncode != 0:
-            raise SystemExit(f"saasctl -v {' '.join(args)} failed: {proc.stderr[-800:]}")
-        return time.perf_counter() - start, proc
 
     def shell(self, script: str) -> float:
         start = time.perf_counter()
@@ -187,7 +177,7 @@ def main() -> int:
         )
         # saasctl -v logs every terraform command it runs; the baseline replays that list
         # (one after the other, as a script would) for another tenant of the same shape.
-        _, proc = b.saasctl_verbose("tenant", "onboard", "tpl", "--tier", "advanced", "--yes")
+        _, proc = b.saasctl("tenant", "onboard", "tpl", "--tier", "advanced", "--yes", flag="-v")
         logged = [ln[2:] for ln in proc.stderr.splitlines() if ln.startswith("$ terraform ")]
         print(
             f"  saasctl ran {len(logged)} terraform commands: "
