@@ -34,9 +34,9 @@ from saasctl import backend, fleet, render  # noqa: E402
 from saasctl.console import UI  # noqa: E402
 from saasctl.context import Context  # noqa: E402
 from saasctl.emulator import moto_server  # noqa: E402
+from saasctl.files import atomic_write  # noqa: E402
 from saasctl.priorities import allocate  # noqa: E402
 from saasctl.project import Project  # noqa: E402
-from saasctl.render import atomic_write  # noqa: E402
 from saasctl.specs import TenantSpec, Tier  # noqa: E402
 from saasctl.terraform import find_binary  # noqa: E402
 

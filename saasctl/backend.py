@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from saasctl.files import write_if_changed
 from saasctl.project import Environment
 
 Version = tuple[int, int, int]
@@ -146,11 +147,7 @@ def prepare_providers(cache: Path) -> tuple[Path, list[str]]:
         + f"  direct {{\n    exclude = {json.dumps(held)}\n  }}\n}}\n"
     )
     config = cache / "terraform.rc"
-    cache.mkdir(parents=True, exist_ok=True)
-    if not config.exists() or config.read_text() != text:
-        tmp = config.with_suffix(".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, config)
+    write_if_changed(config, text)
     return config, held
 
 

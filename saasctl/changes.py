@@ -65,12 +65,8 @@ def _tree_files(root: Path, dirs: set[Path]) -> tuple[set[str], set[str]]:
     for d in dirs:
         prefixes.add(d.relative_to(root).as_posix() + "/")
         for f in d.iterdir():
-            if f.is_file():
-                files.add(
-                    f.relative_to(root).as_posix()
-                    if not f.is_symlink()
-                    else (d.relative_to(root) / f.name).as_posix()
-                )
+            if f.is_file():  # d is resolved: d/name is the link itself for a symlink
+                files.add((d.relative_to(root) / f.name).as_posix())
                 files.add(f.resolve().relative_to(root).as_posix())
     return files, prefixes
 

@@ -16,9 +16,9 @@ from rich.table import Table
 from saasctl import __version__, console, tenants
 from saasctl.context import Context
 from saasctl.errors import ExitCode, SaasctlError, UserError
+from saasctl.files import atomic_write
 from saasctl.ids import validate_tenant_id
 from saasctl.project import Project, find_root
-from saasctl.render import atomic_write
 from saasctl.specs import Tier
 from saasctl.terraform import Terraform, find_binary
 
@@ -84,7 +84,7 @@ def _main(
     ] = False,
 ) -> None:
     """Shared options; NO_COLOR turns colour off."""
-    console.configure(quiet=quiet, verbose=verbose, json_mode=False)
+    console.configure(quiet=quiet, verbose=verbose)
 
 
 # --- environment-wide commands ---------------------------------------------

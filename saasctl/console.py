@@ -14,13 +14,12 @@ from rich.markup import escape
 
 
 class UI:
-    def __init__(self, *, quiet: bool = False, verbose: bool = False, json_mode: bool = False):
+    def __init__(self, *, quiet: bool = False, verbose: bool = False):
         no_color = bool(os.environ.get("NO_COLOR"))
         self.out = Console(no_color=no_color, highlight=False, soft_wrap=True)
         self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
         self.quiet = quiet
         self.verbose = verbose
-        self.json_mode = json_mode
 
     def info(self, message: str) -> None:
         if not self.quiet:
@@ -74,7 +73,7 @@ def ui() -> UI:
     return _ui
 
 
-def configure(*, quiet: bool, verbose: bool, json_mode: bool) -> UI:
+def configure(*, quiet: bool, verbose: bool) -> UI:
     global _ui
-    _ui = UI(quiet=quiet, verbose=verbose, json_mode=json_mode)
+    _ui = UI(quiet=quiet, verbose=verbose)
     return _ui

@@ -14,8 +14,8 @@ from saasctl import backend, render
 from saasctl.aws import Aws
 from saasctl.console import UI
 from saasctl.errors import AbortedError, BackendError, TerraformError
+from saasctl.files import atomic_write, write_if_changed
 from saasctl.project import Environment
-from saasctl.render import atomic_write, write_if_changed
 from saasctl.state import StateStore
 from saasctl.terraform import Binary, PlanSummary, Redactor, Terraform, find_binary
 
@@ -284,15 +284,13 @@ class Context:
 
     def write_shared(self) -> Workspace:
         ws = self.shared_workspace()
-        render.write_workspace(ws.dir, self.render_shared())
-        return ws
-
-    def converge_shared(self, *, yes: bool, plan_only: bool = False) -> PlanSummary:
-        ws = self.shared_workspace()
         written = render.write_workspace(ws.dir, self.render_shared())
         if written:
             self.ui.debug(f"rendered shared: {', '.join(written)}")
-        return self.converge(ws, yes=yes, plan_only=plan_only)
+        return ws
+
+    def converge_shared(self, *, yes: bool, plan_only: bool = False) -> PlanSummary:
+        return self.converge(self.write_shared(), yes=yes, plan_only=plan_only)
 
     def outputs(self, ws: Workspace) -> dict[str, Any]:
         state = self.store.read_json(ws.state_key) or {}

@@ -24,8 +24,8 @@ from typing import Any
 from saasctl import changes, policy, render
 from saasctl.context import Context, Workspace
 from saasctl.errors import ExitCode, LockError, SaasctlError, UserError
+from saasctl.files import atomic_write
 from saasctl.project import TENANT_FILE, check_priorities
-from saasctl.render import atomic_write
 from saasctl.specs import TenantSpec, Tier
 from saasctl.terraform import PlanSummary
 
@@ -194,7 +194,7 @@ def render_selected(ctx: Context, spaces: list[Workspace]) -> None:
     for tid in tenant_ids:
         render.write_workspace(env.tenant_dir(tid), render.render_tenant(env, env.load_tenant(tid)))
     if with_shared:
-        render.write_workspace(env.shared_dir, render.render_shared(env, env.load_tenants()))
+        ctx.write_shared()
 
 
 def select(ctx: Context, opts: Options) -> list[Workspace]:

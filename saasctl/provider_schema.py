@@ -21,6 +21,8 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+from saasctl.files import atomic_write
+
 CDKTN_PACKAGE = "cdktn_provider_aws"
 CDKTN_VERSION = "25.8.1"  # ships hashicorp/aws 6.69.1
 PROVIDER = "registry.terraform.io/hashicorp/aws"
@@ -235,11 +237,8 @@ def load(cache_dir: Path) -> dict[str, Any]:
             cached: dict[str, Any] = json.load(fh)
             return cached
     schema = extract(assembly_path())
-    cache_dir.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
         gz.write(json.dumps(schema, sort_keys=True).encode())
-    tmp = cache.with_suffix(".tmp")
-    tmp.write_bytes(buf.getvalue())
-    os.replace(tmp, cache)
+    atomic_write(cache, buf.getvalue())
     return schema

@@ -11,7 +11,6 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import jinja2
 
 from saasctl.backend import aws_provider_available, static_backend
 from saasctl.errors import SaasctlError, UserError
+from saasctl.files import atomic_write
 from saasctl.ids import aws_name
 from saasctl.priorities import check_fits
 from saasctl.project import Environment
@@ -214,31 +214,6 @@ def render_tenant(env: Environment, spec: TenantSpec) -> dict[str, str]:
     return _finish(
         main_tf, static_backend(env, env.tenant_state_key(spec.id)), tenant_inputs(env, spec)
     )
-
-
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_if_changed(path: Path, text: str) -> bool:
-    """Atomic write unless the file already holds ``text`` (keeps mtimes, saves fsyncs)."""
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return False
-    except (FileNotFoundError, UnicodeDecodeError):
-        pass
-    atomic_write(path, text)
-    return True
 
 
 def stale_files(workdir: Path, files: Mapping[str, str]) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from saasctl.aws import Aws
 from saasctl.errors import BackendError, LockError
@@ -54,9 +54,7 @@ class StateStore:
     def _call(self, fn: Any, **kwargs: Any) -> Any:
         try:
             return fn(**kwargs)
-        except (EndpointConnectionError, BotoCoreError) as exc:
-            if isinstance(exc, ClientError):
-                raise
+        except BotoCoreError as exc:  # connection failures; API errors are ClientError
             raise _unreachable(self.env, self.aws, exc) from None
 
     # --- checks and bootstrap -------------------------------------------

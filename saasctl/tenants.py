@@ -18,10 +18,10 @@ from typing import Any
 from saasctl import render
 from saasctl.context import Context, Workspace
 from saasctl.errors import ConflictError, SaasctlError
+from saasctl.files import atomic_write
 from saasctl.ids import validate_tenant_id
 from saasctl.priorities import allocate
 from saasctl.project import TENANT_FILE
-from saasctl.render import atomic_write
 from saasctl.specs import TenantSpec, Tier
 from saasctl.terraform import PlanSummary
 

@@ -9,6 +9,7 @@ broken on Terraform >= 0.15 (see README, "Why our own runner").
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from saasctl.errors import LockError, TerraformError
+from saasctl.files import atomic_write
 
 DEFAULT_TIMEOUT = 30 * 60.0
 _KILL_GRACE = 10.0
@@ -102,13 +104,8 @@ def _cached_version(path: str) -> tuple[int, int, int]:
         major, minor, patch = known[key]
         return major, minor, patch
     version = _probe_version(path)
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({**known, key: list(version)}))
-        os.replace(tmp, cache)
-    except OSError:
-        pass  # a read-only home only costs the probe next time
+    with contextlib.suppress(OSError):  # a read-only home only costs the probe next time
+        atomic_write(cache, json.dumps({**known, key: list(version)}))
     return version
 
 
@@ -377,13 +374,3 @@ class Terraform:
     def apply(self, workdir: Path, planfile: Path) -> Result:
         # A saved plan is applied exactly as planned; terraform refuses a stale one.
         return self.run(workdir, ["apply", "-input=false", "-no-color", str(planfile)])
-
-    def outputs(self, workdir: Path) -> dict[str, Any]:
-        result = self.run(workdir, ["output", "-json", "-no-color"])
-        try:
-            raw = json.loads(result.stdout or "{}")
-        except json.JSONDecodeError as exc:
-            raise TerraformError(f"terraform output -json gave invalid JSON: {exc}") from exc
-        return {
-            k: ("(sensitive)" if v.get("sensitive") else v.get("value")) for k, v in raw.items()
-        }
