@@ -105,13 +105,78 @@ def _null_provider_sources() -> list[Path]:
     ]
 
 
-def prepare_providers(cache: Path) -> tuple[Path, list[str]]:
+OFFLINE_AWS = ("registry.terraform.io", "hashicorp", "aws")
+
+
+def install_offline_aws(cache: Path) -> Path:
+    """Put saasctl's offline AWS provider into the mirror; returns its executable.
+
+    The launcher names this interpreter and checkout, so it lives only in the
+    (ignored) cache; the schema reply is encoded once per schema version.
+    """
+    from saasctl import provider_schema
+    from saasctl.offline_aws import identity, schema_wire
+
+    version = provider_schema.PROVIDER_VERSION
+    cache = cache.resolve()
+    schema_dir = (
+        cache / "offline-aws" / f"schema-{provider_schema.CDKTN_VERSION}-v{provider_schema.FORMAT}"
+    )
+    if not (schema_dir / "reply.bin").is_file():
+        full = provider_schema.load(cache / "schema")
+        schema_wire.write(full["provider_schemas"][provider_schema.PROVIDER], schema_dir)
+    identity.ensure(schema_dir.parent)
+    host, ns, name = OFFLINE_AWS
+    target = cache / "offline-aws" / "mirror" / host / ns / name / version / platform_dir()
+    exe = target / f"terraform-provider-{name}_v{version}"
+    package_root = Path(__file__).resolve().parent.parent
+    text = (
+        f"#!{sys.executable}\n"
+        "# Written by saasctl: the offline AWS provider. No AWS resource is created.\n"
+        "import sys\n"
+        f"sys.path.insert(0, {str(package_root)!r})\n"
+        "from saasctl.offline_aws.server import main\n"
+        f"main({str(schema_dir)!r})\n"
+    )
+    target.mkdir(parents=True, exist_ok=True)
+    write_if_changed(exe, text)
+    exe.chmod(0o755)
+    return exe
+
+
+def share_cache(source: Path, dest: Path) -> None:
+    """Let a copy of the project reuse the extracted schema and offline provider
+    (built once per checkout; each copy would otherwise spend seconds on it)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("schema", "offline-aws"):
+        (source / name).mkdir(parents=True, exist_ok=True)
+        link = dest / name
+        if not link.exists():
+            link.symlink_to((source / name).resolve(), target_is_directory=True)
+
+
+def offline_aws_available(cache: Path) -> bool:
+    """The offline provider can run here: its schema is cached or extractable."""
+    from saasctl import provider_schema
+
+    if any((cache / "schema").glob(f"*-v{provider_schema.FORMAT}.json.gz")):
+        return True
+    try:
+        provider_schema.assembly_path()
+    except provider_schema.SchemaUnavailable:
+        return False
+    return True
+
+
+def prepare_providers(cache: Path, *, offline_aws: bool = False) -> tuple[Path, list[str]]:
     """Build (once) a filesystem mirror and a CLI config that uses it.
 
     Returns the CLI config path and the provider addresses the mirror holds.
-    The null provider comes from the venv; more providers (e.g. hashicorp/aws)
-    from a mirror directory named by $SAASCTL_PROVIDER_MIRROR.
+    The null provider comes from the venv; hashicorp/aws from a mirror directory
+    named by $SAASCTL_PROVIDER_MIRROR, or else (``offline_aws``) saasctl's own
+    offline provider.
     """
+    cache = cache.resolve()
     mirror = cache / "providers"
     held: list[str] = []
     host, ns, name, version = NULL_PROVIDER
@@ -127,28 +192,30 @@ def prepare_providers(cache: Path) -> tuple[Path, list[str]]:
             os.replace(tmp, target)
     if target.exists():
         held.append(f"{host}/{ns}/{name}")
-    mirrors = [mirror]
+    mirrors = [(mirror, held)]
     extra = os.environ.get("SAASCTL_PROVIDER_MIRROR")
     if extra:
-        mirrors.append(Path(extra))
-        for d in Path(extra).glob("*/*/*"):
-            if d.is_dir():
-                held.append("/".join(d.parts[-3:]))
-    held = sorted(set(held))
+        found = ["/".join(d.parts[-3:]) for d in Path(extra).glob("*/*/*") if d.is_dir()]
+        mirrors.append((Path(extra), sorted(found)))
+    elif offline_aws:
+        install_offline_aws(cache)
+        mirrors.append((cache / "offline-aws" / "mirror", ["/".join(OFFLINE_AWS)]))
+    every = sorted({a for _, addresses in mirrors for a in addresses})
     blocks = "".join(
         f"  filesystem_mirror {{\n    path    = {hcl_value(str(m))}\n"
-        f"    include = {json.dumps(held)}\n  }}\n"
-        for m in mirrors
+        f"    include = {json.dumps(addresses)}\n  }}\n"
+        for m, addresses in mirrors
+        if addresses
     )
     text = (
         "# Written by saasctl: providers come from local mirrors, never the network.\n"
         "provider_installation {\n"
         + blocks
-        + f"  direct {{\n    exclude = {json.dumps(held)}\n  }}\n}}\n"
+        + f"  direct {{\n    exclude = {json.dumps(every)}\n  }}\n}}\n"
     )
-    config = cache / "terraform.rc"
+    config = cache / ("terraform-offline-aws.rc" if offline_aws and not extra else "terraform.rc")
     write_if_changed(config, text)
-    return config, held
+    return config, every
 
 
 def aws_provider_available() -> bool:

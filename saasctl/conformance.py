@@ -29,11 +29,27 @@ def _is_block(value: Any) -> bool:
     )
 
 
+def _attributes_as_blocks(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Lists and sets of objects also take block syntax (terraform's blocktoattr)."""
+    out: dict[str, Any] = {}
+    for name, attr in attributes.items():
+        t = attr.get("type")
+        if (
+            isinstance(t, list)
+            and t[0] in ("list", "set")
+            and isinstance(t[1], list)
+            and t[1][0] == "object"
+        ):
+            fields = {k: {"type": v, "optional": True} for k, v in t[1][1].items()}
+            out[name] = {"block": {"attributes": fields, "block_types": {}}}
+    return out
+
+
 def _check_body(
     body: dict[str, Any], schema: dict[str, Any], where: str, top: bool
 ) -> Iterator[str]:
     attributes = schema.get("attributes", {})
-    blocks = schema.get("block_types", {})
+    blocks = {**_attributes_as_blocks(attributes), **schema.get("block_types", {})}
     present: set[str] = set()
     for key, value in body.items():
         if key.startswith("__") or (top and key in META):

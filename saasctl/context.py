@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from saasctl import backend, render
+from saasctl import backend, offline_aws, render
 from saasctl.aws import Aws
 from saasctl.console import UI
 from saasctl.errors import AbortedError, BackendError, TerraformError
@@ -76,12 +76,17 @@ class Context:
 
     @cached_property
     def tf(self) -> Terraform:
-        cli_config, held = backend.prepare_providers(self.env.project.cache)
+        offline = render.uses_offline_aws(self.env)
+        cli_config, held = backend.prepare_providers(self.env.project.cache, offline_aws=offline)
         self.ui.debug(f"provider mirror holds: {', '.join(held) or 'nothing'}")
+        env = self.aws.terraform_env()
+        if offline:
+            env[offline_aws.OFFLINE_ENV] = "1"
+            env[offline_aws.ACCOUNT_ENV] = self.env.spec.account_id
         return Terraform(
             self.binary,
             cli_config=cli_config,
-            env=self.aws.terraform_env(),
+            env=env,
             redactor=Redactor(self.aws.secrets()),
             log=self.ui.debug if self.ui.verbose else None,
         )

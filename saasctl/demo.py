@@ -18,9 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from saasctl.backend import aws_provider_available
+from saasctl import render
+from saasctl.backend import share_cache
 from saasctl.emulator import moto_server
-from saasctl.project import find_root
+from saasctl.project import Project, find_root
 from saasctl.terraform import find_binary
 
 ENV = "local"
@@ -36,6 +37,7 @@ def copy_project(root: Path, dest: Path) -> None:
         shutil.copytree(root / part, dest / part, symlinks=True)
     (dest / "terraform/envs" / ENV).mkdir(parents=True)
     shutil.copy2(root / "terraform/envs" / ENV / "env.yaml", dest / "terraform/envs" / ENV)
+    share_cache(root / ".saasctl", dest / ".saasctl")
 
 
 class Demo:
@@ -67,12 +69,19 @@ class Demo:
 def main() -> int:
     root = find_root()
     binary = find_binary()
-    real = aws_provider_available() and (root / "terraform/modules/shared-stack").is_dir()
+    project = Project(root)
+    which = render.module_set(project.load_env(ENV))
+    provider = render.aws_provider(project.load_env(ENV))
     line = "=" * 78
     print(line)
     print(f"saasctl demo: {binary.describe()}")
-    if real:
+    if which == "real" and provider == "mirror":
         print("modules: REAL AWS modules (hashicorp/aws from $SAASCTL_PROVIDER_MIRROR)")
+    elif which == "real":
+        print("modules: REAL AWS modules, planned and applied by terraform with saasctl's")
+        print("         OFFLINE AWS provider (the real provider's schema; no AWS access here):")
+        print("         resources live only in Terraform state - NO AWS RESOURCE IS CREATED.")
+        print("         State, locks and archives are real S3 objects in the emulator.")
     else:
         print("modules: STAND-IN modules (null provider) - the hashicorp/aws provider cannot")
         print("         be installed here, so no AWS resource is modelled, only orchestration:")

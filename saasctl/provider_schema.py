@@ -1,11 +1,13 @@
 """The hashicorp/aws provider schema, extracted offline from the pinned
 ``cdktn-provider-aws`` wheel, in the shape of ``terraform providers schema -json``.
 
-The jsii assembly (``.jsii`` inside the wheel's tgz) has every resource's config
-struct: argument names (from each property's documentation anchor, since
-camelCase does not convert back reliably), required flags and nested structs.
-Each resource's ``lib/<name>/index.js`` says, for every argument, whether it is
-a block and its storage type (simple/list/set/map). The result is cached.
+Each resource's ``lib/<name>/index.js`` inside the wheel's jsii tgz declares
+every argument and attribute with a ``// name - computed: .., optional: ..,
+required: ..`` comment, a getter whose body gives the type of computed-only
+attributes, and HCL converters that say whether an argument is a block and its
+storage (simple/list/set/map/struct). Nested structs are classes of their own,
+so nesting modes, item limits and nested flags come out the same way.
+The provider's own value validation and defaults are not in there.
 """
 
 from __future__ import annotations
@@ -26,18 +28,38 @@ from saasctl.files import atomic_write
 CDKTN_PACKAGE = "cdktn_provider_aws"
 CDKTN_VERSION = "25.8.1"  # ships hashicorp/aws 6.69.1
 PROVIDER = "registry.terraform.io/hashicorp/aws"
-_PREFIX = "@cdktn/provider-aws."
-_REPRESENTS = re.compile(r"docs/(resources|data-sources)/(\w+) (aws_\w+|data_aws_\w+)\}")
-_ANCHOR = re.compile(r"#(\w+) ")
+PROVIDER_VERSION = "6.69.1"
+FORMAT = 5  # bump when the extraction changes; names the cache file
+_CLASS = re.compile(r"^class (\w+) extends cdktn\.(\w+) \{$", re.M)
+_TF_TYPE = re.compile(r'static tfResourceType = "(\w+)";')
+# Every argument and attribute carries this comment, then its field and getter.
+_FLAGS = re.compile(
+    r"^    // (\w+) - computed: (true|false), optional: (true|false), required: (true|false)\n"
+    r"(?:    _\w+ = new ([\w.]+)\(this, \"\w+\"(?:, (true|false))?\);\n)?"
+    r"(?:    _\w+;\n)?"
+    r"(?:    get \w+\(\) \{\n        return ([^\n]*);)?",
+    re.M,
+)
 _ENTRY = re.compile(
     r"^\s+(\w+): \{\n\s+value: [^\n]*\n\s+isBlock: (true|false),\n"
     r"\s+type: \"(\w+)\",\n\s+storageClassType: \"(\w+)\",",
     re.M,
 )
 _FUNC = re.compile(r"^function (\w+)ToHclTerraform\(struct\) \{", re.M)
+_GETTER = re.compile(r"get(String|Number|Boolean)?(List|Map)?Attribute\('")
 # aws_wafv2_web_acl types rule statements as `any`; this resource has the tree.
-GRAFTS = {("aws_wafv2_web_acl", "statement"): ("aws_wafv2_web_acl_rule", "statement")}
+GRAFTS = {
+    ("aws_wafv2_web_acl", "statement"): ("aws_wafv2_web_acl_rule", "statement"),
+    ("aws_wafv2_rule_group", "statement"): ("aws_wafv2_web_acl_rule", "statement"),
+}
 _SIMPLE = {"string": "string", "number": "number", "boolean": "bool", "any": "dynamic"}
+_PRIMITIVE = {"String": "string", "Number": "number", "Boolean": "bool", None: "string"}
+# Computed maps of the plugin-framework resources are objects of the cdktn library.
+_LIBRARY_MAPS = {
+    "cdktn.StringMap": "string",
+    "cdktn.NumberMap": "number",
+    "cdktn.BooleanMap": "bool",
+}
 
 
 class SchemaUnavailable(RuntimeError):
@@ -65,6 +87,117 @@ def assembly_path() -> Path:
     return found[-1]
 
 
+class _Member:
+    """One argument or attribute as a class in index.js declares it."""
+
+    def __init__(self, m: re.Match[str]) -> None:
+        self.name = m.group(1)
+        self.computed, self.optional, self.required = (m.group(i) == "true" for i in (2, 3, 4))
+        self.field_class: str | None = m.group(5)
+        self.wraps_set = m.group(6) == "true"
+        self.getter = m.group(7) or ""
+
+
+class _Module:
+    """One ``lib/<name>/index.js``: its classes' members and its HCL converters."""
+
+    def __init__(self, text: str) -> None:
+        self.classes: dict[str, dict[str, _Member]] = {}
+        self.kinds: dict[str, str] = {}
+        cuts = [(m.start(), m.group(1), m.group(2)) for m in _CLASS.finditer(text)]
+        for i, (start, name, kind) in enumerate(cuts):
+            end = cuts[i + 1][0] if i + 1 < len(cuts) else len(text)
+            self.kinds[name] = kind
+            self.classes[name] = {m.group(1): _Member(m) for m in _FLAGS.finditer(text, start, end)}
+        self.tf_type = {}
+        for name, kind in self.kinds.items():
+            if kind in ("TerraformResource", "TerraformDataSource", "TerraformProvider"):
+                m = _TF_TYPE.search(text, text.find(f"class {name} extends"))
+                if m:
+                    self.tf_type[name] = m.group(1)
+        self.hcl = _parse_js(text)
+
+    # -- types ---------------------------------------------------------------
+
+    def block(self, cls: str, fn: str, seen: frozenset[str] = frozenset()) -> dict[str, Any]:
+        members = self.classes.get(cls, {})
+        entries = self.hcl.get(fn, {})
+        attributes: dict[str, Any] = {}
+        block_types: dict[str, Any] = {}
+        for name in list(members) + [n for n in entries if n not in members]:
+            member = members.get(name)
+            computed = member.computed if member else False
+            required = member.required if member else False
+            optional = member.optional if member else not required
+            is_block, kind, storage = entries.get(name, (False, "simple", ""))
+            struct = self._struct(storage, member)
+            if struct is not None and struct in seen:
+                struct, kind = None, "simple"
+                storage = "any"
+            if struct is not None and is_block and not computed:
+                nested = self._nested_block(struct, seen | {struct})
+                single = kind == "struct"
+                bt: dict[str, Any] = {
+                    "nesting_mode": "single" if single else ("set" if kind == "set" else "list"),
+                    "block": nested,
+                }
+                if required and not single:
+                    bt["min_items"] = 1
+                if not single and member and (member.field_class or "").endswith("OutputReference"):
+                    bt["max_items"] = 1
+                block_types[name] = bt
+                continue
+            if struct is not None:
+                obj = self._object_type(struct, seen | {struct})
+                fc = (member.field_class or "") if member else ""
+                if fc.endswith("OutputReference") or kind == "struct":
+                    # a single nested object is a list of at most one in SDKv2 schemas
+                    typ: Any = ["list", obj]
+                elif fc.endswith("Map") or kind == "map":
+                    typ = ["map", obj]
+                else:
+                    set_like = kind == "set" or (member is not None and member.wraps_set)
+                    typ = ["set" if set_like else "list", obj]
+            elif name in entries:
+                typ = _attr_type(kind, storage)
+            elif member and member.field_class in _LIBRARY_MAPS:
+                typ = ["map", _LIBRARY_MAPS[member.field_class]]
+            else:
+                typ = _getter_type(member.getter if member else "")
+            attr: dict[str, Any] = {"type": typ}
+            if required:
+                attr["required"] = True
+            else:
+                if optional:
+                    attr["optional"] = True
+                if computed or not optional:
+                    attr["computed"] = True
+            attributes[name] = attr
+        return {"attributes": attributes, "block_types": block_types}
+
+    def _struct(self, storage: str, member: _Member | None) -> str | None:
+        base = storage.removesuffix("List").removesuffix("Map")
+        if base and base[0].isupper():
+            return base
+        fc = member.field_class if member else None
+        if fc and not fc.startswith("cdktn."):
+            for suffix in ("OutputReference", "List", "Map"):
+                if fc.endswith(suffix):
+                    return fc[: -len(suffix)]
+        return None
+
+    def _nested_block(self, struct: str, seen: frozenset[str]) -> dict[str, Any]:
+        return self.block(f"{struct}OutputReference", struct[0].lower() + struct[1:], seen)
+
+    def _object_type(self, struct: str, seen: frozenset[str]) -> Any:
+        block = self._nested_block(struct, seen)
+        types = {k: v["type"] for k, v in block["attributes"].items()}
+        for k, bt in block["block_types"].items():
+            inner = ["object", {a: v["type"] for a, v in bt["block"]["attributes"].items()}]
+            types[k] = inner if bt["nesting_mode"] == "single" else [bt["nesting_mode"], inner]
+        return ["object", types]
+
+
 def _attr_type(kind: str, storage: str) -> Any:
     base = storage.removesuffix("List").removesuffix("Map")
     element = _SIMPLE.get(base, "dynamic")
@@ -75,68 +208,17 @@ def _attr_type(kind: str, storage: str) -> Any:
     return [kind if kind in ("list", "set") else "list", element]
 
 
-def _struct_fields(types: dict[str, Any], fqn: str) -> list[dict[str, Any]]:
-    """Own and inherited properties of a struct (config structs extend meta-arguments)."""
-    t = types.get(fqn) or {}
-    props = list(t.get("properties", []))
-    for parent in t.get("interfaces", []):
-        if parent.startswith(_PREFIX):
-            props += _struct_fields(types, parent)
-    return props
-
-
-def _tf_name(prop: dict[str, Any]) -> str | None:
-    docs = prop.get("docs", {})
-    text = f"{docs.get('remarks', '')} {docs.get('summary', '')}"
-    match = _ANCHOR.search(text)
-    return match.group(1) if match else None
-
-
-def _struct_of(type_ref: dict[str, Any]) -> tuple[str | None, bool]:
-    """(struct fqn, is-collection) of a property's type, if it is a provider struct."""
-    if "fqn" in type_ref and type_ref["fqn"].startswith(_PREFIX):
-        return type_ref["fqn"], False
-    for option in type_ref.get("union", {}).get("types", []):
-        element = option.get("collection", {}).get("elementtype", {})
-        if element.get("fqn", "").startswith(_PREFIX):
-            return element["fqn"], True
-    return None, False
-
-
-def _block(
-    types: dict[str, Any],
-    fqn: str,
-    hcl: dict[str, dict[str, tuple[bool, str, str]]],
-    fn: str,
-    path: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
-    entries = hcl.get(fn, {})
-    attributes: dict[str, Any] = {}
-    block_types: dict[str, Any] = {}
-    for prop in _struct_fields(types, fqn):
-        name = _tf_name(prop)
-        if name is None:
-            continue
-        required = not prop.get("optional", False)
-        is_block, kind, storage = entries.get(name, (False, "simple", "any"))
-        struct, collection = _struct_of(prop["type"])
-        if struct is not None and struct not in path and (is_block or name not in entries):
-            short = struct[len(_PREFIX) :].split(".", 1)[1]
-            nested = _block(types, struct, hcl, short[0].lower() + short[1:], path | {fqn})
-            bt: dict[str, Any] = {
-                "nesting_mode": "set" if kind == "set" else "list",
-                "block": nested,
-            }
-            if required:
-                bt["min_items"] = 1
-            if not collection:
-                bt["max_items"] = 1
-            block_types[name] = bt
-        else:
-            attr: dict[str, Any] = {"type": _attr_type(kind, storage)}
-            attr["required" if required else "optional"] = True
-            attributes[name] = attr
-    return {"attributes": attributes, "block_types": block_types}
+def _getter_type(getter: str) -> Any:
+    """The type of a computed-only attribute, from its getter's body."""
+    m = _GETTER.search(getter)
+    if m is None:
+        return "dynamic"
+    element = _PRIMITIVE[m.group(1)]
+    if m.group(2) == "Map":
+        return ["map", element]
+    if m.group(2) == "List" or (m.group(1) is None and "getListAttribute" in getter):
+        return ["set" if "Fn.tolist" in getter else "list", element]
+    return element
 
 
 def _parse_js(text: str) -> dict[str, dict[str, tuple[bool, str, str]]]:
@@ -157,52 +239,43 @@ def _parse_js(text: str) -> dict[str, dict[str, tuple[bool, str, str]]]:
 
 
 def extract(assembly: Path) -> dict[str, Any]:
-    with tarfile.open(assembly) as tar:
-        member = tar.extractfile("package/.jsii")
-        if member is None:
-            raise SchemaUnavailable(f"{assembly} has no package/.jsii")
-        types: dict[str, Any] = json.load(member)["types"]
-        js: dict[str, str] = {}
-        for info in tar.getmembers():
-            if info.name.startswith("package/lib/") and info.name.endswith("/index.js"):
-                fh = tar.extractfile(info)
-                if fh is not None:
-                    js[info.name.split("/")[2]] = fh.read().decode()
     resources: dict[str, Any] = {}
     data_sources: dict[str, Any] = {}
-    for fqn, t in types.items():
-        if t.get("kind") != "class" or not fqn.startswith(_PREFIX):
-            continue
-        match = _REPRESENTS.search(t.get("docs", {}).get("summary", ""))
-        if not match:
-            continue
-        kind, doc_name = match.group(1), match.group(2)
-        module = fqn[len(_PREFIX) :].split(".", 1)[0]
-        lib = re.sub(r"([A-Z])", r"-\1", module).lower()
-        params = t.get("initializer", {}).get("parameters", [])
-        config = next((p["type"]["fqn"] for p in params if p["name"] == "config"), f"{fqn}Config")
-        hcl = _parse_js(js.get(lib, ""))
-        if "__resource__" in hcl:
-            hcl[f"{module}Config"] = hcl["__resource__"]
-        block = _block(types, config, hcl, f"{module}Config")
-        for meta in (
-            "count",
-            "for_each",
-            "depends_on",
-            "provider",
-            "lifecycle",
-            "provisioners",
-            "connection",
-        ):
-            block["attributes"].pop(meta, None)
-            block["block_types"].pop(meta, None)
-        target = resources if kind == "resources" else data_sources
-        target[f"aws_{doc_name}"] = {"version": 0, "block": block}
+    provider: dict[str, Any] = {"version": 0, "block": {"attributes": {}, "block_types": {}}}
+    texts: dict[str, list[str]] = {}
+    with tarfile.open(assembly) as tar:
+        for info in tar.getmembers():
+            parts = info.name.split("/")
+            # big resources keep their structs in lib/<name>/index-structs/*.js
+            if len(parts) < 4 or parts[:2] != ["package", "lib"] or not info.name.endswith(".js"):
+                continue
+            fh = tar.extractfile(info)
+            if fh is not None:
+                texts.setdefault(parts[2], []).append(fh.read().decode())
+    for chunks in texts.values():
+        module = _Module("\n".join(chunks))
+        for cls, tf_type in module.tf_type.items():
+            block = module.block(cls, "__resource__")
+            kind = module.kinds[cls]
+            if kind == "TerraformProvider":
+                provider = {"version": 0, "block": block}
+            elif kind == "TerraformResource":
+                resources[tf_type] = {"version": 0, "block": block}
+            else:
+                data_sources[tf_type] = {"version": 0, "block": block}
+    if not resources:
+        raise SchemaUnavailable(f"{assembly}: no resources found")
     _graft(resources)
+    for entry in [*resources.values(), *data_sources.values()]:
+        _no_dynamic_in_sets(entry["block"])
     return {
         "format_version": "1.0",
         "provider_schemas": {
-            PROVIDER: {"resource_schemas": resources, "data_source_schemas": data_sources}
+            PROVIDER: {
+                "provider": provider,
+                "resource_schemas": resources,
+                "data_source_schemas": data_sources,
+            }
         },
     }
 
@@ -229,9 +302,25 @@ def _graft(resources: dict[str, Any]) -> None:
         holder["block_types"][attr] = {**tree, "max_items": 1}
 
 
+def _has_dynamic(block: dict[str, Any]) -> bool:
+    return any("dynamic" in json.dumps(a["type"]) for a in block["attributes"].values()) or any(
+        _has_dynamic(bt["block"]) for bt in block["block_types"].values()
+    )
+
+
+def _no_dynamic_in_sets(block: dict[str, Any]) -> None:
+    """Terraform rejects `any`-typed attributes anywhere inside a set block. The
+    assembly types a few arguments loosely (e.g. WAF statements nested in
+    and/or/not); sets that hold one become lists."""
+    for bt in block["block_types"].values():
+        if bt["nesting_mode"] == "set" and _has_dynamic(bt["block"]):
+            bt["nesting_mode"] = "list"
+        _no_dynamic_in_sets(bt["block"])
+
+
 def load(cache_dir: Path) -> dict[str, Any]:
     """The schema, extracted once per pinned version and cached (gzip JSON)."""
-    cache = cache_dir / f"aws-provider-schema-cdktn-{CDKTN_VERSION}.json.gz"
+    cache = cache_dir / f"aws-provider-schema-cdktn-{CDKTN_VERSION}-v{FORMAT}.json.gz"
     if cache.is_file():
         with gzip.open(cache, "rt") as fh:
             cached: dict[str, Any] = json.load(fh)

@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from saasctl.backend import aws_provider_available, static_backend
+from saasctl.backend import aws_provider_available, offline_aws_available, static_backend
 from saasctl.errors import SaasctlError, UserError
 from saasctl.files import atomic_write
 from saasctl.ids import aws_name
@@ -69,12 +69,27 @@ RENDERED_FILES = ("main.tf", "backend.tf.json", "terraform.tfvars.json")
 MODULE_SETS = ("real", "standin")
 
 
+def aws_provider(env: Environment) -> str | None:
+    """Where hashicorp/aws comes from here: a real provider mirror
+    ($SAASCTL_PROVIDER_MIRROR), saasctl's offline provider (emulator
+    environments only: it creates nothing), or nowhere."""
+    if aws_provider_available():
+        return "mirror"
+    if env.spec.emulator and offline_aws_available(env.project.cache):
+        return "offline"
+    return None
+
+
 def module_set(env: Environment) -> str:
     """Which modules a workspace uses: env.yaml `modules`, resolving `auto` on this machine."""
     if env.spec.modules != "auto":
         return env.spec.modules
     real = env.project.modules / "shared-stack"
-    return "real" if real.is_dir() and aws_provider_available() else "standin"
+    return "real" if real.is_dir() and aws_provider(env) is not None else "standin"
+
+
+def uses_offline_aws(env: Environment) -> bool:
+    return module_set(env) == "real" and aws_provider(env) == "offline"
 
 
 def module_dir(env: Environment, name: str, which: str | None = None) -> Path:

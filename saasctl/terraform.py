@@ -256,6 +256,7 @@ class Terraform:
         *,
         ok_codes: Sequence[int] = (0,),
         timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> Result:
         argv = [self.binary.path, f"-chdir={workdir}", *args]
         limit = self.timeout if timeout is None else timeout
@@ -269,7 +270,7 @@ class Terraform:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env=self.environment(),
+                env={**self.environment(), **(env or {})},
                 start_new_session=True,
                 text=True,
                 errors="replace",

@@ -8,18 +8,25 @@ from pathlib import Path
 import pytest
 
 from saasctl import cli
+from saasctl.backend import share_cache
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def copy_project(dest: Path, envs: dict[str, Path]) -> Path:
-    """A throwaway project: the repo's templates and modules, the given env files."""
+def copy_project(dest: Path, envs: dict[str, Path], modules: str = "standin") -> Path:
+    """A throwaway project: the repo's templates and modules, the given env files.
+
+    Environments with `modules: auto` get `modules` instead: orchestration tests
+    run the fast stand-ins; the real modules have their own end-to-end tests.
+    """
     shutil.copytree(REPO / "templates", dest / "templates")
     shutil.copytree(REPO / "terraform" / "modules", dest / "terraform" / "modules", symlinks=True)
     for name, env_file in envs.items():
         (dest / "terraform" / "envs" / name).mkdir(parents=True)
-        shutil.copy2(env_file, dest / "terraform" / "envs" / name / "env.yaml")
+        target = dest / "terraform" / "envs" / name / "env.yaml"
+        target.write_text(env_file.read_text().replace("modules: auto", f"modules: {modules}"))
+    share_cache(REPO / ".saasctl", dest / ".saasctl")
     return dest
 
 

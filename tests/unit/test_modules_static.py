@@ -93,7 +93,15 @@ def test_schema_facts() -> None:
     assert tg["block_types"]["health_check"]["nesting_mode"] == "list"
     assert tg["block_types"]["health_check"]["max_items"] == 1
     sg = s["resource_schemas"]["aws_security_group"]["block"]
-    assert sg["block_types"]["ingress"]["nesting_mode"] == "set"
+    ingress = sg["attributes"]["ingress"]  # a set of objects, not a block
+    assert ingress["type"][0] == "set" and ingress["type"][1][0] == "object"
+    assert ingress["type"][1][1]["from_port"] == "number"
+    assert ingress["optional"] and ingress["computed"]
+    assert tg["attributes"]["arn"] == {"type": "string", "computed": True}
+    assert tg["attributes"]["load_balancer_arns"]["type"] == ["set", "string"]
+    assert tg["block_types"]["health_check"]["block"]["attributes"]["path"]["computed"]
+    assert sg["block_types"]["timeouts"]["nesting_mode"] == "single"
+    assert "region" in s["provider"]["block"]["attributes"]
     listener = s["resource_schemas"]["aws_lb_listener"]["block"]
     assert listener["attributes"]["load_balancer_arn"]["required"] is True
     assert listener["block_types"]["default_action"]["min_items"] == 1

@@ -1,0 +1,309 @@
+"""The provider process: go-plugin handshake, then tfplugin6 over gRPC.
+
+Terraform starts this program from the filesystem mirror that saasctl writes
+(see :func:`saasctl.backend.prepare_providers`), 2-5 times per command, so the
+start-up path imports little and reads the pre-encoded schema reply.
+Every RPC's request is read with :mod:`wire` (field numbers of tfplugin6) and
+its reply built the same way; RPCs not listed here answer UNIMPLEMENTED, which
+Terraform accepts for the optional ones it probes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from concurrent import futures
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from saasctl.offline_aws import ACCOUNT_ENV, OFFLINE_ENV, fakes, identity, values, wire
+from saasctl.offline_aws.values import UNKNOWN
+
+MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
+MAGIC_COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
+PROTOCOL = 6
+NOTICE = (
+    "offline AWS provider (saasctl): resources live only in Terraform state; "
+    "no AWS resource is created"
+)
+
+# tfplugin6 Diagnostic.Severity
+ERROR, WARNING = 1, 2
+
+
+def diagnostic(severity: int, summary: str, detail: str = "") -> bytes:
+    return wire.varint(1, severity) + wire.text(2, summary) + wire.text(3, detail)
+
+
+def dynamic(value: Any) -> bytes:
+    """A tfplugin6 DynamicValue (msgpack)."""
+    return wire.message(1, values.pack(value))
+
+
+def read_dynamic(raw: bytes) -> Any:
+    fields = wire.decode(raw)
+    if 1 in fields:
+        return values.unpack(wire.first_bytes(fields, 1))
+    return values.from_json(wire.first_bytes(fields, 2))
+
+
+class Provider:
+    def __init__(self, schema_dir: Path) -> None:
+        self.schema_dir = schema_dir
+        self.reply = (schema_dir / "reply.bin").read_bytes()
+        self.blocks: dict[tuple[str, str], dict[str, Any]] = {}
+        self.region = (
+            os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        )
+        self.account = os.environ.get(ACCOUNT_ENV) or "123456789012"
+        self.stop = threading.Event()
+
+    def block(self, kind: str, type_name: str) -> dict[str, Any]:
+        key = (kind, type_name)
+        if key not in self.blocks:
+            path = self.schema_dir / kind / f"{type_name}.json"
+            if not path.is_file():
+                raise KeyError(f"unsupported {kind} type {type_name!r}")
+            self.blocks[key] = json.loads(path.read_text())
+        return self.blocks[key]
+
+    # --- RPCs: each takes the request bytes and returns the reply bytes ---------
+
+    def GetProviderSchema(self, req: bytes) -> bytes:
+        return self.reply
+
+    def ValidateProviderConfig(self, req: bytes) -> bytes:
+        return b""
+
+    def ValidateResourceConfig(self, req: bytes) -> bytes:
+        return b""
+
+    def ValidateDataResourceConfig(self, req: bytes) -> bytes:
+        return b""
+
+    def StopProvider(self, req: bytes) -> bytes:
+        return b""
+
+    def ConfigureProvider(self, req: bytes) -> bytes:
+        config = read_dynamic(wire.first_bytes(wire.decode(req), 2)) or {}
+        if isinstance(config.get("region"), str) and config["region"]:
+            self.region = config["region"]
+        allowed = config.get("allowed_account_ids")
+        if isinstance(allowed, list) and allowed and isinstance(allowed[0], str):
+            self.account = sorted(allowed)[0]
+        return wire.message(1, diagnostic(WARNING, NOTICE))
+
+    def UpgradeResourceState(self, req: bytes) -> bytes:
+        f = wire.decode(req)
+        self.block("resource", wire.string(f, 1))  # an unknown type is an error here
+        raw = wire.decode(wire.first_bytes(f, 3))
+        # One schema version so far: the stored JSON is already current, and
+        # Terraform decodes it (dynamic parts included) against the schema.
+        return wire.message(1, wire.message(2, wire.first_bytes(raw, 1)))
+
+    def ReadResource(self, req: bytes) -> bytes:
+        f = wire.decode(req)
+        # Resources exist only in state: what was stored is what there is.
+        return wire.message(1, wire.first_bytes(f, 2)) + _bytes_field(3, wire.first_bytes(f, 3))
+
+    def PlanResourceChange(self, req: bytes) -> bytes:
+        f = wire.decode(req)
+        type_name = wire.string(f, 1)
+        block = self.block("resource", type_name)
+        prior = read_dynamic(wire.first_bytes(f, 2))
+        proposed = read_dynamic(wire.first_bytes(f, 3))
+        if proposed is None:
+            return wire.message(1, dynamic(None))
+        planned = values.conform(block, proposed)
+        assert planned is not None
+        replace: list[str] = []
+        if prior is None:
+            if planned.get("tags_all") is None:
+                self._tags_all(block, planned)
+            values.mark_unknown(block, planned)
+        else:
+            if prior.get("tags") != planned.get("tags"):
+                self._tags_all(block, planned)
+            replace = fakes.requires_replace(type_name, prior, planned)
+        out = wire.message(1, dynamic(planned))
+        for name in replace:
+            out += wire.message(2, wire.message(1, wire.text(1, name)))
+        return out
+
+    def _tags_all(self, block: dict[str, Any], planned: dict[str, Any]) -> None:
+        if block["attributes"].get("tags_all", {}).get("type") != ["map", "string"]:
+            return
+        tags = planned.get("tags")
+        if tags is UNKNOWN or (isinstance(tags, dict) and values.has_unknown(tags)):
+            planned["tags_all"] = UNKNOWN
+        else:
+            planned["tags_all"] = dict(tags or {})
+
+    def ApplyResourceChange(self, req: bytes) -> bytes:
+        f = wire.decode(req)
+        type_name = wire.string(f, 1)
+        planned = read_dynamic(wire.first_bytes(f, 3))
+        if planned is None:
+            return wire.message(1, dynamic(None))  # destroyed: nothing to delete outside the state
+        block = self.block("resource", type_name)
+        filler = fakes.Filler(type_name, planned, self.region, self.account)
+        values.fill_unknown(block, planned, filler)
+        return wire.message(1, dynamic(planned)) + _bytes_field(2, wire.first_bytes(f, 5))
+
+    def ImportResourceState(self, req: bytes) -> bytes:
+        f = wire.decode(req)
+        type_name, ident = wire.string(f, 1), wire.string(f, 2)
+        block = self.block("resource", type_name)
+        state = values.conform(block, {"id": ident})
+        imported = wire.text(1, type_name) + wire.message(2, dynamic(state))
+        return wire.message(1, imported)
+
+    def ReadDataSource(self, req: bytes) -> bytes:
+        f = wire.decode(req)
+        type_name = wire.string(f, 1)
+        block = self.block("data", type_name)
+        config = values.conform(block, read_dynamic(wire.first_bytes(f, 2))) or {}
+        state = fakes.read_data(type_name, config, self.region, self.account)
+        if state.get("id") is None and "id" in block["attributes"]:
+            state["id"] = fakes.Filler(type_name, state, self.region, self.account).ident()
+        return wire.message(1, dynamic(state))
+
+
+# Where each reply carries its diagnostics (tfplugin6 field numbers).
+DIAGNOSTICS_FIELD = {
+    "GetProviderSchema": 4, "ValidateProviderConfig": 2, "ValidateResourceConfig": 1,
+    "ValidateDataResourceConfig": 1, "UpgradeResourceState": 2, "ConfigureProvider": 1,
+    "ReadResource": 2, "PlanResourceChange": 4, "ApplyResourceChange": 3,
+    "ImportResourceState": 2, "ReadDataSource": 2, "StopProvider": 1,
+}  # fmt: skip
+
+
+def _bytes_field(number: int, payload: bytes) -> bytes:
+    return wire.message(number, payload) if payload else b""
+
+
+def _identity(b: bytes) -> bytes:
+    return b
+
+
+def _unary(name: str, fn: Callable[[bytes], bytes]) -> grpc.RpcMethodHandler[bytes, bytes]:
+    def handle(req: bytes, context: grpc.ServicerContext) -> bytes:
+        try:
+            return fn(req)
+        except Exception as exc:  # reported to terraform as an error diagnostic
+            if name == "StopProvider":
+                return wire.text(1, str(exc))
+            summary = f"offline AWS provider: {name} failed"
+            return wire.message(DIAGNOSTICS_FIELD[name], diagnostic(ERROR, summary, repr(exc)))
+
+    return grpc.unary_unary_rpc_method_handler(
+        handle, request_deserializer=_identity, response_serializer=_identity
+    )
+
+
+def _handlers(provider: Provider, server: grpc.Server) -> list[grpc.GenericRpcHandler]:
+    rpcs = {name: _unary(name, getattr(provider, name)) for name in DIAGNOSTICS_FIELD}
+
+    def health(req: bytes, context: grpc.ServicerContext) -> bytes:
+        return wire.varint(1, 1)  # SERVING
+
+    def shutdown(req: bytes, context: grpc.ServicerContext) -> bytes:
+        provider.stop.set()
+        return b""
+
+    def stdio(req: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
+        provider.stop.wait()
+        return iter(())
+
+    def broker(reqs: Iterator[bytes], context: grpc.ServicerContext) -> Iterator[bytes]:
+        for _ in reqs:  # no sub-plugins: read until the host hangs up
+            pass
+        return iter(())
+
+    def unary(
+        fn: Callable[[bytes, grpc.ServicerContext], bytes],
+    ) -> grpc.RpcMethodHandler[bytes, bytes]:
+        return grpc.unary_unary_rpc_method_handler(
+            fn, request_deserializer=_identity, response_serializer=_identity
+        )
+
+    return [
+        grpc.method_handlers_generic_handler("tfplugin6.Provider", rpcs),
+        grpc.method_handlers_generic_handler("grpc.health.v1.Health", {"Check": unary(health)}),
+        grpc.method_handlers_generic_handler(
+            "plugin.GRPCController", {"Shutdown": unary(shutdown)}
+        ),
+        grpc.method_handlers_generic_handler(
+            "plugin.GRPCStdio",
+            {"StreamStdio": grpc.unary_stream_rpc_method_handler(
+                stdio, request_deserializer=_identity, response_serializer=_identity)},
+        ),
+        grpc.method_handlers_generic_handler(
+            "plugin.GRPCBroker",
+            {"StartStream": grpc.stream_stream_rpc_method_handler(
+                broker, request_deserializer=_identity, response_serializer=_identity)},
+        ),
+    ]  # fmt: skip
+
+
+def refuse(message: str) -> int:
+    sys.stderr.write(f"saasctl offline AWS provider: {message}\n")
+    return 1
+
+
+def serve(schema_dir: Path) -> int:
+    if os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE:
+        return refuse("this is a Terraform provider plugin; Terraform starts it, not you")
+    if os.environ.get(OFFLINE_ENV) != "1":
+        return refuse(
+            f"refusing to run: {OFFLINE_ENV}=1 is not set. saasctl sets it only for "
+            "environments marked `emulator: true`; this provider creates no AWS resource "
+            "and must not stand in for the real one anywhere else"
+        )
+    versions = os.environ.get("PLUGIN_PROTOCOL_VERSIONS", str(PROTOCOL)).split(",")
+    if str(PROTOCOL) not in versions:
+        return refuse(f"terraform asks for plugin protocol {versions}; this speaks {PROTOCOL}")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # terraform stops us with Shutdown
+    provider = Provider(schema_dir)
+    options = [
+        ("grpc.max_send_message_length", 1 << 28),
+        ("grpc.max_receive_message_length", 1 << 28),
+    ]
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=options)
+    for handler in _handlers(provider, server):
+        server.add_generic_rpc_handlers((handler,))
+    sock_dir = tempfile.mkdtemp(prefix="saasctl-aws-", dir=os.environ.get("PLUGIN_UNIX_SOCKET_DIR"))
+    sock = os.path.join(sock_dir, "plugin.sock")
+    cert_field = ""
+    if os.environ.get("PLUGIN_CLIENT_CERT"):
+        # Terraform's automatic mTLS: it trusts the certificate named below.
+        key_pem, cert_pem = identity.split((schema_dir.parent / "tls.pem").read_bytes())
+        creds = grpc.ssl_server_credentials([(key_pem, cert_pem)])
+        server.add_secure_port(f"unix:{sock}", creds)
+        cert_field = identity.handshake_field(cert_pem)
+    else:
+        server.add_insecure_port(f"unix:{sock}")
+    server.start()
+    sys.stdout.write(f"1|{PROTOCOL}|unix|{sock}|grpc|{cert_field}\n")
+    sys.stdout.flush()
+    try:
+        provider.stop.wait()
+    finally:
+        server.stop(0.5)
+        try:
+            os.unlink(sock)
+            os.rmdir(sock_dir)
+        except OSError:
+            pass
+    return 0
+
+
+def main(schema_dir: str) -> None:
+    sys.exit(serve(Path(schema_dir)))

@@ -1,0 +1,155 @@
+"""Terraform values as the plugin protocol carries them (cty msgpack), and the
+walks over a block schema that planning and applying need.
+
+Unknown values arrive as msgpack extension 0, or extension 12 when Terraform
+>= 1.6 refines them; both decode to :data:`UNKNOWN`, which encodes back as
+extension 0. Dynamic-typed values travel as [type JSON, value] and pass
+through untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import msgpack
+
+
+class _Unknown:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+_UNKNOWN_CODES = (0, 12)
+
+
+def _ext(code: int, data: bytes) -> Any:
+    if code in _UNKNOWN_CODES:
+        return UNKNOWN
+    return msgpack.ExtType(code, data)
+
+
+def _default(value: Any) -> Any:
+    if value is UNKNOWN:
+        return msgpack.ExtType(0, b"\x00")
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def unpack(data: bytes) -> Any:
+    if not data:
+        return None
+    return msgpack.unpackb(data, raw=False, ext_hook=_ext, strict_map_key=False)
+
+
+def pack(value: Any) -> bytes:
+    packed: bytes = msgpack.packb(value, use_bin_type=True, default=_default)
+    return packed
+
+
+def from_json(data: bytes) -> Any:
+    return json.loads(data) if data else None
+
+
+# --- schema walks -------------------------------------------------------------
+
+Path = tuple[str | int, ...]
+
+
+def is_dynamic(value: Any) -> bool:
+    """A value sent as [type JSON, value]: list blocks that hold `any`-typed
+    attributes travel this way (Terraform types them as tuples)."""
+    if not (isinstance(value, list) and len(value) == 2):
+        return False
+    head = value[0]
+    if isinstance(head, bytes):
+        head = head.decode(errors="replace")
+    return isinstance(head, str) and head.startswith(("[", '"'))
+
+
+def conform(block: dict[str, Any], value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Every attribute and block of the schema present (null if absent), nothing else."""
+    if value is None:
+        return None
+    out: dict[str, Any] = {name: value.get(name) for name in block["attributes"]}
+    for name, bt in block["block_types"].items():
+        inner = bt["block"]
+        got = value.get(name)
+        mode = bt["nesting_mode"]
+        if is_dynamic(got):
+            out[name] = got  # passed through as Terraform sent it
+        elif mode == "single":
+            out[name] = conform(inner, got) if isinstance(got, dict) else None
+        elif mode == "map":
+            out[name] = {k: conform(inner, v) for k, v in (got or {}).items()}
+        else:
+            out[name] = [conform(inner, v) for v in (got or []) if isinstance(v, dict)]
+    return out
+
+
+def elements(bt: dict[str, Any], value: Any) -> Iterator[tuple[str | int, dict[str, Any]]]:
+    """(key, element) of a nested block's value, whatever its nesting mode."""
+    if value is None or value is UNKNOWN or is_dynamic(value):
+        return
+    if bt["nesting_mode"] == "single":
+        if isinstance(value, dict):
+            yield 0, value
+    elif bt["nesting_mode"] == "map":
+        for k, v in value.items():
+            if isinstance(v, dict):
+                yield k, v
+    else:
+        for i, v in enumerate(value):
+            if isinstance(v, dict):
+                yield i, v
+
+
+def mark_unknown(block: dict[str, Any], planned: dict[str, Any]) -> None:
+    """On create: every computed attribute the configuration left null is unknown."""
+    for name, attr in block["attributes"].items():
+        if attr.get("computed") and planned.get(name) is None:
+            planned[name] = UNKNOWN
+    for name, bt in block["block_types"].items():
+        for _, element in elements(bt, planned.get(name)):
+            mark_unknown(bt["block"], element)
+
+
+Filler = Callable[[Path, Any], Any]
+
+
+def fill_unknown(
+    block: dict[str, Any], value: dict[str, Any], fill: Filler, path: Path = ()
+) -> None:
+    """On apply: replace every unknown with ``fill(path, type)``."""
+    for name, attr in block["attributes"].items():
+        value[name] = _fill_value(value.get(name), attr["type"], fill, (*path, name))
+    for name, bt in block["block_types"].items():
+        for key, element in elements(bt, value.get(name)):
+            fill_unknown(bt["block"], element, fill, (*path, name, key))
+
+
+def _fill_value(value: Any, typ: Any, fill: Filler, path: Path) -> Any:
+    if value is UNKNOWN:
+        return fill(path, typ)
+    if isinstance(typ, list) and value is not None and typ[0] != "object":
+        element = typ[1]
+        if isinstance(value, dict):
+            return {k: _fill_value(v, element, fill, (*path, k)) for k, v in value.items()}
+        if isinstance(value, list) and typ[0] in ("list", "set"):
+            return [_fill_value(v, element, fill, (*path, i)) for i, v in enumerate(value)]
+    if isinstance(typ, list) and typ[0] == "object" and isinstance(value, dict):
+        return {k: _fill_value(value.get(k), t, fill, (*path, k)) for k, t in typ[1].items()}
+    return value
+
+
+def has_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_unknown(v) for v in value)
+    return False
