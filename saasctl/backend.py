@@ -108,20 +108,36 @@ def _null_provider_sources() -> list[Path]:
 OFFLINE_AWS = ("registry.terraform.io", "hashicorp", "aws")
 
 
-def install_offline_aws(cache: Path) -> Path:
-    """Put saasctl's offline AWS provider into the mirror; returns its executable.
+def _offline_schema_dir(cache: Path) -> Path:
+    from saasctl import provider_schema
 
-    The launcher names this interpreter and checkout, so it lives only in the
-    (ignored) cache; the schema reply is encoded once per schema version.
+    name = f"schema-{provider_schema.CDKTN_VERSION}-v{provider_schema.FORMAT}"
+    return cache.resolve() / "offline-aws" / name
+
+
+# The launcher is the same bytes everywhere, so lock files never go stale: what
+# varies (interpreter, schema directory) comes from the environment saasctl sets.
+OFFLINE_LAUNCHER = (
+    "#!/bin/sh\n"
+    "# saasctl's offline AWS provider: resources live only in Terraform state;\n"
+    "# no AWS resource is created. saasctl sets these variables; nobody else should.\n"
+    'exec "${SAASCTL_OFFLINE_AWS_PYTHON:?not started by saasctl}" -m saasctl.offline_aws '
+    '"${SAASCTL_OFFLINE_AWS_SCHEMA:?not started by saasctl}"\n'
+)
+
+
+def install_offline_aws(cache: Path) -> Path:
+    """Put saasctl's offline AWS provider into its mirror; returns its launcher.
+
+    The schema reply is encoded once per schema version, the TLS identity made
+    once, both in the project's cache directory.
     """
     from saasctl import provider_schema
     from saasctl.offline_aws import identity, schema_wire
 
     version = provider_schema.PROVIDER_VERSION
     cache = cache.resolve()
-    schema_dir = (
-        cache / "offline-aws" / f"schema-{provider_schema.CDKTN_VERSION}-v{provider_schema.FORMAT}"
-    )
+    schema_dir = _offline_schema_dir(cache)
     if not (schema_dir / "reply.bin").is_file():
         full = provider_schema.load(cache / "schema")
         schema_wire.write(full["provider_schemas"][provider_schema.PROVIDER], schema_dir)
@@ -129,19 +145,24 @@ def install_offline_aws(cache: Path) -> Path:
     host, ns, name = OFFLINE_AWS
     target = cache / "offline-aws" / "mirror" / host / ns / name / version / platform_dir()
     exe = target / f"terraform-provider-{name}_v{version}"
-    package_root = Path(__file__).resolve().parent.parent
-    text = (
-        f"#!{sys.executable}\n"
-        "# Written by saasctl: the offline AWS provider. No AWS resource is created.\n"
-        "import sys\n"
-        f"sys.path.insert(0, {str(package_root)!r})\n"
-        "from saasctl.offline_aws.server import main\n"
-        f"main({str(schema_dir)!r})\n"
-    )
     target.mkdir(parents=True, exist_ok=True)
-    write_if_changed(exe, text)
+    write_if_changed(exe, OFFLINE_LAUNCHER)
     exe.chmod(0o755)
     return exe
+
+
+def offline_aws_env(cache: Path, account_id: str | None = None) -> dict[str, str]:
+    """What terraform must pass to the offline provider (saasctl sets it per call)."""
+    from saasctl import offline_aws
+
+    env = {
+        offline_aws.OFFLINE_ENV: "1",
+        "SAASCTL_OFFLINE_AWS_PYTHON": sys.executable,
+        "SAASCTL_OFFLINE_AWS_SCHEMA": str(_offline_schema_dir(cache)),
+    }
+    if account_id:
+        env[offline_aws.ACCOUNT_ENV] = account_id
+    return env
 
 
 def share_cache(source: Path, dest: Path) -> None:

@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from saasctl import backend, offline_aws, render
+from saasctl import backend, render
 from saasctl.aws import Aws
 from saasctl.console import UI
 from saasctl.errors import AbortedError, BackendError, TerraformError
@@ -81,8 +81,11 @@ class Context:
         self.ui.debug(f"provider mirror holds: {', '.join(held) or 'nothing'}")
         env = self.aws.terraform_env()
         if offline:
-            env[offline_aws.OFFLINE_ENV] = "1"
-            env[offline_aws.ACCOUNT_ENV] = self.env.spec.account_id
+            env.update(backend.offline_aws_env(self.env.project.cache, self.env.spec.account_id))
+            self.ui.info(
+                "hashicorp/aws is saasctl's offline provider: resources are planned and "
+                "applied into Terraform state only; no AWS resource is created"
+            )
         return Terraform(
             self.binary,
             cli_config=cli_config,

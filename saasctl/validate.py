@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from saasctl import backend, offline_aws
+from saasctl import backend
 from saasctl.errors import TerraformError
 from saasctl.project import Project
 from saasctl.terraform import Terraform, find_binary
@@ -70,7 +70,7 @@ def validate_all(
 ) -> list[Outcome]:
     offline = not backend.aws_provider_available()
     cli_config, _ = backend.prepare_providers(project.cache, offline_aws=offline)
-    env = {offline_aws.OFFLINE_ENV: "1"} if offline else {}
+    env = backend.offline_aws_env(project.cache) if offline else {}
     tf = Terraform(find_binary(), cli_config=cli_config, env=env)
     data_root = project.cache / "validate"
 

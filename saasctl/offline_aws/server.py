@@ -129,8 +129,8 @@ class Provider:
                 self._tags_all(block, planned)
             values.mark_unknown(block, planned)
         else:
-            if prior.get("tags") != planned.get("tags"):
-                self._tags_all(block, planned)
+            # tags_all keeps what Terraform proposes on update (terraform 1.0
+            # rejects a recomputed one); it follows tags on create.
             replace = fakes.requires_replace(type_name, prior, planned)
         out = wire.message(1, dynamic(planned))
         for name in replace:

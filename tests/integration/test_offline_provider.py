@@ -1,0 +1,112 @@
+"""The offline AWS provider under real terraform: validate catches mistakes with
+terraform's own messages, `saasctl validate` passes on the repository, and the
+provider refuses to start where it was not asked for."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from saasctl import backend
+from saasctl.offline_aws.server import MAGIC_COOKIE
+from saasctl.project import Project
+from saasctl.validate import validate_all
+from tests.conftest import REPO, copy_project
+from tests.integration.conftest import BINARIES
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+    pytest.mark.skipif(
+        not backend.offline_aws_available(REPO / ".saasctl"),
+        reason="cdktn-provider-aws==25.8.1 not installed (make setup installs it)",
+    ),
+]
+
+# (edit of terraform/modules/vpc/main.tf, terraform's own message)
+MISTAKES = {
+    "unknown-argument": (
+        ("enable_dns_support   = true", "enable_dns_support   = true\n  colour = \"red\""),
+        "Unsupported argument",
+    ),
+    "wrong-type": (
+        ("enable_dns_support   = true", "enable_dns_support   = [\"yes\"]"),
+        "Incorrect attribute value type",
+    ),
+    "missing-required": (
+        ("  route_table_id = aws_route_table.public.id\n", ""),
+        "Missing required argument",
+    ),
+    "misspelled-block": (
+        ("resource \"aws_vpc\" \"this\" {", "resource \"aws_vpc\" \"this\" {\n  timeout {\n  }"),
+        "Unsupported block type",
+    ),
+    "undeclared-reference": (
+        ("vpc_id = aws_vpc.this.id", "vpc_id = aws_vpc.thiz.id"),
+        "Reference to undeclared resource",
+    ),
+}  # fmt: skip
+
+
+def test_mistakes_fail_validate_with_terraform_messages(tmp_path: Path) -> None:
+    text = (REPO / "terraform/modules/vpc/main.tf").read_text()
+    root = tmp_path / "proj"
+    modules = root / "terraform/modules"
+    for name, ((old, new), _) in MISTAKES.items():
+        assert old in text, f"{name}: the module changed; update the test's edit"
+        shutil.copytree(REPO / "terraform/modules/vpc", modules / name)
+        (modules / name / "main.tf").write_text(text.replace(old, new, 1))
+    shutil.copytree(REPO / "terraform/modules/vpc", modules / "pristine")
+    (root / "terraform/envs").mkdir(parents=True)
+    backend.share_cache(REPO / ".saasctl", root / ".saasctl")
+    outcomes = {Path(o.target).name: o for o in validate_all(Project(root), [], parallelism=2)}
+    assert outcomes["pristine"].ok, outcomes["pristine"].errors
+    for name, (_, message) in MISTAKES.items():
+        o = outcomes[name]
+        assert not o.ok, name
+        assert any(message in e for e in o.errors), (name, o.errors)
+        assert all(f"{name}/main.tf:" in e for e in o.errors), o.errors
+
+
+def test_saasctl_validate_passes_on_the_repository(tmp_path: Path) -> None:
+    root = copy_project(
+        tmp_path / "proj", {"local": REPO / "terraform/envs/local/env.yaml"}, "real"
+    )
+    shutil.copytree(REPO / "terraform/examples", root / "terraform/examples")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAASCTL_", "TF_"))}
+    env.update(SAASCTL_ROOT=str(root), SAASCTL_TERRAFORM=BINARIES[0].path)
+    run = [sys.executable, "-m", "saasctl"]
+    subprocess.run([*run, "render", "--env", "local"], env=env, check=True, capture_output=True)
+    proc = subprocess.run([*run, "validate", "--json"], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["valid"] is True
+    names = [t["target"] for t in report["targets"]]
+    assert any("modules/shared-stack" in n for n in names)
+    assert any("examples/waf" in n for n in names)
+    assert any("envs/local/shared" in n for n in names)
+
+
+def test_provider_refuses_without_the_offline_marker(tmp_path: Path) -> None:
+    backend.share_cache(REPO / ".saasctl", tmp_path / ".saasctl")
+    exe = backend.install_offline_aws(tmp_path / ".saasctl")
+    env = {
+        "TF_PLUGIN_MAGIC_COOKIE": MAGIC_COOKIE,
+        "PATH": os.environ["PATH"],
+        **backend.offline_aws_env(tmp_path / ".saasctl"),
+    }
+    env.pop("SAASCTL_OFFLINE_AWS")
+    proc = subprocess.run([str(exe)], env=env, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1
+    assert "refusing to run" in proc.stderr and "no AWS resource" in proc.stderr
+    assert proc.stdout == ""  # no handshake: terraform reports the plugin failed to start
+    bare = subprocess.run(
+        [str(exe)], env={"PATH": os.environ["PATH"]}, capture_output=True, text=True
+    )
+    assert bare.returncode != 0 and "not started by saasctl" in bare.stderr
