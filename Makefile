@@ -15,13 +15,14 @@ SCAN_STAMP := $(SCAN_VENV)/.installed
 # --no-deps: only its jsii assembly is read, never imported.
 CDKTN_AWS  := cdktn-provider-aws==25.8.1
 
-.PHONY: help setup demo test unit integration lint scan docs fmt plan apply clean
+.PHONY: help setup demo test unit integration lint validate scan docs fmt plan apply clean
 
 help:
 	@echo "make demo   tenant lifecycle end to end on the embedded AWS emulator"
 	@echo "make test   lint + unit + integration tests (starts its own emulator)"
 	@echo "make unit   unit tests only (seconds)"
 	@echo "make lint   ruff, mypy, terraform fmt -check, module docs, scanners"
+	@echo "make validate  terraform validate of modules, examples, workspaces (offline)"
 	@echo "make scan   checkov + trivy over terraform/modules"
 	@echo "make docs   regenerate module README tables"
 	@echo "make fmt    ruff format + terraform fmt"
@@ -45,9 +46,14 @@ $(SCAN_STAMP):
 demo: $(STAMP)
 	$(BIN)/python -m saasctl.demo
 
-# The README's test command: static checks, then unit and integration tests.
+# The README's test command: static checks, terraform validate of every module,
+# example and workspace (offline AWS provider), then unit and integration tests.
 test: lint
+	$(BIN)/python -m saasctl validate
 	$(BIN)/python -m pytest
+
+validate: $(STAMP)
+	$(BIN)/python -m saasctl validate
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not integration"

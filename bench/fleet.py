@@ -9,6 +9,8 @@ stand-in modules, and prints each measurement and its ratio to the baseline:
   (c) M tenants, one changed: `--changed-since` plans exactly one workspace
   (d) rendering 1,000 tenants (steady state) vs one `terraform version`
   (e) provider binaries copied or downloaded per fleet run
+  (f) offline AWS provider: launch to handshake (terraform starts it 2-5 times
+      per command), against its 0.2 s budget and a bare `python -c pass`
 
 Usage: .venv/bin/python bench/fleet.py [--quick]   (full run: about 5 minutes)
 """
@@ -151,6 +153,32 @@ def cmds(tf: str, ws: Path, plan_only: bool) -> str:
             f"{tf} {d} apply -input=false -no-color .terraform/b.tfplan >/dev/null",
         ]
     return " && ".join(lines)
+
+
+def offline_provider_starts(n: int) -> tuple[list[float], list[float]]:
+    """Seconds from exec to the go-plugin handshake line, as terraform sees it."""
+    cache = REPO / ".saasctl"
+    exe = backend.install_offline_aws(cache)
+    env = {
+        **os.environ,
+        **backend.offline_aws_env(cache),
+        "TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+        "PLUGIN_PROTOCOL_VERSIONS": "5,6",
+        "PLUGIN_CLIENT_CERT": "-----BEGIN CERTIFICATE-----",
+    }
+    starts, bare = [], []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([str(exe)], env=env, stdout=subprocess.PIPE, text=True)
+        line = proc.stdout.readline() if proc.stdout else ""
+        starts.append(time.perf_counter() - t0)
+        proc.kill()
+        proc.wait()
+        assert line.startswith("1|6|unix|"), line
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - t0)
+    return starts, bare
 
 
 def main() -> int:
@@ -298,6 +326,16 @@ def main() -> int:
             f"links to the mirror: {links}; mirror entries: {len(mirror)} (symlink to the installed "
             "binary); downloads: 0 (no network)"
         )
+
+        print(
+            "(f) offline AWS provider start: launch -> handshake line (TLS on, as terraform asks)"
+        )
+        starts, bare = offline_provider_starts(10)
+        print(
+            f"  median of 10: {statistics.median(starts):.3f}s (min {min(starts):.3f}, "
+            f"max {max(starts):.3f}); bare interpreter start {statistics.median(bare):.3f}s"
+        )
+        b.record("f", "offline provider start (budget)", statistics.median(starts), 0.2, "<= 1")
 
         print("\nsummary (ratio = saasctl / baseline)")
         print(
