@@ -49,7 +49,11 @@ def copy_project(dest: Path) -> Path:
     for part in ("templates", "terraform/modules"):
         shutil.copytree(REPO / part, dest / part, symlinks=True)
     (dest / "terraform/envs/local").mkdir(parents=True)
-    shutil.copy2(REPO / "terraform/envs/local/env.yaml", dest / "terraform/envs/local/env.yaml")
+    # (a)-(e) measure orchestration: stand-in modules, as before the offline provider
+    text = (REPO / "terraform/envs/local/env.yaml").read_text()
+    (dest / "terraform/envs/local/env.yaml").write_text(
+        text.replace("modules: auto", "modules: standin")
+    )
     return dest
 
 

@@ -208,7 +208,7 @@ def _unary(name: str, fn: Callable[[bytes], bytes]) -> grpc.RpcMethodHandler[byt
     )
 
 
-def _handlers(provider: Provider, server: grpc.Server) -> list[grpc.GenericRpcHandler]:
+def _handlers(provider: Provider) -> list[grpc.GenericRpcHandler]:
     rpcs = {name: _unary(name, getattr(provider, name)) for name in DIAGNOSTICS_FIELD}
 
     def health(req: bytes, context: grpc.ServicerContext) -> bytes:
@@ -277,7 +277,7 @@ def serve(schema_dir: Path) -> int:
         ("grpc.max_receive_message_length", 1 << 28),
     ]
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=options)
-    for handler in _handlers(provider, server):
+    for handler in _handlers(provider):
         server.add_generic_rpc_handlers((handler,))
     sock_dir = tempfile.mkdtemp(prefix="saasctl-aws-", dir=os.environ.get("PLUGIN_UNIX_SOCKET_DIR"))
     sock = os.path.join(sock_dir, "plugin.sock")
