@@ -617,6 +617,33 @@ def archives(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = Fa
 
 
 @tenant_app.command(epilog=EXIT_CODES)
+def restore(
+    tenant_id: TenantArg,
+    archive: Annotated[
+        str | None,
+        typer.Option("--archive", help="Archive key (default: the newest; see `archives`)."),
+    ] = None,
+    env: EnvOpt = "local",
+    json_out: JsonOpt = False,
+) -> None:
+    """Copy an offboarded tenant's state archive back to its state key.
+
+    Nothing is overwritten: a tenant with live state is refused (exit 3). Onboard
+    the tenant again afterwards and terraform plans against the restored state.
+    """
+    ctx = _context(env)
+    ctx.preflight()
+    source, key = ctx.store.restore(validate_tenant_id(tenant_id), archive)
+    if json_out:
+        ctx.ui.emit_json({"tenant": tenant_id, "archive": source, "state": key})
+        return
+    ctx.ui.success(f"restored {source} to s3://{ctx.store.bucket}/{key}")
+    ctx.ui.info(
+        f"next: `saasctl tenant onboard {tenant_id} --tier TIER --env {env}` manages it again"
+    )
+
+
+@tenant_app.command(epilog=EXIT_CODES)
 def unlock(tenant_id: TenantArg, env: EnvOpt = "local", yes: YesOpt = False) -> None:
     """Remove a tenant's operation lock left by a run that died (shows who holds it)."""
     ctx = _context(env)

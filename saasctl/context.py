@@ -110,7 +110,8 @@ class Context:
     def preflight(self) -> None:
         """Fail before anything is written: terraform found, backend reachable."""
         _ = self.binary
-        self.store.check()
+        for warning in self.store.check():
+            self.ui.warn(f"{warning} (`saasctl bootstrap --env {self.env.name}` repairs it)")
 
     def require_shared_applied(self) -> None:
         if not self.store.exists(self.env.shared_state_key):

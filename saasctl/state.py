@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from saasctl.aws import Aws
-from saasctl.errors import BackendError, LockError
+from saasctl.errors import BackendError, ConflictError, LockError, NotFoundError
 from saasctl.project import Environment
 
 
@@ -45,6 +45,9 @@ class LockHolder:
         return f"{self.who} ({self.operation} since {self.created})"
 
 
+ALLOW_UNVERSIONED = "SAASCTL_ALLOW_UNVERSIONED_STATE"
+
+
 class StateStore:
     def __init__(self, env: Environment, aws: Aws) -> None:
         self.env = env
@@ -59,8 +62,13 @@ class StateStore:
 
     # --- checks and bootstrap -------------------------------------------
 
-    def check(self) -> None:
-        """The bucket exists and answers; a clear error otherwise."""
+    def check(self) -> list[str]:
+        """The bucket exists, answers and is safe for state; warnings for what is weak.
+
+        Versioning off is refused (an overwritten or deleted state could not be
+        recovered) unless $SAASCTL_ALLOW_UNVERSIONED_STATE=1; missing default
+        encryption or public-access block only warn.
+        """
         try:
             self._call(self.aws.s3.head_bucket, Bucket=self.bucket)
         except ClientError as exc:
@@ -70,6 +78,30 @@ class StateStore:
                     hint=f"run `saasctl bootstrap --env {self.env.name}`",
                 ) from None
             raise BackendError(f"state bucket {self.bucket!r}: {_code(exc)}") from None
+        s3 = self.aws.s3
+        status = self._call(s3.get_bucket_versioning, Bucket=self.bucket).get("Status")
+        if status != "Enabled" and os.environ.get(ALLOW_UNVERSIONED) != "1":
+            raise BackendError(
+                f"state bucket {self.bucket!r} has versioning {status or 'never enabled'}: "
+                "refusing to write state that could not be recovered",
+                hint=f"run `saasctl bootstrap --env {self.env.name}` to enable it, or set "
+                f"{ALLOW_UNVERSIONED}=1 to accept the risk",
+            )
+        warnings = []
+        if status != "Enabled":
+            warnings.append(f"state bucket {self.bucket} is not versioned ({ALLOW_UNVERSIONED}=1)")
+        try:
+            self._call(s3.get_bucket_encryption, Bucket=self.bucket)
+        except ClientError:
+            warnings.append(f"state bucket {self.bucket} has no default encryption")
+        try:
+            pab = self._call(s3.get_public_access_block, Bucket=self.bucket)
+            blocked = all(pab.get("PublicAccessBlockConfiguration", {}).values())
+        except ClientError:
+            blocked = False
+        if not blocked:
+            warnings.append(f"state bucket {self.bucket} does not block all public access")
+        return warnings
 
     def bootstrap(self, *, lock_table: bool) -> list[str]:
         """Create or repair the bucket (and lock table); returns what was done."""
@@ -198,6 +230,38 @@ class StateStore:
             {"key": o["Key"], "size": o["Size"], "modified": o["LastModified"].isoformat()}
             for o in resp.get("Contents", [])
         ]
+
+    def restore(self, tenant_id: str, archive_key: str | None = None) -> tuple[str, str]:
+        """Copy an archive (default: the newest) back to the tenant's state key.
+
+        Never overwrites: a tenant with live state is refused. Returns (archive, state key).
+        """
+        items = [a["key"] for a in self.archives(tenant_id)]
+        if not items:
+            raise NotFoundError(f"tenant {tenant_id!r} has no state archive")
+        source = archive_key or items[-1]
+        if source not in items:
+            raise NotFoundError(
+                f"{source!r} is not an archive of {tenant_id!r}",
+                hint=f"`saasctl tenant archives {tenant_id}` lists them",
+            )
+        key = self.env.tenant_state_key(tenant_id)
+        if self.exists(key):
+            raise ConflictError(
+                f"tenant {tenant_id!r} has live state at s3://{self.bucket}/{key}; "
+                "refusing to overwrite it with an archive",
+                hint=f"offboard {tenant_id} first (that archives the live state)",
+            )
+        self._call(
+            self.aws.s3.copy_object,
+            Bucket=self.bucket,
+            Key=key,
+            CopySource={"Bucket": self.bucket, "Key": source},
+            ServerSideEncryption="AES256",
+        )
+        if not self.exists(key):
+            raise BackendError(f"restore to s3://{self.bucket}/{key} was not written")
+        return source, key
 
     def delete_state(self, key: str) -> None:
         """Delete the current state object (its versions stay) and its lock-table digest."""

@@ -130,6 +130,24 @@ def test_offboard_archives_then_destroys(stack: Stack) -> None:
     shown = stack.saasctl("tenant", "show", "acme", check=3)
     assert "tenant 'acme' not found" in shown.stderr
 
+    # The archive can be restored to the state key, never over live state.
+    wrong = stack.saasctl("tenant", "restore", "acme", "--archive", "archive/x.tfstate", check=3)
+    assert "is not an archive of 'acme'" in wrong.stderr
+    restored = json.loads(stack.saasctl("tenant", "restore", "acme", "--json").stdout)
+    assert restored == {
+        "tenant": "acme",
+        "archive": result["archive"],
+        "state": "local/tenants/acme/terraform.tfstate",
+    }
+    state = json.loads(
+        stack.s3.get_object(Bucket="saasctl-local-tfstate", Key=restored["state"])["Body"].read()
+    )
+    assert (state["lineage"], state["serial"]) == (archived["lineage"], archived["serial"])
+    again = stack.saasctl("tenant", "restore", "acme", check=3)
+    assert "refusing to overwrite" in again.stderr
+    # leave the stack as offboarding left it (the archive stays)
+    stack.s3.delete_object(Bucket="saasctl-local-tfstate", Key=restored["state"])
+
 
 def test_concurrent_onboards_of_one_tenant(stack: Stack) -> None:
     procs = [
@@ -162,3 +180,26 @@ def test_stale_lock_is_reported_and_unlockable(stack: Stack) -> None:
     stack.saasctl("tenant", "offboard", "hooli", "--yes")
     assert time.monotonic() - start < 120
     assert not stack.tenant_dir("hooli").exists()
+
+
+def test_unversioned_state_bucket_is_refused_unless_told(stack: Stack) -> None:
+    s = stack
+    s.s3.put_bucket_versioning(
+        Bucket="saasctl-local-tfstate", VersioningConfiguration={"Status": "Suspended"}
+    )
+    s.s3.delete_public_access_block(Bucket="saasctl-local-tfstate")
+    try:
+        refused = s.saasctl("plan", "--shared-only", check=1)
+        assert "versioning Suspended" in refused.stderr
+        assert "SAASCTL_ALLOW_UNVERSIONED_STATE=1" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1  # one line, no traceback
+        told = s.saasctl_env(
+            {**s.env, "SAASCTL_ALLOW_UNVERSIONED_STATE": "1"}, "plan", "--shared-only"
+        )
+        assert told.returncode == 0, told.stderr
+        assert "is not versioned" in told.stderr
+        assert "does not block all public access" in told.stderr
+    finally:
+        s.saasctl("bootstrap")  # re-enables versioning and the public access block
+    again = s.saasctl("plan", "--shared-only", check=0)
+    assert "warning" not in again.stderr.lower()
