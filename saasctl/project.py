@@ -156,5 +156,8 @@ class Environment:
     def lock_key(self, tenant_id: str) -> str:
         return f"{self.name}/tenants/{validate_tenant_id(tenant_id)}/saasctl.lock"
 
+    def priority_claims_prefix(self) -> str:
+        return f"{self.name}/priorities/"
+
     def archive_prefix(self, tenant_id: str) -> str:
         return f"{self.spec.backend.archive_prefix}/{self.name}/tenants/{tenant_id}/"

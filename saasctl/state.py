@@ -306,6 +306,50 @@ class StateStore:
                 f"`saasctl tenant unlock {tenant_id} --env {self.env.name}`",
             ) from None
 
+    # --- listener priority claims ------------------------------------------
+    # A block is claimed with a conditional put before any spec names it, so two
+    # onboards (same checkout or not) can never be given the same block.
+
+    def claims(self) -> set[int]:
+        """Claimed block starts (one LIST; owners are read only where needed)."""
+        prefix = self.env.priority_claims_prefix()
+        out: set[int] = set()
+        for page in self.aws.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        ):
+            for obj in page.get("Contents", []):
+                start = obj["Key"][len(prefix) :].removesuffix(".claim")
+                if start.isdigit():
+                    out.add(int(start))
+        return out
+
+    def claim_owner(self, start: int) -> str | None:
+        data = self.read_json(f"{self.env.priority_claims_prefix()}{start}.claim")
+        return None if data is None else str(data.get("tenant"))
+
+    def claim(self, start: int, tenant_id: str) -> bool:
+        """True when the block is now (or already was) this tenant's."""
+        key = f"{self.env.priority_claims_prefix()}{start}.claim"
+        try:
+            self._call(
+                self.aws.s3.put_object,
+                Bucket=self.bucket,
+                Key=key,
+                Body=json.dumps({"tenant": tenant_id}).encode(),
+                IfNoneMatch="*",
+                ServerSideEncryption="AES256",
+            )
+            return True
+        except ClientError as exc:
+            if _code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise
+        return self.claim_owner(start) == tenant_id
+
+    def unclaim(self, start: int, tenant_id: str) -> None:
+        if self.claim_owner(start) == tenant_id:
+            key = f"{self.env.priority_claims_prefix()}{start}.claim"
+            self._call(self.aws.s3.delete_object, Bucket=self.bucket, Key=key)
+
     def holder(self, tenant_id: str) -> LockHolder | None:
         data = self.read_json(self.env.lock_key(tenant_id))
         if data is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from saasctl import render
+from saasctl import failpoints, render
 from saasctl.context import Context, Workspace
 from saasctl.errors import ConflictError, SaasctlError
 from saasctl.files import atomic_write
@@ -103,6 +103,23 @@ def _finish(ctx: Context, ws: Workspace, outcome: Outcome) -> Outcome:
     return outcome
 
 
+def _claim_priority(ctx: Context, tenant_id: str) -> int:
+    """The lowest block free both in the specs on disk and in the bucket's claims."""
+    cfg = ctx.env.spec.listener_priorities
+    claims = ctx.store.claims()
+    on_disk = {t.listener_priority for t in ctx.env.load_tenants()}
+    for start in sorted(claims - on_disk):  # claims no spec names: a run that died?
+        if ctx.store.claim_owner(start) == tenant_id:
+            return start  # ours: take the same block again
+    taken = on_disk | claims
+    while True:
+        start = allocate(cfg, taken)
+        failpoints.hit("priority-allocated")
+        if ctx.store.claim(start, tenant_id):
+            return start
+        taken.add(start)  # claimed by a concurrent onboard a moment ago
+
+
 def onboard(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: bool) -> Outcome:
     validate_tenant_id(tenant_id)
     env = ctx.env
@@ -116,11 +133,8 @@ def onboard(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: b
     ctx.require_shared_applied()
     with _locked(ctx, tenant_id, "onboard"):
         if existing is None:
-            taken = [t.listener_priority for t in env.load_tenants()]
             spec = TenantSpec(
-                id=tenant_id,
-                tier=tier,
-                listener_priority=allocate(env.spec.listener_priorities, taken),
+                id=tenant_id, tier=tier, listener_priority=_claim_priority(ctx, tenant_id)
             )
             ctx.ui.step(
                 f"onboarding {tenant_id} ({tier.value}, listener priorities from "
@@ -136,6 +150,7 @@ def onboard(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: b
             if existing is None and not ctx.store.exists(ws.state_key):
                 _remove_dir(ws.dir)  # nothing was created: leave no trace
                 ctx.write_shared()
+                ctx.store.unclaim(spec.listener_priority, tenant_id)
                 ctx.ui.warn(
                     f"onboarding {tenant_id} failed before anything was created; "
                     "its files were removed"
@@ -205,6 +220,7 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
                 ctx.tf.apply(ws.dir, ws.planfile)  # the confirmed destroy plan, exactly
             ctx.store.delete_state(ws.state_key)
         _remove_dir(ws.dir)
+        ctx.store.unclaim(spec.listener_priority, tenant_id)
         ctx.ui.success(f"{tenant_id} offboarded")
     try:
         ctx.converge_shared(yes=yes)  # drop its WAF rate rule

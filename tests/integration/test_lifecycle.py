@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import pytest
@@ -203,3 +205,33 @@ def test_unversioned_state_bucket_is_refused_unless_told(stack: Stack) -> None:
         s.saasctl("bootstrap")  # re-enables versioning and the public access block
     again = s.saasctl("plan", "--shared-only", check=0)
     assert "warning" not in again.stderr.lower()
+
+
+def test_concurrent_onboards_of_two_tenants_get_distinct_priorities(stack: Stack) -> None:
+    # Each run pauses between choosing a block and claiming it, so all three choose
+    # the same lowest free block: only the bucket's conditional claim tells them apart.
+    env = {**stack.env, "SAASCTL_FAILPOINTS": "priority-allocated=pause:1.5"}
+    names = ("umbrella", "wayne", "stark")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "saasctl", "tenant", "onboard", t, "--tier", "basic", "--yes"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for t in names
+    ]
+    results = [(p.wait(timeout=600), p.communicate()[1]) for p in procs]
+    assert [code for code, _ in results] == [0, 0, 0], results
+    listed = tenants(stack)
+    priorities = [listed[t]["listener_priority"] for t in names]
+    assert len(set(priorities)) == len(names), priorities
+    assert all(listed[t]["status"] == "applied" for t in names)
+    claims = stack.object_keys("local/priorities/")
+    assert {f"local/priorities/{p}.claim" for p in priorities} <= set(claims)
+    for t in names:
+        stack.saasctl("tenant", "offboard", t, "--yes")
+    left = set(stack.object_keys("local/priorities/"))
+    assert not {f"local/priorities/{p}.claim" for p in priorities} & left  # released
