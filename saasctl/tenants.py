@@ -17,7 +17,7 @@ from typing import Any
 
 from saasctl import failpoints, render
 from saasctl.context import Context, Workspace
-from saasctl.errors import ConflictError, SaasctlError
+from saasctl.errors import BackendError, ConflictError, SaasctlError
 from saasctl.files import atomic_write
 from saasctl.ids import validate_tenant_id
 from saasctl.priorities import allocate
@@ -50,6 +50,7 @@ class Outcome:
 def _locked(ctx: Context, tenant_id: str, operation: str) -> Iterator[None]:
     ctx.store.acquire(tenant_id, operation)
     try:
+        failpoints.hit(f"{operation}-locked")
         yield
     finally:
         ctx.store.release(tenant_id)
@@ -88,6 +89,7 @@ def _plan_and_apply(
         summary, shared_plan = ctx.plan_together([ws, shared])
     ctx.show_summary(ws, summary)
     ctx.show_summary(shared, shared_plan)
+    failpoints.hit("planned")
     if not plan_only:
         done: list[str] = []
         try:
@@ -144,6 +146,7 @@ def onboard(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: b
             spec = existing
             ctx.ui.step(f"{tenant_id} is already onboarded ({tier.value}): converging")
         ws = _write_tenant(ctx, spec)
+        failpoints.hit("onboard-written")
         try:
             summary, _, shared_plan = _plan_and_apply(ctx, ws, yes=yes, plan_only=plan_only)
         except BaseException:
@@ -156,6 +159,7 @@ def onboard(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: b
                     "its files were removed"
                 )
             raise
+        failpoints.hit("applied")
         outcome = Outcome(tenant_id, "onboard", summary.has_changes, summary.as_dict())
         outcome.changes = outcome.changes or shared_plan.has_changes
         if plan_only:
@@ -176,6 +180,7 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
         else:
             ctx.ui.step(f"moving {tenant_id}: {spec.tier.value} -> {tier.value}")
         _write_tenant(ctx, moved)
+        failpoints.hit("set-tier-written")
         applied: list[bool] = []
         try:
             summary, _, shared_plan = _plan_and_apply(
@@ -187,6 +192,7 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
                     atomic_write(ws.dir / name, text)
                 ctx.write_shared()
             raise
+        failpoints.hit("applied")
         outcome = Outcome(tenant_id, "set-tier", summary.has_changes, summary.as_dict())
         outcome.changes = outcome.changes or shared_plan.has_changes
         if plan_only:
@@ -195,7 +201,10 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
 
 
 def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
-    spec = ctx.env.load_tenant(validate_tenant_id(tenant_id))
+    validate_tenant_id(tenant_id)
+    if not ctx.env.has_tenant(tenant_id):
+        return _already_offboarded(ctx, tenant_id)
+    spec = ctx.env.load_tenant(tenant_id)
     ctx.preflight()
     with _locked(ctx, tenant_id, "offboard"):
         ws = _write_tenant(ctx, spec)
@@ -216,11 +225,15 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
         if has_state:
             outcome.archive = ctx.store.archive(ws.state_key, tenant_id)
             ctx.ui.success(f"state archived to s3://{ctx.store.bucket}/{outcome.archive}")
+            failpoints.hit("offboard-archived")
             with ctx.ui.status(f"destroying {tenant_id}"):
                 ctx.tf.apply(ws.dir, ws.planfile)  # the confirmed destroy plan, exactly
+            failpoints.hit("offboard-destroyed")
             ctx.store.delete_state(ws.state_key)
-        _remove_dir(ws.dir)
+            failpoints.hit("offboard-state-deleted")
         ctx.store.unclaim(spec.listener_priority, tenant_id)
+        failpoints.hit("offboard-unclaimed")
+        _remove_dir(ws.dir)  # last: while the spec exists, a re-run can finish the job
         ctx.ui.success(f"{tenant_id} offboarded")
     try:
         ctx.converge_shared(yes=yes)  # drop its WAF rate rule
@@ -229,6 +242,29 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
             f"the shared workspace did not converge ({exc.one_line()}); "
             f"run `saasctl apply --env {ctx.env.name} --shared-only`"
         )
+    return outcome
+
+
+def _already_offboarded(ctx: Context, tenant_id: str) -> Outcome:
+    """A re-run of an offboard that finished its work: say so (exit 0) when the
+    bucket shows it happened, else the tenant is unknown (exit 3)."""
+    try:
+        ctx.preflight()
+        archives = ctx.store.archives(tenant_id)
+        live = ctx.store.exists(ctx.env.tenant_state_key(tenant_id))
+    except BackendError:
+        archives, live = [], False
+    if live or not archives:
+        ctx.env.load_tenant(tenant_id)  # raises: not found, with the usual hint
+    holder = ctx.store.holder(tenant_id)
+    if holder is not None:
+        ctx.ui.warn(
+            f"a lock of {tenant_id} remains ({holder.describe()}); if that run died: "
+            f"`saasctl tenant unlock {tenant_id} --env {ctx.env.name}`"
+        )
+    ctx.ui.success(f"{tenant_id} is already offboarded (last archive {archives[-1]['key']})")
+    outcome = Outcome(tenant_id, "offboard")
+    outcome.archive = archives[-1]["key"]
     return outcome
 
 
