@@ -72,9 +72,12 @@ class Stack:
         )
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
+        return self.popen_env(self.env, *args)
+
+    def popen_env(self, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, "-m", "saasctl", *args],
-            env=self.env,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
