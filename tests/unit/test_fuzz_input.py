@@ -119,3 +119,38 @@ def test_values_never_reach_hcl(project: Path, tags: dict[str, str]) -> None:
     assert {
         k: v for k, v in json.loads(files["terraform.tfvars.json"])["tags"].items() if k in tags
     } == tags
+
+
+ENV_KEYS = st.sampled_from(
+    ["name", "region", "account_id", "domain", "emulator", "endpoint", "modules",
+     "backend", "network", "listener_priorities", "tags", "tiers", "services", "extra"]
+)  # fmt: skip
+
+
+@FUZZ
+@given(changes=st.dictionaries(ENV_KEYS, SPEC_VALUES, max_size=3), drop=st.booleans())
+def test_any_env_file(
+    project: Path, capsys: pytest.CaptureFixture[str], changes: dict[str, object], drop: bool
+) -> None:
+    """An env file with fields replaced (or removed) by anything: it renders, or one
+    line and exit 3 naming the file; nothing outside the environment is written."""
+    env_file = project / "terraform/envs/golden/env.yaml"
+    doc = yaml.safe_load(env_file.read_text())
+    for key, value in changes.items():
+        if drop:
+            doc.pop(key, None)
+        else:
+            doc[key] = value
+    env_file.write_text(yaml.safe_dump(doc))
+    outside = {
+        k: v for k, v in tree_digest(project).items() if not k.startswith("terraform/envs/golden/")
+    }
+    code, err = run(capsys, "render", "--env", "golden")
+    assert code in (0, 3), err
+    if code == 3:
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: "), err
+    after = {
+        k: v for k, v in tree_digest(project).items() if not k.startswith("terraform/envs/golden/")
+    }
+    assert after == outside
