@@ -6,6 +6,7 @@ memory before writing, and converges when re-run after a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -153,7 +154,8 @@ def onboard(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: b
             if existing is None and not ctx.store.exists(ws.state_key):
                 _remove_dir(ws.dir)  # nothing was created: leave no trace
                 ctx.write_shared()
-                ctx.store.unclaim(spec.listener_priority, tenant_id)
+                with contextlib.suppress(SaasctlError):  # a re-run takes its claim back
+                    ctx.store.unclaim(spec.listener_priority, tenant_id)
                 ctx.ui.warn(
                     f"onboarding {tenant_id} failed before anything was created; "
                     "its files were removed"
