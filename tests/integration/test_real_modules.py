@@ -73,10 +73,12 @@ def test_real_modules_lifecycle(real_stack: Stack) -> None:
     assert shared["status"] == "applied" and shared["add"] > 50, shared
     for tenant, tier in TENANTS.items():
         s.saasctl("tenant", "onboard", tenant, "--tier", tier, "--yes", timeout=1800)
-    assert sorted(s.object_keys("local/")) == sorted(
+    states = [k for k in s.object_keys("local/") if k.endswith(".tfstate")]
+    assert sorted(states) == sorted(
         ["local/shared/terraform.tfstate"]
         + [f"local/tenants/{t}/terraform.tfstate" for t in TENANTS]
     )
+    assert len(s.object_keys("local/priorities/")) == len(TENANTS)  # one claim each
     # Values filled in on apply look like AWS's and use the env file's region/account.
     shown = json.loads(s.saasctl("tenant", "show", "initech", "--json").stdout)
     cluster = json.dumps(shown)
@@ -106,6 +108,7 @@ def test_real_modules_lifecycle(real_stack: Stack) -> None:
         out = json.loads(s.saasctl("tenant", "offboard", tenant, "--yes", "--json").stdout)
         assert out["archive"]
     assert s.object_keys("local/tenants/") == []
+    assert s.object_keys("local/priorities/") == []  # claims released
     assert len(s.object_keys("archive/local/tenants/")) == len(TENANTS)
 
     # Destroy the shared workspace too; its state is left with no resources.
