@@ -206,18 +206,39 @@ class StateStore:
         data = json.loads(body)
         return data if isinstance(data, dict) else None
 
-    def archive(self, key: str, tenant_id: str) -> str:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-        dest = f"{self.env.archive_prefix(tenant_id)}{stamp}.tfstate"
+    def _copy(self, source: str, dest: str, what: str) -> None:
+        """Server-side copy, encrypted, then checked: the caller relies on it existing."""
         self._call(
             self.aws.s3.copy_object,
             Bucket=self.bucket,
             Key=dest,
-            CopySource={"Bucket": self.bucket, "Key": key},
+            CopySource={"Bucket": self.bucket, "Key": source},
             ServerSideEncryption="AES256",
         )
         if not self.exists(dest):
-            raise BackendError(f"archive s3://{self.bucket}/{dest} was not written")
+            raise BackendError(f"{what} s3://{self.bucket}/{dest} was not written")
+
+    def _put_if_absent(self, key: str, body: bytes) -> bool:
+        """Create ``key`` unless it exists (S3 conditional write); False when it did."""
+        try:
+            self._call(
+                self.aws.s3.put_object,
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                IfNoneMatch="*",
+                ServerSideEncryption="AES256",
+            )
+        except ClientError as exc:
+            if _code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise
+            return False
+        return True
+
+    def archive(self, key: str, tenant_id: str) -> str:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        dest = f"{self.env.archive_prefix(tenant_id)}{stamp}.tfstate"
+        self._copy(key, dest, "archive")
         return dest
 
     def archives(self, tenant_id: str) -> list[dict[str, Any]]:
@@ -252,15 +273,7 @@ class StateStore:
                 "refusing to overwrite it with an archive",
                 hint=f"offboard {tenant_id} first (that archives the live state)",
             )
-        self._call(
-            self.aws.s3.copy_object,
-            Bucket=self.bucket,
-            Key=key,
-            CopySource={"Bucket": self.bucket, "Key": source},
-            ServerSideEncryption="AES256",
-        )
-        if not self.exists(key):
-            raise BackendError(f"restore to s3://{self.bucket}/{key} was not written")
+        self._copy(source, key, "restored state")
         return source, key
 
     def delete_state(self, key: str) -> None:
@@ -286,25 +299,14 @@ class StateStore:
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             }
         )
-        try:
-            self._call(
-                self.aws.s3.put_object,
-                Bucket=self.bucket,
-                Key=key,
-                Body=body.encode(),
-                IfNoneMatch="*",
-                ServerSideEncryption="AES256",
-            )
-        except ClientError as exc:
-            if _code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):
-                raise
+        if not self._put_if_absent(key, body.encode()):
             holder = self.holder(tenant_id)
             shown = holder.describe() if holder else "another run"
             raise LockError(
                 f"tenant {tenant_id!r} is locked by {shown}",
                 hint="wait for it; if that run died: "
                 f"`saasctl tenant unlock {tenant_id} --env {self.env.name}`",
-            ) from None
+            )
 
     # --- listener priority claims ------------------------------------------
     # A block is claimed with a conditional put before any spec names it, so two
@@ -330,19 +332,8 @@ class StateStore:
     def claim(self, start: int, tenant_id: str) -> bool:
         """True when the block is now (or already was) this tenant's."""
         key = f"{self.env.priority_claims_prefix()}{start}.claim"
-        try:
-            self._call(
-                self.aws.s3.put_object,
-                Bucket=self.bucket,
-                Key=key,
-                Body=json.dumps({"tenant": tenant_id}).encode(),
-                IfNoneMatch="*",
-                ServerSideEncryption="AES256",
-            )
+        if self._put_if_absent(key, json.dumps({"tenant": tenant_id}).encode()):
             return True
-        except ClientError as exc:
-            if _code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):
-                raise
         return self.claim_owner(start) == tenant_id
 
     def unclaim(self, start: int, tenant_id: str) -> None:
