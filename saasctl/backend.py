@@ -8,6 +8,7 @@ file inside the workspace's ``.terraform/`` directory, never committed.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -176,8 +177,11 @@ def share_cache(source: Path, dest: Path) -> None:
             link.symlink_to((source / name).resolve(), target_is_directory=True)
 
 
+@functools.lru_cache(maxsize=8)
 def offline_aws_available(cache: Path) -> bool:
-    """The offline provider can run here: its schema is cached or extractable."""
+    """The offline provider can run here: its schema is cached or extractable.
+
+    Cached per process: every tenant render asks (through ``render.module_set``)."""
     from saasctl import provider_schema
 
     if any((cache / "schema").glob(f"*-v{provider_schema.FORMAT}.json.gz")):

@@ -69,9 +69,8 @@ class Demo:
 def main() -> int:
     root = find_root()
     binary = find_binary()
-    project = Project(root)
-    which = render.module_set(project.load_env(ENV))
-    provider = render.aws_provider(project.load_env(ENV))
+    environment = Project(root).load_env(ENV)
+    which, provider = render.module_set(environment), render.aws_provider(environment)
     line = "=" * 78
     print(line)
     print(f"saasctl demo: {binary.describe()}")

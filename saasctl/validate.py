@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +32,7 @@ class Outcome:
     warnings: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "ok": self.ok,
-            "errors": self.errors,
-            "warnings": self.warnings,
-        }
+        return asdict(self)
 
 
 def targets(project: Project, envs: list[str]) -> list[Path]:
