@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,8 @@ import boto3
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from saasctl.backend import share_cache  # noqa: E402
+from fleet import copy_project  # noqa: E402  (bench/fleet.py)
+
 from saasctl.emulator import moto_server  # noqa: E402
 from saasctl.terraform import find_binary  # noqa: E402
 
@@ -43,15 +43,7 @@ def main() -> int:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="saasctl-soak-") as tmp, moto_server() as url:
-        root = Path(tmp)
-        for part in ("templates", "terraform/modules"):
-            shutil.copytree(REPO / part, root / part, symlinks=True)
-        (root / "terraform/envs/local").mkdir(parents=True)
-        text = (REPO / "terraform/envs/local/env.yaml").read_text()
-        (root / "terraform/envs/local/env.yaml").write_text(
-            text.replace("modules: auto", "modules: standin")
-        )
-        share_cache(REPO / ".saasctl", root / ".saasctl")
+        root = copy_project(Path(tmp))  # stand-in modules, as the fleet benchmark
         env = {**os.environ, "SAASCTL_ROOT": str(root), "AWS_ENDPOINT_URL": url,
                "SAASCTL_TERRAFORM": find_binary().path, "NO_COLOR": "1"}  # fmt: skip
 

@@ -49,6 +49,18 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     return code, captured.err
 
 
+def assert_ok_or_one_line(code: int, err: str) -> None:
+    """Rendered (0), or refused with exit 3 and a single `error:` line."""
+    assert code in (0, 3), err
+    if code == 3:
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: "), err
+
+
+def digest_outside(project: Path, prefix: str) -> dict[str, str]:
+    return {k: v for k, v in tree_digest(project).items() if not k.startswith(prefix)}
+
+
 @FUZZ
 @given(tenant_id=TEXT)
 def test_any_tenant_id(project: Path, capsys: pytest.CaptureFixture[str], tenant_id: str) -> None:
@@ -75,21 +87,10 @@ def test_any_spec_file(project: Path, capsys: pytest.CaptureFixture[str], doc: o
     spec = project / "terraform/envs/golden/tenants/acme/tenant.yaml"
     spec.parent.mkdir(parents=True, exist_ok=True)
     spec.write_text(yaml.safe_dump(doc) if isinstance(doc, dict) else str(doc))
-    outside = {
-        k: v
-        for k, v in tree_digest(project).items()
-        if not k.startswith("terraform/envs/golden/tenants/acme/")
-    }
+    outside = digest_outside(project, "terraform/envs/golden/tenants/acme/")
     code, err = run(capsys, "render", "--env", "golden")
-    assert code in (0, 3), err
-    if code == 3:
-        lines = [ln for ln in err.splitlines() if ln.strip()]
-        assert len(lines) == 1 and lines[0].startswith("error: "), err
-    after = {
-        k: v
-        for k, v in tree_digest(project).items()
-        if not k.startswith("terraform/envs/golden/tenants/acme/")
-    }
+    assert_ok_or_one_line(code, err)
+    after = digest_outside(project, "terraform/envs/golden/tenants/acme/")
     changed = {k for k in set(after) | set(outside) if after.get(k) != outside.get(k)}
     assert changed <= {
         f"terraform/envs/golden/shared/{n}"
@@ -142,15 +143,7 @@ def test_any_env_file(
         else:
             doc[key] = value
     env_file.write_text(yaml.safe_dump(doc))
-    outside = {
-        k: v for k, v in tree_digest(project).items() if not k.startswith("terraform/envs/golden/")
-    }
+    outside = digest_outside(project, "terraform/envs/golden/")
     code, err = run(capsys, "render", "--env", "golden")
-    assert code in (0, 3), err
-    if code == 3:
-        lines = [ln for ln in err.splitlines() if ln.strip()]
-        assert len(lines) == 1 and lines[0].startswith("error: "), err
-    after = {
-        k: v for k, v in tree_digest(project).items() if not k.startswith("terraform/envs/golden/")
-    }
-    assert after == outside
+    assert_ok_or_one_line(code, err)
+    assert digest_outside(project, "terraform/envs/golden/") == outside
