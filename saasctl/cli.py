@@ -15,7 +15,7 @@ from rich.table import Table
 
 from saasctl import __version__, console, tenants
 from saasctl.context import Context
-from saasctl.errors import ExitCode, SaasctlError, UserError
+from saasctl.errors import ExitCode, NotFoundError, SaasctlError, UserError
 from saasctl.files import atomic_write
 from saasctl.ids import validate_tenant_id
 from saasctl.project import Project, find_root
@@ -655,6 +655,33 @@ def unlock(tenant_id: TenantArg, env: EnvOpt = "local", yes: YesOpt = False) -> 
     ctx.confirm_destroy(f"remove the lock of {tenant_id} held by {holder.describe()}.", yes)
     ctx.store.release(tenant_id)
     ctx.ui.success(f"lock of {tenant_id} removed")
+
+
+@app.command("unlock-state", epilog=EXIT_CODES)
+def unlock_state(
+    workspace: Annotated[str, typer.Argument(help="'shared' or a tenant id.", show_default=False)],
+    lock_id: Annotated[
+        str, typer.Argument(help="The lock id a lock error named.", show_default=False)
+    ],
+    env: EnvOpt = "local",
+    yes: YesOpt = False,
+) -> None:
+    """Remove terraform's state lock left by a run that died (terraform force-unlock).
+
+    A saasctl run killed while terraform works takes terraform with it; the lock
+    error of the next run names this command with the lock's id.
+    """
+    ctx = _context(env)
+    if workspace != "shared":
+        validate_tenant_id(workspace)
+    ctx.preflight()
+    ws = ctx.workspace(workspace)
+    if not ws.dir.is_dir():
+        raise NotFoundError(f"no workspace {workspace!r} in environment {env!r}")
+    ctx.confirm_destroy(f"remove terraform's state lock {lock_id} of {workspace}.", yes)
+    ctx.init(ws)
+    ctx.tf.force_unlock(ws.dir, lock_id)
+    ctx.ui.success(f"state lock {lock_id} of {workspace} removed")
 
 
 # --- the boundary ----------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -54,6 +55,10 @@ class Workspace:
         return self.runtime / PLAN_FILE
 
 
+# How long a plan waits for terraform's state lock held by another run.
+LOCK_TIMEOUT_ENV = "SAASCTL_LOCK_TIMEOUT"
+
+
 class Context:
     def __init__(self, env: Environment, ui: UI, binary: Binary | None = None) -> None:
         self.env = env
@@ -90,9 +95,18 @@ class Context:
             self.binary,
             cli_config=cli_config,
             env=env,
+            unlock_hint=self._unlock_hint,
             redactor=Redactor(self.aws.secrets()),
             log=self.ui.debug if self.ui.verbose else None,
         )
+
+    def _unlock_hint(self, workdir: Path, lock_id: str) -> str:
+        name = "shared" if workdir == self.env.shared_dir else workdir.name
+        return f"saasctl unlock-state {name} {lock_id} --env {self.env.name}"
+
+    def workspace(self, name: str) -> Workspace:
+        """'shared' or a tenant id."""
+        return self.shared_workspace() if name == "shared" else self.tenant_workspace(name)
 
     # --- workspaces ------------------------------------------------------
 
@@ -199,7 +213,7 @@ class Context:
                 var_files=var_files,
                 destroy=destroy,
                 refresh_only=refresh_only,
-                lock_timeout="30s",
+                lock_timeout=os.environ.get(LOCK_TIMEOUT_ENV, "30s"),
             )
 
         try:

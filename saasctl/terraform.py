@@ -17,7 +17,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,8 +233,14 @@ class Terraform:
         redactor: Redactor | None = None,
         log: Any = None,
         timeout: float = DEFAULT_TIMEOUT,
+        unlock_hint: Callable[[Path, str], str] | None = None,
     ) -> None:
         self.binary = binary
+        # How to clear a state lock left by a run that died, for the error's hint:
+        # (workdir, lock id) -> a command. Default: terraform's own.
+        self.unlock_hint = unlock_hint or (
+            lambda workdir, lock_id: f"terraform -chdir={workdir} force-unlock {lock_id}"
+        )
         self.cli_config = cli_config
         self.extra_env = dict(env or {})
         self.redact = redactor or Redactor()
@@ -308,8 +314,8 @@ class Terraform:
                     f"state of {workdir.name} is locked by {info.get('who', 'someone')} "
                     f"({info.get('operation', '?')} since {info.get('created', '?')}, "
                     f"lock id {info.get('id', '?')})",
-                    hint="wait for it to finish; if its run died, `terraform -chdir="
-                    f"{workdir} force-unlock {info.get('id', 'ID')}`",
+                    hint="wait for it to finish; if its run died, "
+                    f"`{self.unlock_hint(workdir, info.get('id', 'ID'))}`",
                 )
             raise TerraformError(
                 f"terraform {args[0]} failed in {workdir.name}: {first_error(result.stderr)}"
@@ -371,6 +377,9 @@ class Terraform:
         except json.JSONDecodeError as exc:
             raise TerraformError(f"terraform show -json gave invalid JSON: {exc}") from exc
         return data if isinstance(data, dict) else {}
+
+    def force_unlock(self, workdir: Path, lock_id: str) -> Result:
+        return self.run(workdir, ["force-unlock", "-force", "-no-color", lock_id])
 
     def apply(self, workdir: Path, planfile: Path) -> Result:
         # A saved plan is applied exactly as planned; terraform refuses a stale one.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -60,6 +61,29 @@ class Stack:
         if check is not None:
             assert proc.returncode == check, (args, proc.returncode, proc.stdout, proc.stderr)
         return proc
+
+    def converge(self, tenant: str, *args: str, timeout: float = 600) -> list[str]:
+        """Run a tenant command again until it succeeds. A lock left by a run that
+        died must be reported with the exact recovery command, which is then run.
+        Returns what happened, e.g. ['rerun=4', 'unlocked', 'rerun=0']."""
+        steps = []
+        for _ in range(4):
+            proc = self.saasctl(*args, check=None, timeout=timeout)
+            steps.append(f"rerun={proc.returncode}")
+            if proc.returncode == 0:
+                return steps
+            assert proc.returncode == 4, (args, proc.stderr)
+            # terraform's own state lock, when the dead run took terraform with it
+            state_lock = re.search(r"`saasctl (unlock-state \S+ \S+ --env local)`", proc.stderr)
+            if state_lock:
+                self.saasctl(*state_lock.group(1).split(), "--yes")
+                steps.append("state-unlocked")
+                continue
+            unlock = f"saasctl tenant unlock {tenant} --env local"
+            assert unlock in proc.stderr, (args, proc.stderr)
+            self.saasctl("tenant", "unlock", tenant, "--yes")
+            steps.append("unlocked")
+        raise AssertionError(f"{args}: did not converge: {steps}")
 
     def saasctl_env(self, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

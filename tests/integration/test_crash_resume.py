@@ -129,22 +129,6 @@ def _crash(s: Stack, sc: Scenario) -> int:
     return proc.returncode
 
 
-def _recover(s: Stack, sc: Scenario) -> list[str]:
-    """Re-run the same command; a lock left by the killed run is reported with the
-    exact recovery command, which is then run. Returns what happened."""
-    steps = []
-    for _ in range(3):
-        proc = s.saasctl(*_args(sc), check=None, timeout=600)
-        steps.append(f"rerun={proc.returncode}")
-        if proc.returncode == 0:
-            return steps
-        unlock = f"saasctl tenant unlock {sc.tenant} --env local"
-        assert proc.returncode == 4 and unlock in proc.stderr, (str(sc), proc.stderr)
-        s.saasctl("tenant", "unlock", sc.tenant, "--yes")
-        steps.append("unlocked")
-    raise AssertionError(f"{sc}: did not converge: {steps}")
-
-
 def _check(s: Stack, expected: dict[str, str], archives_before: int) -> int:
     listing = json.loads(s.saasctl("tenant", "list", "--json").stdout)["tenants"]
     assert {t["id"]: t["tier"] for t in listing} == expected
@@ -178,7 +162,7 @@ def test_crash_and_resume(crash_stack: Stack) -> None:
     log = []
     for sc in scenarios(SEED):
         code = _crash(s, sc)
-        steps = _recover(s, sc)
+        steps = s.converge(sc.tenant, *_args(sc))
         if sc.command == "offboard":
             expected.pop(sc.tenant)
             assert any(k.startswith(f"archive/local/tenants/{sc.tenant}/")

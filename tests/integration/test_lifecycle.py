@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import boto3
 import pytest
 
 from tests.integration.conftest import BINARIES, Stack
@@ -182,6 +183,39 @@ def test_stale_lock_is_reported_and_unlockable(stack: Stack) -> None:
     stack.saasctl("tenant", "offboard", "hooli", "--yes")
     assert time.monotonic() - start < 120
     assert not stack.tenant_dir("hooli").exists()
+
+
+def test_stale_terraform_state_lock_is_named_and_removable(stack: Stack) -> None:
+    """A saasctl killed mid-apply takes terraform with it (its pipes close), leaving
+    terraform's state lock: the next run names the saasctl command that removes it."""
+    lock_id = "5f0e2d1c-0000-4000-8000-000000000001"
+    path = "saasctl-local-tfstate/local/tenants/globex/terraform.tfstate"
+    info = {"ID": lock_id, "Operation": "OperationTypeApply", "Who": "carol@ci-9",
+            "Version": stack.binary.version_str, "Created": "2026-01-01T00:00:00Z",
+            "Path": path, "Info": ""}  # fmt: skip
+    if stack.binary.version >= (1, 10, 0):  # S3-native lock object
+        stack.s3.put_object(
+            Bucket="saasctl-local-tfstate",
+            Key="local/tenants/globex/terraform.tfstate.tflock",
+            Body=json.dumps(info).encode(),
+        )
+    else:  # DynamoDB lock row
+        boto3.client(
+            "dynamodb", endpoint_url=stack.endpoint, region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        ).put_item(
+            TableName="saasctl-local-tflock",
+            Item={"LockID": {"S": info["Path"]}, "Info": {"S": json.dumps(info)}},
+        )  # fmt: skip
+    quick = {**stack.env, "SAASCTL_LOCK_TIMEOUT": "1s"}  # do not wait 30 s per attempt
+    blocked = stack.saasctl_env(quick, "plan", "--tenant", "globex", "--json")
+    assert blocked.returncode == 1, blocked.stderr  # fleet plan: 1 for any error
+    command = f"saasctl unlock-state globex {lock_id} --env local"
+    assert f"`{command}`" in blocked.stdout + blocked.stderr
+    refused = stack.saasctl(*command.split()[1:], check=5)  # shown, then asked
+    assert lock_id in refused.stderr
+    stack.saasctl(*command.split()[1:], "--yes")
+    stack.saasctl("plan", "--tenant", "globex", check=0)
 
 
 def test_unversioned_state_bucket_is_refused_unless_told(stack: Stack) -> None:

@@ -167,6 +167,18 @@ def test_lock_errors_are_recognised(
     assert "force-unlock" in line
 
 
+def test_lock_hint_names_the_callers_recovery_command(
+    fake: Terraform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_TF_MODE", "lock")
+    fake.unlock_hint = lambda workdir, lock_id: f"saasctl unlock-state {workdir.name} {lock_id}"
+    with pytest.raises(LockError) as exc:
+        fake.plan(tmp_path, tmp_path / "p")
+    assert f"`saasctl unlock-state {tmp_path.name} 3d1f0c2e-aaaa-bbbb-cccc-1234567890ab`" in (
+        exc.value.one_line()
+    )
+
+
 def test_missing_binary_is_a_clear_error(tmp_path: Path) -> None:
     binary = Binary(path=str(tmp_path / "nope"), version=(1, 0, 0), flavor="terraform")
     with pytest.raises(TerraformError, match="cannot start"):
