@@ -18,7 +18,7 @@ from saasctl.context import Context
 from saasctl.errors import ExitCode, NotFoundError, SaasctlError, UserError
 from saasctl.files import atomic_write
 from saasctl.ids import validate_tenant_id
-from saasctl.project import Project, find_root
+from saasctl.project import SHARED, Project, find_root
 from saasctl.specs import Tier
 from saasctl.terraform import Terraform, find_binary
 
@@ -643,18 +643,40 @@ def restore(
     )
 
 
+def _unlock(workspace: str, env: str, yes: bool) -> None:
+    ctx = _context(env)
+    if workspace != SHARED:
+        validate_tenant_id(workspace)
+    ctx.preflight()
+    what = "the shared workspace" if workspace == SHARED else workspace
+    holder = ctx.store.holder(workspace)
+    if holder is None:
+        ctx.ui.success(f"{what} is not locked")
+        return
+    ctx.confirm_destroy(f"remove the lock of {what} held by {holder.describe()}.", yes)
+    ctx.store.release(workspace)
+    ctx.ui.success(f"lock of {what} removed")
+
+
 @tenant_app.command(epilog=EXIT_CODES)
 def unlock(tenant_id: TenantArg, env: EnvOpt = "local", yes: YesOpt = False) -> None:
     """Remove a tenant's operation lock left by a run that died (shows who holds it)."""
-    ctx = _context(env)
-    ctx.preflight()
-    holder = ctx.store.holder(validate_tenant_id(tenant_id))
-    if holder is None:
-        ctx.ui.success(f"{tenant_id} is not locked")
-        return
-    ctx.confirm_destroy(f"remove the lock of {tenant_id} held by {holder.describe()}.", yes)
-    ctx.store.release(tenant_id)
-    ctx.ui.success(f"lock of {tenant_id} removed")
+    _unlock(tenant_id, env, yes)
+
+
+@app.command("unlock", epilog=EXIT_CODES)
+def unlock_workspace(
+    workspace: Annotated[str, typer.Argument(help="'shared' or a tenant id.", show_default=False)],
+    env: EnvOpt = "local",
+    yes: YesOpt = False,
+) -> None:
+    """Remove saasctl's operation lock of a workspace left by a run that died.
+
+    Onboard, set-tier, offboard and fleet apply hold the shared workspace's lock
+    while they converge it; a run killed meanwhile leaves it, and the next run
+    names this command. (Terraform's own state lock: see `unlock-state`.)
+    """
+    _unlock(workspace, env, yes)
 
 
 @app.command("unlock-state", epilog=EXIT_CODES)

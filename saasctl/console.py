@@ -54,9 +54,12 @@ class UI:
         with self.err.status(message):
             yield
 
+    def can_ask(self) -> bool:
+        return sys.stdin.isatty()
+
     def confirm(self, question: str) -> bool:
         """Ask on the terminal; False when there is no terminal to ask."""
-        if not sys.stdin.isatty():
+        if not self.can_ask():
             return False
         self.err.print(f"[bold]{question}[/] [y/N] ", end="")
         try:

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
+import secrets
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from saasctl import backend, render
+from saasctl import backend, failpoints, render
 from saasctl.aws import Aws
 from saasctl.console import UI
-from saasctl.errors import AbortedError, BackendError, TerraformError
-from saasctl.files import atomic_write, write_if_changed
-from saasctl.project import Environment
-from saasctl.state import StateStore
+from saasctl.errors import AbortedError, BackendError, SaasctlError, TerraformError, UserError
+from saasctl.files import atomic_write, file_lock, write_if_changed
+from saasctl.project import SHARED, Environment
+from saasctl.state import LockHolder, StateStore, pid_alive
 from saasctl.terraform import Binary, PlanSummary, Redactor, Terraform, find_binary
 
 # What terraform says when a workspace needs `init` again.
@@ -31,7 +35,10 @@ NEEDS_INIT = (
     "Backend configuration changed",
 )
 RUNTIME_DIR = ".terraform"  # per-workspace, never committed
-PLAN_FILE = "saasctl.tfplan"
+# Plan files are per run (process), so two runs in one checkout never share one.
+RUN_ID = f"{os.getpid()}-{secrets.token_hex(3)}"
+PLAN_GLOB = "saasctl*.tfplan"
+STALE_PLAN = "Saved plan is stale"
 
 
 @dataclass(frozen=True)
@@ -52,11 +59,45 @@ class Workspace:
 
     @property
     def planfile(self) -> Path:
-        return self.runtime / PLAN_FILE
+        return self.runtime / f"saasctl-{RUN_ID}.tfplan"
+
+
+_our_plans: set[Path] = set()
+
+
+@atexit.register
+def _remove_our_plans() -> None:
+    """Plans this run made and did not apply (plan-only, fleet plans, declined)."""
+    for path in _our_plans:
+        path.unlink(missing_ok=True)
+
+
+def prune_plan_files(runtime: Path) -> None:
+    """Remove plan files of runs that are gone (killed runs leave theirs behind)."""
+    for path in runtime.glob(PLAN_GLOB):
+        pid = path.name.removeprefix("saasctl-").split("-", 1)[0]
+        if not pid.isdigit() or not pid_alive(int(pid)):
+            path.unlink(missing_ok=True)
 
 
 # How long a plan waits for terraform's state lock held by another run.
 LOCK_TIMEOUT_ENV = "SAASCTL_LOCK_TIMEOUT"
+# How long a run waits for another run's convergence of the shared workspace.
+SHARED_WAIT_ENV = "SAASCTL_SHARED_LOCK_WAIT"
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration(name: str, default: str) -> float:
+    """Seconds from an environment variable like terraform's durations: 30s, 10m, 1h."""
+    text = os.environ.get(name, default).strip()
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    try:
+        seconds = float(number) * _UNITS[unit]
+    except ValueError:
+        raise UserError(f"{name}={text!r} is not a duration like 30s, 10m or 1h") from None
+    if seconds < 0:
+        raise UserError(f"{name}={text!r} must not be negative")
+    return seconds
 
 
 class Context:
@@ -154,9 +195,13 @@ class Context:
         marker = ws.runtime / "saasctl.init"
         if not force and marker.is_file() and marker.read_text() == self._init_stamp(ws):
             return
-        marker.unlink(missing_ok=True)
-        self.tf.init(ws.dir, backend_file)
-        atomic_write(marker, self._init_stamp(ws))
+        # terraform init is not safe beside another init of the same directory.
+        with file_lock(ws.runtime / "saasctl.init.lock"):
+            if not force and marker.is_file() and marker.read_text() == self._init_stamp(ws):
+                return  # another run did it while we waited
+            marker.unlink(missing_ok=True)
+            self.tf.init(ws.dir, backend_file)
+            atomic_write(marker, self._init_stamp(ws))
 
     def _init_stamp(self, ws: Workspace) -> str:
         digest = hashlib.sha256(f"{self.binary.path}\0{self.binary.version}\0".encode())
@@ -204,7 +249,9 @@ class Context:
         """init + plan; the plan as `terraform show -json` gives it."""
         self.init(ws)
         var_files = [self.var_file(ws)] if self.var_file(ws).exists() else []
+        prune_plan_files(ws.runtime)
         ws.planfile.unlink(missing_ok=True)
+        _our_plans.add(ws.planfile)
 
         def plan() -> bool:
             return self.tf.plan(
@@ -223,7 +270,8 @@ class Context:
                 raise
             self.init(ws, force=True)  # the stamp missed something: init and try once more
             changed = plan()
-        if not changed:  # -detailed-exitcode 0: nothing to summarise or gate
+        if not changed:  # -detailed-exitcode 0: nothing to summarise, gate or apply
+            ws.planfile.unlink(missing_ok=True)
             return {"resource_changes": [], "output_changes": {}, "resource_drift": []}
         return self.tf.show_json(ws.dir, ws.planfile)
 
@@ -259,51 +307,83 @@ class Context:
     def apply(self, ws: Workspace, summary: PlanSummary, *, yes: bool) -> None:
         self.confirm_plan(ws, summary, yes=yes)
         with self.ui.status(f"applying {ws.label}"):
-            self.apply_saved(ws)
+            self.apply_saved(ws, summary)
 
-    def apply_saved(self, ws: Workspace) -> None:
-        """Apply the workspace's saved plan exactly (terraform refuses a stale one)."""
-        self.tf.apply(ws.dir, ws.planfile)
-        ws.planfile.unlink(missing_ok=True)
+    def apply_saved(
+        self,
+        ws: Workspace,
+        confirmed: PlanSummary,
+        *,
+        destroy: bool = False,
+        gate: Callable[[dict[str, Any]], None] | None = None,
+    ) -> PlanSummary:
+        """Apply the workspace's saved plan exactly; returns what was applied.
+
+        A plan made stale by another run's apply is planned once more and that
+        plan applied, when ``gate`` (policy) passes and it destroys nothing that
+        was not confirmed; otherwise the error says to run the command again.
+        """
+        if not confirmed.has_changes:
+            return confirmed  # a plan without changes was not kept: nothing to apply
+        try:
+            self.tf.apply(ws.dir, ws.planfile)
+            return confirmed
+        except TerraformError as exc:
+            if STALE_PLAN not in exc.message:
+                raise
+        finally:
+            ws.planfile.unlink(missing_ok=True)
+        self.ui.info(f"  {ws.label}: the saved plan is stale (another run applied); planning again")
+        plan = self.plan_json(ws, destroy=destroy)
+        fresh = PlanSummary.from_show_json(plan)
+        if gate is not None:
+            gate(plan)
+        self.show_summary(ws, fresh)
+        before = set(confirmed.destroy + confirmed.replace)
+        unconfirmed = set(fresh.destroy + fresh.replace) - before
+        if unconfirmed:
+            ws.planfile.unlink(missing_ok=True)
+            raise AbortedError(
+                f"{ws.label}: after another run's apply the plan also destroys "
+                f"{', '.join(sorted(unconfirmed))}, which was not confirmed",
+                hint="run the command again to review the new plan",
+            )
+        try:
+            if fresh.has_changes:
+                self.tf.apply(ws.dir, ws.planfile)
+        finally:
+            ws.planfile.unlink(missing_ok=True)
+        return fresh
 
     def apply_together(
-        self, plans: list[tuple[Workspace, PlanSummary]], *, yes: bool, done: list[str]
+        self, plans: list[tuple[Workspace, PlanSummary]], *, done: list[str]
     ) -> None:
-        """Confirm every plan first (one question at a time), then apply them concurrently.
+        """Apply confirmed plans concurrently (the caller has confirmed them).
 
         All applies run to the end; ``done`` gets the label of each that succeeded,
         and the first failure is raised afterwards.
         """
         todo = [(ws, summary) for ws, summary in plans if summary.has_changes]
-        for ws, summary in todo:
-            self.confirm_plan(ws, summary, yes=yes)
         if not todo:
             return
         _ = self.tf
         labels = " and ".join(ws.label for ws, _ in todo)
         with self.ui.status(f"applying {labels}"), ThreadPoolExecutor(len(todo)) as pool:
-            futures = [(ws, pool.submit(self.apply_saved, ws)) for ws, _ in todo]
+            futures = [(ws, pool.submit(self.apply_saved, ws, summary)) for ws, summary in todo]
             errors = [(ws, f.exception()) for ws, f in futures]
         done += [ws.label for ws, error in errors if error is None]
         for _, error in errors:
             if error is not None:
                 raise error
 
-    def converge(self, ws: Workspace, *, yes: bool, plan_only: bool = False) -> PlanSummary:
+    def converge(self, ws: Workspace, *, yes: bool) -> PlanSummary:
         """Plan; apply when there is something to do (and it was confirmed)."""
         with self.ui.status(f"planning {ws.label}"):
             summary = self.plan(ws)
         self.show_summary(ws, summary)
-        if summary.has_changes and not plan_only:
+        if summary.has_changes:
             self.apply(ws, summary, yes=yes)
         return summary
-
-    def plan_together(self, spaces: list[Workspace]) -> list[PlanSummary]:
-        """Plan independent workspaces concurrently (one terraform process each)."""
-        _ = self.tf  # set up once, before the threads
-        with ThreadPoolExecutor(max_workers=len(spaces)) as pool:
-            futures = [pool.submit(self.plan, ws) for ws in spaces]
-            return [f.result() for f in futures]
 
     def write_shared(self) -> Workspace:
         ws = self.shared_workspace()
@@ -312,8 +392,46 @@ class Context:
             self.ui.debug(f"rendered shared: {', '.join(written)}")
         return ws
 
-    def converge_shared(self, *, yes: bool, plan_only: bool = False) -> PlanSummary:
-        return self.converge(self.write_shared(), yes=yes, plan_only=plan_only)
+    @contextmanager
+    def shared_lock(self, operation: str) -> Iterator[None]:
+        """Hold the shared workspace's operation lock: one convergence at a time.
+
+        Every run that converges the shared workspace (onboard, set-tier,
+        offboard, fleet apply) takes it, then renders and plans: so it never
+        applies a plan made before another run's apply. Waits (reported) up to
+        $SAASCTL_SHARED_LOCK_WAIT (default 10m) for a live holder.
+        """
+        wait = duration(SHARED_WAIT_ENV, "10m")
+        reported = [-1.0]
+
+        def waiting(holder: LockHolder, waited: float) -> None:
+            failpoints.hit("shared-lock-busy")
+            if wait > 0 and (reported[0] < 0 or waited - reported[0] >= 30):
+                reported[0] = waited
+                self.ui.info(
+                    f"  waiting for the shared workspace: {holder.describe()} holds it "
+                    f"({waited:.0f}s of up to {wait:.0f}s)"
+                )
+
+        waited = self.store.acquire_waiting(SHARED, operation, wait=wait, on_wait=waiting)
+        if reported[0] >= 0:
+            self.ui.info(f"  shared workspace free after {waited:.1f}s")
+        try:
+            failpoints.hit("shared-locked")
+            yield
+        finally:
+            try:
+                self.store.release(SHARED)
+            except SaasctlError as exc:
+                self.ui.warn(
+                    f"could not release the shared workspace's lock ({exc.one_line()}); "
+                    f"`saasctl unlock shared --env {self.env.name}` removes it"
+                )
+
+    def converge_shared(self, operation: str, *, yes: bool) -> PlanSummary:
+        """Under the shared lock: render, plan, show, confirm, apply."""
+        with self.shared_lock(operation):
+            return self.converge(self.write_shared(), yes=yes)
 
     def outputs(self, ws: Workspace) -> dict[str, Any]:
         state = self.store.read_json(ws.state_key) or {}

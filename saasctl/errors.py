@@ -64,3 +64,7 @@ class TerraformError(SaasctlError):
 
 class BackendError(SaasctlError):
     """The state backend (S3/DynamoDB) is unreachable or misconfigured."""
+
+
+class PolicyError(SaasctlError):
+    """A plan breaks a policy gate (see saasctl/policy.py)."""

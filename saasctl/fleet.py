@@ -23,7 +23,7 @@ from typing import Any
 
 from saasctl import changes, policy, render
 from saasctl.context import Context, Workspace
-from saasctl.errors import ExitCode, LockError, SaasctlError, UserError
+from saasctl.errors import ExitCode, LockError, PolicyError, SaasctlError, UserError
 from saasctl.files import atomic_write
 from saasctl.project import TENANT_FILE, check_priorities
 from saasctl.specs import TenantSpec, Tier
@@ -279,11 +279,16 @@ class Runner:
 
         return self._attempt(ws, go)
 
+    def gate(self, plan: dict[str, Any]) -> None:
+        violations = policy.evaluate(plan, allow_destroy=self.opts.allow_destroy)
+        if violations:
+            raise PolicyError(f"policy: {violations[0]}")
+
     def apply_one(self, ws: Workspace, planned: WorkspaceResult) -> WorkspaceResult:
         def go() -> WorkspaceResult:
-            self.ctx.tf.apply(ws.dir, ws.planfile)
-            ws.planfile.unlink(missing_ok=True)
-            return WorkspaceResult(ws.label, ExitCode.OK, planned.summary, applied=True)
+            confirmed = self.plans[ws.label]
+            done = self.ctx.apply_saved(ws, confirmed, gate=self.gate)
+            return WorkspaceResult(ws.label, ExitCode.OK, done.as_dict(), applied=True)
 
         result = self._attempt(ws, go)
         result.seconds += planned.seconds
@@ -350,32 +355,48 @@ def run(
     for group in (shared, tenants):  # shared first: tenants read its state
         if not group or runner.stop.is_set():
             continue
-        planned = runner.parallel(group, runner.plan_one, report=opts.mode != "apply")
-        if opts.mode != "apply":
-            results += planned
-            continue
-        todo = [r for r in planned if r.exit_code == ExitCode.CHANGES]
-        if _destroys(todo):
-            for r in todo:
-                on_done(r)
-            where = sum(1 for r in todo if r.counts()["destroy"] + r.counts()["replace"])
-            total = _destroys(todo)
-            confirm(f"the plans destroy or replace {total} resource(s) in {where} workspace(s).")
-        by_label = {r.workspace: r for r in todo}
-        applied = runner.parallel(
-            [ws for ws in group if ws.label in by_label],
-            partial(runner.apply_planned, by_label),
-        )
-        done = {r.workspace: r for r in applied}
-        for r in planned:
-            if r.workspace not in done:
-                on_done(r)
-        results += [done.get(r.workspace, r) for r in planned]
+        if opts.mode == "apply" and group is shared:
+            # One convergence of the shared workspace at a time (onboards too):
+            # render and plan it under the lock, so no other run's apply makes it stale.
+            with ctx.shared_lock("apply"):
+                ctx.write_shared()
+                results += _apply_group(runner, group, on_done, confirm)
+        elif opts.mode == "apply":
+            results += _apply_group(runner, group, on_done, confirm)
+        else:
+            results += runner.parallel(group, runner.plan_one)
         if group is shared and any(
             r.exit_code not in (ExitCode.OK, ExitCode.CHANGES) for r in results
         ):
             break  # tenants plan against the shared state: stop if it failed
     return results
+
+
+def _apply_group(
+    runner: Runner,
+    group: list[Workspace],
+    on_done: Callable[[WorkspaceResult], None],
+    confirm: Callable[[str], None],
+) -> list[WorkspaceResult]:
+    """Plan the group, ask once if anything is destroyed, apply exactly those plans."""
+    planned = runner.parallel(group, runner.plan_one, report=False)
+    todo = [r for r in planned if r.exit_code == ExitCode.CHANGES]
+    if _destroys(todo):
+        for r in todo:
+            on_done(r)
+        where = sum(1 for r in todo if r.counts()["destroy"] + r.counts()["replace"])
+        total = _destroys(todo)
+        confirm(f"the plans destroy or replace {total} resource(s) in {where} workspace(s).")
+    by_label = {r.workspace: r for r in todo}
+    applied = runner.parallel(
+        [ws for ws in group if ws.label in by_label],
+        partial(runner.apply_planned, by_label),
+    )
+    done = {r.workspace: r for r in applied}
+    for r in planned:
+        if r.workspace not in done:
+            on_done(r)
+    return [done.get(r.workspace, r) for r in planned]
 
 
 def aggregate(results: list[WorkspaceResult]) -> ExitCode:

@@ -11,6 +11,7 @@ from saasctl.ids import validate_env_name, validate_tenant_id
 from saasctl.specs import EnvSpec, TenantSpec, load_model
 
 ENV_FILE = "env.yaml"
+SHARED = "shared"  # the shared workspace's name (a reserved tenant id)
 TENANT_FILE = "tenant.yaml"
 
 
@@ -153,8 +154,11 @@ class Environment:
     def tenant_state_key(self, tenant_id: str) -> str:
         return f"{self.name}/tenants/{validate_tenant_id(tenant_id)}/terraform.tfstate"
 
-    def lock_key(self, tenant_id: str) -> str:
-        return f"{self.name}/tenants/{validate_tenant_id(tenant_id)}/saasctl.lock"
+    def lock_key(self, workspace: str) -> str:
+        """saasctl's operation lock of 'shared' or of a tenant, beside its state."""
+        if workspace == SHARED:
+            return f"{self.name}/shared/saasctl.lock"
+        return f"{self.name}/tenants/{validate_tenant_id(workspace)}/saasctl.lock"
 
     def priority_claims_prefix(self) -> str:
         return f"{self.name}/priorities/"

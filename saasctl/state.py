@@ -6,17 +6,20 @@ import contextlib
 import getpass
 import json
 import os
+import random
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from saasctl.aws import Aws
 from saasctl.errors import BackendError, ConflictError, LockError, NotFoundError
-from saasctl.project import Environment
+from saasctl.project import SHARED, Environment
 
 
 def _code(exc: ClientError) -> str:
@@ -35,14 +38,70 @@ def _unreachable(env: Environment, aws: Aws, exc: Exception) -> BackendError:
     )
 
 
+def _host_id() -> str:
+    """This machine, across reboots: a pid is only meaningful with the boot it belongs to."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = ""
+    return f"{socket.gethostname()}/{boot}" if boot else socket.gethostname()
+
+
+HOST_ID = _host_id()
+
+
+def pid_alive(pid: int) -> bool:
+    """Running (not a zombie: a dead process its parent has not reaped yet)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc here: the signal test is all there is
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def lock_body(operation: str) -> bytes:
+    return json.dumps(
+        {
+            "who": f"{getpass.getuser()}@{socket.gethostname()}",
+            "host": HOST_ID,
+            "pid": os.getpid(),
+            "operation": operation,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+    ).encode()
+
+
 @dataclass(frozen=True)
 class LockHolder:
     who: str
     operation: str
     created: str
+    host: str = ""
+    pid: int = 0
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LockHolder:
+        pid = data.get("pid")
+        return cls(
+            str(data.get("who")),
+            str(data.get("operation")),
+            str(data.get("created")),
+            str(data.get("host") or ""),
+            pid if isinstance(pid, int) else 0,
+        )
 
     def describe(self) -> str:
         return f"{self.who} ({self.operation} since {self.created})"
+
+    def dead_here(self) -> bool:
+        """The holder ran on this host (this boot) and its process is gone."""
+        return self.host == HOST_ID and self.pid > 0 and not pid_alive(self.pid)
 
 
 ALLOW_UNVERSIONED = "SAASCTL_ALLOW_UNVERSIONED_STATE"
@@ -286,27 +345,83 @@ class StateStore:
             )
 
     # --- saasctl operation locks ------------------------------------------
-    # Terraform's own lock covers one command; this one covers a whole
-    # onboard/set-tier/offboard across machines (an S3 conditional put).
+    # Terraform's own lock covers one command; these cover a whole operation
+    # across machines (an S3 conditional put): a tenant's onboard/set-tier/
+    # offboard, and every convergence of the shared workspace.
+
+    def _try_lock(self, workspace: str, operation: str) -> bool:
+        return self._put_if_absent(self.env.lock_key(workspace), lock_body(operation))
+
+    def _locked_error(self, workspace: str, holder: LockHolder | None, why: str) -> LockError:
+        what = "the shared workspace" if workspace == SHARED else f"tenant {workspace!r}"
+        shown = holder.describe() if holder else "another run"
+        command = (
+            f"saasctl unlock shared --env {self.env.name}"
+            if workspace == SHARED
+            else f"saasctl tenant unlock {workspace} --env {self.env.name}"
+        )
+        if holder is not None and holder.dead_here():
+            return LockError(
+                f"{what} is locked by {shown}, a run that died (process {holder.pid} "
+                "on this host is gone)",
+                hint=f"`{command}` removes its lock",
+            )
+        return LockError(
+            f"{what} is locked by {shown}{why}", hint=f"wait for it; if that run died: `{command}`"
+        )
 
     def acquire(self, tenant_id: str, operation: str) -> None:
-        key = self.env.lock_key(tenant_id)
-        body = json.dumps(
-            {
-                "who": f"{getpass.getuser()}@{socket.gethostname()}",
-                "pid": os.getpid(),
-                "operation": operation,
-                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            }
-        )
-        if not self._put_if_absent(key, body.encode()):
-            holder = self.holder(tenant_id)
-            shown = holder.describe() if holder else "another run"
-            raise LockError(
-                f"tenant {tenant_id!r} is locked by {shown}",
-                hint="wait for it; if that run died: "
-                f"`saasctl tenant unlock {tenant_id} --env {self.env.name}`",
-            )
+        """A tenant's lock, or exit 4 at once: one operation per tenant at a time."""
+        if not self._try_lock(tenant_id, operation):
+            raise self._locked_error(tenant_id, self.holder(tenant_id), "")
+
+    def acquire_waiting(
+        self,
+        workspace: str,
+        operation: str,
+        *,
+        wait: float,
+        on_wait: Callable[[LockHolder, float], None],
+    ) -> float:
+        """Take the lock, waiting up to ``wait`` seconds while a live run holds it.
+
+        Returns the seconds waited. ``on_wait(holder, waited)`` is called each
+        time a live holder is found, so the caller can report. A holder that
+        died on this host, or one still there after ``wait``, is a LockError
+        naming the unlock command.
+        """
+        start = time.monotonic()
+        delay = 0.1
+        while True:
+            if self._try_lock(workspace, operation):
+                return time.monotonic() - start
+            holder = self.holder(workspace)
+            if holder is None:  # released between our put and our read: try again now
+                continue
+            waited = time.monotonic() - start
+            if holder.dead_here():
+                raise self._locked_error(workspace, holder, "")
+            on_wait(holder, waited)
+            if waited >= wait:
+                raise self._locked_error(workspace, holder, f"; waited {waited:.0f}s")
+            # Short polls: the shared convergence takes seconds; jitter spreads the waiters.
+            time.sleep(min(delay * (1 + random.random() / 2), wait - waited))  # noqa: S311
+            delay = min(delay * 1.5, 1.0)
+
+    def holder(self, workspace: str) -> LockHolder | None:
+        data = self.read_json(self.env.lock_key(workspace))
+        return None if data is None else LockHolder.from_json(data)
+
+    def release(self, workspace: str) -> None:
+        key = self.env.lock_key(workspace)
+        for attempt in range(3):
+            try:
+                self._call(self.aws.s3.delete_object, Bucket=self.bucket, Key=key)
+                return
+            except (ClientError, BackendError):
+                if attempt == 2:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
 
     # --- listener priority claims ------------------------------------------
     # A block is claimed with a conditional put before any spec names it, so two
@@ -340,23 +455,3 @@ class StateStore:
         if self.claim_owner(start) == tenant_id:
             key = f"{self.env.priority_claims_prefix()}{start}.claim"
             self._call(self.aws.s3.delete_object, Bucket=self.bucket, Key=key)
-
-    def holder(self, tenant_id: str) -> LockHolder | None:
-        data = self.read_json(self.env.lock_key(tenant_id))
-        if data is None:
-            return None
-        return LockHolder(
-            str(data.get("who")), str(data.get("operation")), str(data.get("created"))
-        )
-
-    def release(self, tenant_id: str) -> None:
-        for attempt in range(3):
-            try:
-                self._call(
-                    self.aws.s3.delete_object, Bucket=self.bucket, Key=self.env.lock_key(tenant_id)
-                )
-                return
-            except (ClientError, BackendError):
-                if attempt == 2:
-                    raise
-                time.sleep(0.5 * (attempt + 1))

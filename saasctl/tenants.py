@@ -11,6 +11,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,25 +81,53 @@ def _remove_dir(path: Path) -> None:
 
 
 def _plan_and_apply(
-    ctx: Context, ws: Workspace, *, yes: bool, plan_only: bool, applied: list[bool] | None = None
-) -> tuple[PlanSummary, Workspace, PlanSummary]:
-    """Plan the tenant and the shared stack together (they are independent: the shared
-    stack holds only the tenant's WAF rate rule), show both, confirm, apply both together.
-    ``applied`` gets True once the tenant's apply succeeded."""
-    shared = ctx.write_shared()
-    with ctx.ui.status(f"planning {ws.label} and shared"):
-        summary, shared_plan = ctx.plan_together([ws, shared])
-    ctx.show_summary(ws, summary)
-    ctx.show_summary(shared, shared_plan)
-    failpoints.hit("planned")
-    if not plan_only:
-        done: list[str] = []
-        try:
-            ctx.apply_together([(ws, summary), (shared, shared_plan)], yes=yes, done=done)
-        finally:
-            if applied is not None and ws.label in done:
-                applied.append(True)
-    return summary, shared, shared_plan
+    ctx: Context,
+    ws: Workspace,
+    operation: str,
+    *,
+    yes: bool,
+    plan_only: bool,
+    applied: list[bool] | None = None,
+) -> tuple[PlanSummary, PlanSummary]:
+    """Plan the tenant and, under the shared lock, the shared stack (they are
+    independent: the shared stack holds only the tenant's WAF rate rule); show
+    both, confirm, apply both together. ``applied`` gets True once the tenant's
+    apply succeeded.
+
+    The tenant plan runs while this run waits for the shared lock. An operator
+    at a terminal is asked about the tenant plan before the lock is taken, so
+    other runs never wait on the answer.
+    """
+    _ = ctx.tf  # set up once, before the thread
+    ask_first = not yes and not plan_only and ctx.ui.can_ask()
+    with ThreadPoolExecutor(1) as pool:
+        tenant_job = pool.submit(ctx.plan, ws)
+        if ask_first:
+            with ctx.ui.status(f"planning {ws.label}"):
+                summary = tenant_job.result()
+            ctx.show_summary(ws, summary)
+            ctx.confirm_plan(ws, summary, yes=yes)
+        with ctx.shared_lock(operation):
+            shared = ctx.write_shared()  # from the specs as they are now, under the lock
+            with ctx.ui.status(f"planning {ws.label} and shared"):
+                shared_plan = ctx.plan(shared)
+                summary = tenant_job.result()
+            if not ask_first:
+                ctx.show_summary(ws, summary)
+            ctx.show_summary(shared, shared_plan)
+            failpoints.hit("planned")
+            if plan_only:
+                return summary, shared_plan
+            if not ask_first:
+                ctx.confirm_plan(ws, summary, yes=yes)
+            ctx.confirm_plan(shared, shared_plan, yes=yes)
+            done: list[str] = []
+            try:
+                ctx.apply_together([(ws, summary), (shared, shared_plan)], done=done)
+            finally:
+                if applied is not None and ws.label in done:
+                    applied.append(True)
+    return summary, shared_plan
 
 
 def _finish(ctx: Context, ws: Workspace, outcome: Outcome) -> Outcome:
@@ -117,7 +146,7 @@ def _claim_priority(ctx: Context, tenant_id: str) -> int:
     taken = on_disk | claims
     while True:
         start = allocate(cfg, taken)
-        failpoints.hit("priority-allocated")
+        failpoints.hit("priority-allocated", start=start, tenant=tenant_id)
         if ctx.store.claim(start, tenant_id):
             return start
         taken.add(start)  # claimed by a concurrent onboard a moment ago
@@ -149,7 +178,7 @@ def onboard(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: b
         ws = _write_tenant(ctx, spec)
         failpoints.hit("onboard-written")
         try:
-            summary, _, shared_plan = _plan_and_apply(ctx, ws, yes=yes, plan_only=plan_only)
+            summary, shared_plan = _plan_and_apply(ctx, ws, "onboard", yes=yes, plan_only=plan_only)
         except BaseException:
             if existing is None and not ctx.store.exists(ws.state_key):
                 _remove_dir(ws.dir)  # nothing was created: leave no trace
@@ -185,8 +214,8 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
         failpoints.hit("set-tier-written")
         applied: list[bool] = []
         try:
-            summary, _, shared_plan = _plan_and_apply(
-                ctx, ws, yes=yes, plan_only=plan_only, applied=applied
+            summary, shared_plan = _plan_and_apply(
+                ctx, ws, "set-tier", yes=yes, plan_only=plan_only, applied=applied
             )
         except BaseException:
             if not applied:  # put the old spec and files back: nothing changed
@@ -229,21 +258,22 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
             ctx.ui.success(f"state archived to s3://{ctx.store.bucket}/{outcome.archive}")
             failpoints.hit("offboard-archived")
             with ctx.ui.status(f"destroying {tenant_id}"):
-                ctx.tf.apply(ws.dir, ws.planfile)  # the confirmed destroy plan, exactly
+                ctx.apply_saved(ws, summary, destroy=True)  # the confirmed destroy plan
             failpoints.hit("offboard-destroyed")
             ctx.store.delete_state(ws.state_key)
             failpoints.hit("offboard-state-deleted")
         ctx.store.unclaim(spec.listener_priority, tenant_id)
         failpoints.hit("offboard-unclaimed")
         _remove_dir(ws.dir)  # last: while the spec exists, a re-run can finish the job
-        ctx.ui.success(f"{tenant_id} offboarded")
     try:
-        ctx.converge_shared(yes=yes)  # drop its WAF rate rule
+        ctx.converge_shared("offboard", yes=yes)  # drop its WAF rate rule
     except SaasctlError as exc:
         ctx.ui.warn(
-            f"the shared workspace did not converge ({exc.one_line()}); "
-            f"run `saasctl apply --env {ctx.env.name} --shared-only`"
+            f"{tenant_id} is offboarded but the shared workspace did not converge "
+            f"({exc.one_line()}); run `saasctl apply --env {ctx.env.name} --shared-only`"
         )
+    else:
+        ctx.ui.success(f"{tenant_id} offboarded")
     return outcome
 
 

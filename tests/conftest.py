@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import signal
+import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +16,49 @@ from saasctl.backend import share_cache
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
+# Every process the suite starts inherits this variable (its name avoids the
+# AWS_/SAASCTL_/TF_ prefixes that integration environments drop); a test can give
+# it its own value to find what one run started, and the session ends by
+# checking that no process carrying it is left.
+RUN_MARKER = "TESTSUITE_SAASCTL_RUN"
+SESSION = f"session-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+os.environ[RUN_MARKER] = SESSION
+
+
+def processes_with(name: str, value: str) -> list[int]:
+    """Live processes whose environment has name=value (not zombies, not this one)."""
+    needle = f"{name}={value}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            env = Path(f"/proc/{entry}/environ").read_bytes()
+        except OSError:
+            continue
+        if needle in env.split(b"\0"):
+            found.append(int(entry))
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No stray process of ours: anything the suite started must have ended."""
+    deadline = time.monotonic() + 2  # a process reaped a moment ago is not a stray
+    while (strays := processes_with(RUN_MARKER, SESSION)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if not strays:
+        return
+    lines = []
+    for pid in strays:
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            continue
+        lines.append(f"  {pid}: {cmd[:160]}")
+    if lines:
+        print("\nstray processes left by the suite (now killed):\n" + "\n".join(lines))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def copy_project(dest: Path, envs: dict[str, Path], modules: str = "standin") -> Path:

@@ -1,0 +1,236 @@
+"""Runs on different tenants at once, on a machine whose cores are all busy.
+
+Each run converges the shared workspace under saasctl's operation lock on it
+(a conditional put in the state bucket), waiting for a live holder, so every
+run succeeds whatever the timing. Races are made certain with failpoint
+barriers rather than likely with pauses. SAASCTL_CONCURRENCY_ROUNDS (default
+1) repeats the rounds; the README gives the figures of 20.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import BINARIES, Stack, failpoint_log
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+]
+ROUNDS = int(os.environ.get("SAASCTL_CONCURRENCY_ROUNDS", "1"))
+TIERS = ("basic", "advanced", "premium")
+BUCKET = "saasctl-local-tfstate"
+
+
+def run_all(
+    s: Stack, commands: list[tuple[str, ...]], env: dict[str, str]
+) -> list[tuple[int, str]]:
+    procs = [s.popen_env(env, *args) for args in commands]
+    out = []
+    for proc in procs:
+        _, err = proc.communicate(timeout=900)
+        assert "Traceback" not in err, err
+        out.append((proc.returncode, err))
+    return out
+
+
+def rate_rules(s: Stack) -> set[str]:
+    """Tenants with a WAF rate rule in the shared workspace's state."""
+    state = json.loads(
+        s.s3.get_object(Bucket=BUCKET, Key="local/shared/terraform.tfstate")["Body"].read()
+    )
+    rules = [r for r in state["resources"] if r["name"] == "waf_rate_rule"]
+    return {i["index_key"] for r in rules for i in r["instances"]}
+
+
+def check_converged(s: Stack, expected: dict[str, str]) -> None:
+    listing = json.loads(s.saasctl("tenant", "list", "--json").stdout)["tenants"]
+    assert {t["id"]: t["tier"] for t in listing} == expected
+    assert all(t["status"] == "applied" for t in listing), listing
+    priorities = [t["listener_priority"] for t in listing]
+    assert len(set(priorities)) == len(priorities), priorities
+    keys = s.object_keys("local/")
+    claims = {int(k.rsplit("/", 1)[1].split(".")[0]) for k in keys if "/priorities/" in k}
+    assert claims == set(priorities)
+    assert not [k for k in keys if k.endswith("saasctl.lock")], "a lock was left behind"
+    assert rate_rules(s) == set(expected), "the shared workspace lost or kept a tenant's rule"
+    plans = list((s.root / "terraform/envs/local").rglob("*.tfplan"))
+    assert not plans, f"plan files left behind: {plans}"
+    assert s.saasctl("plan", check=None).returncode == 0  # nothing pending anywhere
+
+
+def live_tenants(s: Stack) -> dict[str, str]:
+    listing = json.loads(s.saasctl("tenant", "list", "--json").stdout)["tenants"]
+    return {t["id"]: t["tier"] for t in listing}
+
+
+def test_three_onboards_collide_on_a_block_and_all_succeed(
+    stack: Stack, cpu_hog: int, tmp_path: Path
+) -> None:
+    s = stack
+    expected = live_tenants(s)
+    figures = []
+    for r in range(ROUNDS):
+        log = tmp_path / f"round{r}.jsonl"
+        # All three wait at the barrier after choosing a block, before claiming it:
+        # they choose the same one, and only the bucket's conditional claim decides.
+        env = {
+            **s.env,
+            "SAASCTL_FAILPOINTS": "priority-allocated=barrier:3",
+            "SAASCTL_FAILPOINT_LOG": str(log),
+        }
+        names = [f"tri{r}{x}" for x in "abc"]
+        started = time.monotonic()
+        onboards = [
+            ("tenant", "onboard", n, "--tier", t, "--yes")
+            for n, t in zip(names, TIERS, strict=True)
+        ]
+        results = run_all(s, onboards, env)
+        assert [code for code, _ in results] == [0, 0, 0], results
+        first: dict[int, int] = {}
+        for e in failpoint_log(log):
+            if e["point"] == "priority-allocated":
+                first.setdefault(e["pid"], e["start"])
+        assert len(first) == 3
+        assert max(Counter(first.values()).values()) >= 2, f"no collision: {first}"
+        expected.update(zip(names, TIERS, strict=True))
+        check_converged(s, expected)
+        waited = sum("waiting for the shared workspace" in err for _, err in results)
+        offboards = [("tenant", "offboard", n, "--yes") for n in names]
+        results = run_all(s, offboards, s.env)
+        assert [code for code, _ in results] == [0, 0, 0], results
+        for n in names:
+            expected.pop(n)
+        check_converged(s, expected)
+        figures.append(f"round {r}: {time.monotonic() - started:.1f}s, {waited} onboards waited")
+    print("\n".join(figures))
+
+
+def test_onboard_offboard_and_set_tier_at_once(stack: Stack, cpu_hog: int) -> None:
+    s = stack
+    present = {"mixa": "basic", "mixb": "advanced"}
+    for tenant, tier in present.items():
+        s.saasctl("tenant", "onboard", tenant, "--tier", tier, "--yes")
+    absent = "mixc"
+    expected = live_tenants(s)
+    figures = []
+    for r in range(ROUNDS):
+        leaving, moving = sorted(present)[r % 2], sorted(present)[(r + 1) % 2]
+        new_tier = TIERS[(TIERS.index(present[moving]) + 1) % 3]
+        joining_tier = TIERS[r % 3]
+        started = time.monotonic()
+        results = run_all(
+            s,
+            [
+                ("tenant", "onboard", absent, "--tier", joining_tier, "--yes"),
+                ("tenant", "offboard", leaving, "--yes"),
+                ("tenant", "set-tier", moving, "--tier", new_tier, "--yes"),
+            ],
+            s.env,
+        )
+        assert [code for code, _ in results] == [0, 0, 0], results
+        del present[leaving], expected[leaving]
+        present[moving] = expected[moving] = new_tier
+        present[absent] = expected[absent] = joining_tier
+        absent = leaving
+        check_converged(s, expected)
+        waited = sum("waiting for the shared workspace" in err for _, err in results)
+        figures.append(f"round {r}: {time.monotonic() - started:.1f}s, {waited} runs waited")
+    print("\n".join(figures))
+    for tenant in present:
+        s.saasctl("tenant", "offboard", tenant, "--yes")
+
+
+def _wait_for_point(log: Path, point: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(e["point"] == point for e in failpoint_log(log)):
+        assert time.monotonic() < deadline, f"no run reached {point}"
+        time.sleep(0.1)
+
+
+def test_a_live_holder_is_waited_for_and_reported(stack: Stack, tmp_path: Path) -> None:
+    s = stack
+    log = tmp_path / "points.jsonl"
+    base = {**s.env, "SAASCTL_FAILPOINT_LOG": str(log)}
+    # The holder keeps the shared lock until both others have found it busy.
+    holder = s.popen_env(
+        {**base, "SAASCTL_FAILPOINTS": "shared-locked=await:shared-lock-busy:2"},
+        "tenant", "onboard", "holda", "--tier", "basic", "--yes",
+    )  # fmt: skip
+    _wait_for_point(log, "shared-locked")
+    impatient = s.popen_env(
+        {**base, "SAASCTL_SHARED_LOCK_WAIT": "0s"},
+        "tenant", "onboard", "quickb", "--tier", "basic", "--yes",
+    )  # fmt: skip
+    patient = s.popen_env(base, "tenant", "onboard", "patientc", "--tier", "advanced", "--yes")
+    codes, errs = {}, {}
+    for name, proc in (("holder", holder), ("impatient", impatient), ("patient", patient)):
+        _, errs[name] = proc.communicate(timeout=900)
+        codes[name] = proc.returncode
+    assert codes == {"holder": 0, "impatient": 4, "patient": 0}, errs
+    assert "the shared workspace is locked by" in errs["impatient"]
+    assert "waited 0s" in errs["impatient"] and "a run that died (" not in errs["impatient"]
+    assert "onboarding quickb failed before anything was created" in errs["impatient"]
+    assert "`saasctl unlock shared --env local`" in errs["impatient"]
+    assert "waiting for the shared workspace" in errs["patient"]
+    assert "shared workspace free after" in errs["patient"]
+    # the refused onboard left nothing: no files, no claim, no state
+    assert not s.tenant_dir("quickb").exists()
+    check_converged(s, {**live_tenants(s)})
+    assert "quickb" not in live_tenants(s)
+    for tenant in ("holda", "patientc"):
+        s.saasctl("tenant", "offboard", tenant, "--yes")
+
+
+def test_a_killed_holder_of_the_shared_lock_is_named_with_its_unlock_command(
+    stack: Stack,
+) -> None:
+    s = stack
+    killed = s.saasctl_env(
+        {**s.env, "SAASCTL_FAILPOINTS": "shared-locked=kill"},
+        "tenant", "onboard", "deadx", "--tier", "premium", "--yes",
+    )  # fmt: skip
+    assert killed.returncode == -9
+    assert s.object_keys("local/shared/saasctl.lock")
+    other = s.saasctl("tenant", "onboard", "alivey", "--tier", "basic", "--yes", check=4)
+    assert "the shared workspace is locked by" in other.stderr
+    assert "a run that died (process" in other.stderr
+    assert "`saasctl unlock shared --env local` removes its lock" in other.stderr
+    s.saasctl("unlock", "shared", check=5)  # shows the holder, asks
+    s.saasctl("unlock", "shared", "--yes")
+    s.saasctl("tenant", "onboard", "alivey", "--tier", "basic", "--yes")
+    steps = s.converge("deadx", "tenant", "onboard", "deadx", "--tier", "premium", "--yes")
+    assert steps == ["rerun=4", "unlocked", "rerun=0"], steps  # its own tenant lock
+    check_converged(s, live_tenants(s))
+    for tenant in ("deadx", "alivey"):
+        s.saasctl("tenant", "offboard", tenant, "--yes")
+
+
+def test_a_stale_saved_plan_is_planned_again(stack: Stack, tmp_path: Path) -> None:
+    s = stack
+    s.saasctl("tenant", "onboard", "stalez", "--tier", "advanced", "--yes")
+    spec = s.tenant_dir("stalez") / "tenant.yaml"
+    spec.write_text(spec.read_text() + "tags: {Team: z}\n")
+    log = tmp_path / "points.jsonl"
+    # The onboard plans, then waits until the test says go: meanwhile another run
+    # applies the same workspace, so the onboard's saved plan is stale.
+    converging = s.popen_env(
+        {**s.env, "SAASCTL_FAILPOINT_LOG": str(log), "SAASCTL_FAILPOINTS": "planned=await:go:1"},
+        "tenant", "onboard", "stalez", "--tier", "advanced", "--yes",
+    )  # fmt: skip
+    _wait_for_point(log, "planned")
+    s.saasctl("apply", "--tenant", "stalez", "--yes")
+    with log.open("a") as fh:
+        fh.write(json.dumps({"point": "go", "pid": 0}) + "\n")
+    _, err = converging.communicate(timeout=600)
+    assert converging.returncode == 0, err
+    assert "stalez: the saved plan is stale (another run applied); planning again" in err
+    assert "stalez: no changes" in err
+    check_converged(s, live_tenants(s))
+    s.saasctl("tenant", "offboard", "stalez", "--yes")

@@ -1,0 +1,161 @@
+"""The state bucket's locks and claims, against a stubbed S3 client (no network):
+every lock and claim is a conditional put, and the shared lock waits for a live
+holder but names a dead one at once."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import ANY, Stubber
+
+from saasctl.aws import Aws
+from saasctl.errors import LockError
+from saasctl.project import Project
+from saasctl.state import HOST_ID, LockHolder, StateStore
+
+BUCKET = "saasctl-local-tfstate"
+
+
+@pytest.fixture
+def store(project: Path) -> StateStore:
+    env = Project(project).load_env("local")
+    return StateStore(env, Aws(env.spec))
+
+
+def conditional_put(key: str) -> dict[str, object]:
+    return {
+        "Bucket": BUCKET,
+        "Key": key,
+        "Body": ANY,
+        "IfNoneMatch": "*",
+        "ServerSideEncryption": "AES256",
+    }
+
+
+def body(data: dict[str, object]) -> dict[str, object]:
+    raw = json.dumps(data).encode()
+    return {"Body": StreamingBody(io.BytesIO(raw), len(raw))}
+
+
+def refused(stub: Stubber, key: str) -> None:
+    stub.add_client_error(
+        "put_object",
+        service_error_code="PreconditionFailed",
+        http_status_code=412,
+        expected_params=conditional_put(key),
+    )
+
+
+def test_a_priority_claim_is_a_conditional_put(store: StateStore) -> None:
+    key = "local/priorities/100.claim"
+    with Stubber(store.aws.s3) as stub:
+        stub.add_response("put_object", {}, conditional_put(key))
+        assert store.claim(100, "acme") is True
+        refused(stub, key)  # another run claimed it first: S3 says 412
+        stub.add_response("get_object", body({"tenant": "acme"}), {"Bucket": BUCKET, "Key": key})
+        assert store.claim(100, "globex") is False
+        stub.assert_no_pending_responses()
+
+
+def test_tenant_and_shared_locks_are_conditional_puts(store: StateStore) -> None:
+    with Stubber(store.aws.s3) as stub:
+        stub.add_response("put_object", {}, conditional_put("local/tenants/acme/saasctl.lock"))
+        store.acquire("acme", "onboard")
+        stub.add_response("put_object", {}, conditional_put("local/shared/saasctl.lock"))
+        waited = store.acquire_waiting("shared", "onboard", wait=5, on_wait=lambda h, w: None)
+        assert waited < 5
+        stub.assert_no_pending_responses()
+
+
+def _holder(pid: int, host: str = HOST_ID) -> dict[str, object]:
+    return {"who": "bob@ci", "host": host, "pid": pid, "operation": "offboard",
+            "created": "2026-12-01T00:00:00+00:00"}  # fmt: skip
+
+
+def test_the_shared_lock_waits_for_a_live_holder(store: StateStore) -> None:
+    key = "local/shared/saasctl.lock"
+    seen: list[tuple[LockHolder, float]] = []
+    with Stubber(store.aws.s3) as stub:
+        for _ in range(2):  # held twice by a live process (this one), then free
+            refused(stub, key)
+            stub.add_response(
+                "get_object", body(_holder(os.getpid())), {"Bucket": BUCKET, "Key": key}
+            )
+        stub.add_response("put_object", {}, conditional_put(key))
+        store.acquire_waiting(
+            "shared", "onboard", wait=30, on_wait=lambda h, w: seen.append((h, w))
+        )
+        stub.assert_no_pending_responses()
+    assert [h.who for h, _ in seen] == ["bob@ci", "bob@ci"]
+    assert seen[0][1] <= seen[1][1]
+
+
+def test_a_dead_holder_of_the_shared_lock_is_named_at_once(store: StateStore) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    key = "local/shared/saasctl.lock"
+    with Stubber(store.aws.s3) as stub:
+        refused(stub, key)
+        stub.add_response(
+            "get_object", body(_holder(int(dead.stdout))), {"Bucket": BUCKET, "Key": key}
+        )
+        with pytest.raises(LockError) as caught:
+            store.acquire_waiting("shared", "onboard", wait=600, on_wait=lambda h, w: None)
+    line = caught.value.one_line()
+    assert "the shared workspace is locked by bob@ci (offboard since 2026-12-01" in line
+    assert "a run that died (process" in line
+    assert "`saasctl unlock shared --env local` removes its lock" in line
+
+
+def test_a_holder_on_another_host_is_waited_for_until_the_bound(store: StateStore) -> None:
+    key = "local/shared/saasctl.lock"
+    with Stubber(store.aws.s3) as stub:
+        refused(stub, key)
+        stub.add_response(
+            "get_object", body(_holder(1, host="elsewhere/boot")), {"Bucket": BUCKET, "Key": key}
+        )
+        with pytest.raises(LockError, match="waited 0s") as caught:
+            store.acquire_waiting("shared", "apply", wait=0, on_wait=lambda h, w: None)
+    assert "if that run died: `saasctl unlock shared --env local`" in caught.value.one_line()
+
+
+def test_plan_files_are_per_run_and_dead_runs_files_are_pruned(tmp_path: Path) -> None:
+    from saasctl.context import RUN_ID, Workspace, prune_plan_files
+
+    probe = [sys.executable, "-c", "from saasctl.context import RUN_ID; print(RUN_ID)"]
+    others = {subprocess.run(probe, capture_output=True, text=True, check=True).stdout.strip()
+              for _ in range(2)}  # fmt: skip
+    assert len(others | {RUN_ID}) == 3  # two processes in one checkout never share one
+    ws = Workspace(tmp_path / "ws", "k")
+    assert ws.planfile.name == f"saasctl-{RUN_ID}.tfplan"
+    runtime = ws.runtime
+    runtime.mkdir(parents=True)
+    dead = next(iter(others)).split("-")[0]  # those processes have exited
+    for name in (ws.planfile.name, f"saasctl-{dead}-abc123.tfplan", "saasctl.tfplan"):
+        (runtime / name).write_text("plan")
+    prune_plan_files(runtime)
+    assert sorted(p.name for p in runtime.iterdir()) == [ws.planfile.name]
+
+
+def test_a_zombie_is_not_alive() -> None:
+    """A holder that died but was not reaped yet (its parent is busy) is dead."""
+    import time
+
+    from saasctl.state import pid_alive
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert not pid_alive(child.pid)  # exited, not reaped
+    assert pid_alive(os.getpid())
+    child.wait()
+    assert not pid_alive(child.pid)
