@@ -33,7 +33,7 @@ class Aws:
         self.endpoint = endpoint_for(spec)
         self._config = Config(
             region_name=spec.region,
-            retries={"max_attempts": 5, "mode": "standard"},
+            retries={"max_attempts": 5, "mode": "standard"},  # 5 retries after the first try
             connect_timeout=5,
             read_timeout=30,
             s3={"addressing_style": "path"} if self.endpoint else {},

@@ -4,7 +4,9 @@ Tests point AWS_ENDPOINT_URL (saasctl's botocore clients and terraform's S3
 backend alike) at it and turn faults on and off while saasctl runs:
 ``fail_next`` answers the next N requests with an error status (503 SlowDown by
 default: throttling), ``reset_next`` drops the next N connections without an
-answer, ``down`` drops every connection (backend unreachable).
+answer, ``down`` drops every connection (backend unreachable). ``faults``
+records whose request each fault hit (its User-Agent: botocore or terraform),
+so a test knows whose retries it exercised.
 """
 
 from __future__ import annotations
@@ -20,6 +22,15 @@ SLOW_DOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
     b"<Message>Please reduce your request rate.</Message></Error>"
 )
+
+
+def client_of(user_agent: str) -> str:
+    """Whose request it was: saasctl (botocore) or terraform's S3 backend (Go SDK)."""
+    if "Terraform" in user_agent or "aws-sdk-go" in user_agent:
+        return "terraform"
+    if "Botocore" in user_agent:
+        return "botocore"
+    return user_agent or "unknown"
 
 
 class _Server(ThreadingHTTPServer):
@@ -40,6 +51,7 @@ class FaultProxy:
         self.down = False
         self.requests = 0
         self.injected = 0
+        self.faults: list[tuple[str, str]] = []  # (client, fault) of every fault injected
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -63,7 +75,7 @@ class FaultProxy:
 
             def _handle(self) -> None:
                 body = self._body()
-                fault = proxy._next_fault()
+                fault = proxy._next_fault(self.headers.get("User-Agent", ""))
                 if fault == "reset":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -97,21 +109,20 @@ class FaultProxy:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def _next_fault(self) -> str | None:
+    def _next_fault(self, user_agent: str) -> str | None:
         with self.lock:
             self.requests += 1
-            if self.down:
-                self.injected += 1
-                return "reset"
-            if self.resets_left:
-                self.resets_left -= 1
-                self.injected += 1
-                return "reset"
-            if self.errors_left:
+            fault = None
+            if self.down or self.resets_left:
+                self.resets_left = max(0, self.resets_left - 1)
+                fault = "reset"
+            elif self.errors_left:
                 self.errors_left -= 1
+                fault = "error"
+            if fault:
                 self.injected += 1
-                return "error"
-            return None
+                self.faults.append((client_of(user_agent), fault))
+            return fault
 
     def fail_next(self, n: int, status: int = 503) -> None:
         with self.lock:

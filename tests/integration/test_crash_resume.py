@@ -3,13 +3,21 @@ points of onboard, set-tier and offboard; re-running the same command must reach
 the intended end state with no orphaned state object, no duplicate tenant or
 priority, no leaked lock or priority claim, and no lost archive.
 
-Points are named failpoints (SAASCTL_FAILPOINTS) plus seeded wall-clock delays
-(a signal at a random moment, e.g. while terraform applies). The scenario list
-comes from one seed, so a failure names a scenario that replays exactly.
+Points are named failpoints (SAASCTL_FAILPOINTS; an `interrupt` failpoint raises
+KeyboardInterrupt inside saasctl) and real signals while a seeded terraform
+command runs: that terraform is stopped (SIGSTOP) before the signal goes out and
+continued after, so the signal always lands while it works. `sigint` is Ctrl-C:
+SIGINT to saasctl's process group. `kill` is SIGKILL of saasctl alone (terraform
+runs on, orphaned), `kill-tree` of everything the run started (a cancelled CI
+job). Every scenario must really die where it was meant to: its exit code and
+the failpoint log say so, and the test counts them. Whatever a run started is
+ended afterwards and checked gone. The scenario list comes from one seed, so a
+failure names a scenario that replays exactly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -19,12 +27,13 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from saasctl.emulator import moto_server
-from tests.conftest import REPO, copy_project
-from tests.integration.conftest import BINARIES, Stack, make_stack
+from tests.conftest import REPO, RUN_MARKER, copy_project, processes_with
+from tests.integration.conftest import BINARIES, Stack, failpoint_log, make_stack
 
 pytestmark = [
     pytest.mark.integration,
@@ -33,11 +42,14 @@ pytestmark = [
 SEED = int(os.environ.get("SAASCTL_CRASH_SEED", "20261123"))
 TIERS = ("basic", "advanced", "premium")
 POINTS = {
-    "onboard": ["onboard-locked", "priority-allocated", "onboard-written", "planned", "applied"],
-    "set-tier": ["set-tier-locked", "set-tier-written", "planned", "applied"],
+    "onboard": ["onboard-locked", "priority-allocated", "onboard-written", "shared-locked",
+                "planned", "applied"],
+    "set-tier": ["set-tier-locked", "set-tier-written", "shared-locked", "planned", "applied"],
     "offboard": ["offboard-locked", "offboard-archived", "offboard-destroyed",
-                 "offboard-state-deleted", "offboard-unclaimed"],
+                 "offboard-state-deleted", "offboard-unclaimed", "shared-locked"],
 }  # fmt: skip
+SIGNALS = ("sigint", "kill", "kill-tree")
+EXPECTED_EXIT = {"kill": -9, "kill-tree": -9, "interrupt": 130, "sigint": 130}
 
 
 @dataclass
@@ -45,12 +57,12 @@ class Scenario:
     command: str
     tenant: str
     tier: str | None
-    point: str | None  # a failpoint, or None for a signal after `delay` seconds
-    how: str  # "kill" or "interrupt"
-    delay: float = 0.0
+    point: str | None  # a failpoint, or None for a signal while terraform runs `step`
+    how: str  # kill | interrupt (failpoints); sigint | kill | kill-tree (signals)
+    step: str = ""  # the terraform subcommand to signal in: plan | apply
 
     def __str__(self) -> str:
-        where = self.point or f"t+{self.delay:.2f}s"
+        where = self.point or f"terraform {self.step}"
         return f"{self.command} {self.tenant} {self.tier or ''} {self.how}@{where}"
 
 
@@ -70,24 +82,31 @@ def scenarios(seed: int) -> list[Scenario]:
             t, tier = new_tenant(), rng.choice(TIERS)
             tenants[t] = tier
             out.append(Scenario("onboard", t, tier, point, how))
-    for how in ("kill", "kill", "interrupt"):
-        t, tier = new_tenant(), rng.choice(TIERS)
-        tenants[t] = tier
-        out.append(Scenario("onboard", t, tier, None, how, round(rng.uniform(0.4, 2.0), 2)))
+    for how in SIGNALS:
+        for step in ("plan", "apply"):
+            t, tier = new_tenant(), rng.choice(TIERS)
+            tenants[t] = tier
+            out.append(Scenario("onboard", t, tier, None, how, step))
     movable = sorted(tenants)
     rng.shuffle(movable)
-    for point in [*POINTS["set-tier"], None]:
+    for point in [*POINTS["set-tier"], None, None]:
         t = movable.pop()
         tier = rng.choice([x for x in TIERS if x != tenants[t]])
         tenants[t] = tier
-        delay = round(rng.uniform(0.4, 2.0), 2) if point is None else 0.0
-        out.append(Scenario("set-tier", t, tier, point, rng.choice(("kill", "interrupt")), delay))
+        if point is None:
+            how, step = rng.choice(SIGNALS), rng.choice(("plan", "apply"))
+            out.append(Scenario("set-tier", t, tier, None, how, step))
+        else:
+            out.append(Scenario("set-tier", t, tier, point, rng.choice(("kill", "interrupt"))))
     leaving = sorted(tenants)
     rng.shuffle(leaving)
-    for point in [*POINTS["offboard"], None]:
+    for point in [*POINTS["offboard"], None, None]:
         t = leaving.pop()
-        delay = round(rng.uniform(0.4, 2.0), 2) if point is None else 0.0
-        out.append(Scenario("offboard", t, None, point, rng.choice(("kill", "interrupt")), delay))
+        if point is None:
+            how, step = rng.choice(SIGNALS), rng.choice(("plan", "apply"))
+            out.append(Scenario("offboard", t, None, None, how, step))
+        else:
+            out.append(Scenario("offboard", t, None, point, rng.choice(("kill", "interrupt"))))
     return out
 
 
@@ -97,7 +116,8 @@ def crash_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         tmp_path_factory.mktemp("crash"), {"local": REPO / "terraform/envs/local/env.yaml"}
     )
     with moto_server(log=root / "moto.log") as url:
-        stack = make_stack(root, url, BINARIES[-1])
+        # Killed runs leave terraform's state locks: the next run need not wait 30 s for them.
+        stack = make_stack(root, url, BINARIES[-1], SAASCTL_LOCK_TIMEOUT="2s")
         stack.saasctl("bootstrap")
         stack.saasctl("apply", "--shared-only", "--yes")
         yield stack
@@ -108,8 +128,62 @@ def _args(sc: Scenario) -> list[str]:
     return args + (["--tier", sc.tier] if sc.tier else [])
 
 
-def _crash(s: Stack, sc: Scenario) -> int:
-    env = dict(s.env)
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def _terraform_running(root: int, step: str) -> int | None:
+    """A terraform process below ``root`` running ``step`` (e.g. apply), if any."""
+    tree, todo = _children(), [root]
+    while todo:
+        pid = todo.pop()
+        for child in tree.get(pid, []):
+            try:
+                argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if argv and argv[0].endswith(b"terraform") and step.encode() in argv[1:3]:
+                return child
+            todo.append(child)
+    return None
+
+
+def _signal_during(proc: subprocess.Popen[str], sc: Scenario) -> None:
+    deadline = time.monotonic() + 300
+    while (tf := _terraform_running(proc.pid, sc.step)) is None:
+        assert proc.poll() is None, f"{sc}: saasctl ended before terraform {sc.step} ran"
+        assert time.monotonic() < deadline, f"{sc}: terraform {sc.step} never ran"
+        time.sleep(0.01)
+    os.kill(tf, signal.SIGSTOP)  # hold it mid-command: the signal cannot come too late
+    try:
+        if sc.how == "sigint":
+            os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the terminal's process group
+        elif sc.how == "kill":
+            proc.kill()
+        else:  # kill-tree: everything this run started
+            for pid in processes_with(RUN_MARKER, sc_marker(sc)):
+                os.kill(pid, signal.SIGKILL)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(tf, signal.SIGCONT)
+
+
+def sc_marker(sc: Scenario) -> str:
+    return f"crash-{sc.tenant}-{sc.command}"
+
+
+def _crash(s: Stack, sc: Scenario, log: Path) -> tuple[int, int]:
+    """Run the scenario; (exit code, processes of the run left to end)."""
+    env = {**s.env, "SAASCTL_FAILPOINT_LOG": str(log), RUN_MARKER: sc_marker(sc)}
     if sc.point:
         env["SAASCTL_FAILPOINTS"] = f"{sc.point}={sc.how}"
     proc = subprocess.Popen(
@@ -119,14 +193,36 @@ def _crash(s: Stack, sc: Scenario) -> int:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, as in a terminal
     )
     if sc.point is None:
-        time.sleep(sc.delay)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL if sc.how == "kill" else signal.SIGINT)
+        _signal_during(proc, sc)
     _, err = proc.communicate(timeout=300)
     assert "Traceback" not in err, (str(sc), err)
-    return proc.returncode
+    return proc.returncode, _end_what_it_started(sc)
+
+
+def _end_what_it_started(sc: Scenario) -> int:
+    """Let orphans of the run (terraform, its plugins) finish on their own for a
+    moment, then end them; nothing of the run may be left."""
+    deadline = time.monotonic() + 3
+    while processes_with(RUN_MARKER, sc_marker(sc)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = processes_with(RUN_MARKER, sc_marker(sc))
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while processes_with(RUN_MARKER, sc_marker(sc)):
+        assert time.monotonic() < deadline, f"{sc}: processes of the run survive SIGKILL"
+        time.sleep(0.1)
+    return len(left)
+
+
+def _died_where_meant(sc: Scenario, code: int, log: Path, pids_before: set[int]) -> None:
+    assert code == EXPECTED_EXIT[sc.how], f"{sc}: exit {code}, not a crash"
+    if sc.point:
+        reached = [e for e in failpoint_log(log) if e["pid"] not in pids_before]
+        assert reached and reached[-1]["point"] == sc.point, f"{sc}: died after {reached[-1:]}"
 
 
 def _check(s: Stack, expected: dict[str, str], archives_before: int) -> int:
@@ -150,18 +246,20 @@ def _check(s: Stack, expected: dict[str, str], archives_before: int) -> int:
     return archives
 
 
-def test_scenarios_are_many_and_reproducible() -> None:
-    assert len(scenarios(SEED)) >= 20
-    assert [str(x) for x in scenarios(SEED)] == [str(x) for x in scenarios(SEED)]
-
-
-def test_crash_and_resume(crash_stack: Stack) -> None:
+def test_crash_and_resume(crash_stack: Stack, tmp_path: Path) -> None:
     s = crash_stack
     expected: dict[str, str] = {}
     archives = 0
-    log = []
-    for sc in scenarios(SEED):
-        code = _crash(s, sc)
+    log: list[str] = []
+    crashed = lingered = 0
+    points = tmp_path / "points.jsonl"
+    plan = scenarios(SEED)
+    for sc in plan:
+        pids_before = {e["pid"] for e in failpoint_log(points)}
+        code, left = _crash(s, sc, points)
+        _died_where_meant(sc, code, points, pids_before)
+        crashed += 1
+        lingered += left
         steps = s.converge(sc.tenant, *_args(sc))
         if sc.command == "offboard":
             expected.pop(sc.tenant)
@@ -171,6 +269,7 @@ def test_crash_and_resume(crash_stack: Stack) -> None:
             assert sc.tier is not None
             expected[sc.tenant] = sc.tier
         archives = _check(s, expected, archives)
-        log.append(f"{sc} -> exit {code}, {', '.join(steps)}")
+        log.append(f"{sc} -> exit {code}, {left} left to end, {', '.join(steps)}")
     print("\n".join(log))  # the run's record (pytest -s shows it)
-    assert len(log) >= 20
+    print(f"{crashed} of {len(plan)} scenarios crashed where meant; {lingered} orphans ended")
+    assert crashed == len(plan) >= 30

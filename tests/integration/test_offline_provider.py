@@ -15,8 +15,6 @@ import pytest
 
 from saasctl import backend
 from saasctl.offline_aws.server import MAGIC_COOKIE
-from saasctl.project import Project
-from saasctl.validate import validate_all
 from tests.conftest import REPO, copy_project
 from tests.integration.conftest import BINARIES
 
@@ -54,24 +52,50 @@ MISTAKES = {
 }  # fmt: skip
 
 
-def test_mistakes_fail_validate_with_terraform_messages(tmp_path: Path) -> None:
-    text = (REPO / "terraform/modules/vpc/main.tf").read_text()
-    root = tmp_path / "proj"
-    modules = root / "terraform/modules"
-    for name, ((old, new), _) in MISTAKES.items():
-        assert old in text, f"{name}: the module changed; update the test's edit"
-        shutil.copytree(REPO / "terraform/modules/vpc", modules / name)
-        (modules / name / "main.tf").write_text(text.replace(old, new, 1))
-    shutil.copytree(REPO / "terraform/modules/vpc", modules / "pristine")
+def _project_with(tmp_path: Path, name: str, text: str) -> Path:
+    """A project whose only module is the vpc module with ``text`` as its main.tf."""
+    root = tmp_path / name
+    shutil.copytree(REPO / "terraform/modules/vpc", root / "terraform/modules" / name)
+    (root / "terraform/modules" / name / "main.tf").write_text(text)
     (root / "terraform/envs").mkdir(parents=True)
     backend.share_cache(REPO / ".saasctl", root / ".saasctl")
-    outcomes = {Path(o.target).name: o for o in validate_all(Project(root), [], parallelism=2)}
-    assert outcomes["pristine"].ok, outcomes["pristine"].errors
-    for name, (_, message) in MISTAKES.items():
-        o = outcomes[name]
-        assert not o.ok, name
-        assert any(message in e for e in o.errors), (name, o.errors)
-        assert all(f"{name}/main.tf:" in e for e in o.errors), o.errors
+    return root
+
+
+def _validate_cli(root: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAASCTL_", "TF_"))}
+    env.update(SAASCTL_ROOT=str(root), SAASCTL_TERRAFORM=BINARIES[0].path, NO_COLOR="1")
+    return subprocess.run(
+        [sys.executable, "-m", "saasctl", "validate", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_each_mistake_fails_saasctl_validate_with_exit_3(tmp_path: Path, name: str) -> None:
+    text = (REPO / "terraform/modules/vpc/main.tf").read_text()
+    (old, new), message = MISTAKES[name]
+    assert old in text, f"{name}: the module changed; update the test's edit"
+    proc = _validate_cli(_project_with(tmp_path, name, text.replace(old, new, 1)))
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["valid"] is False
+    [target] = report["targets"]
+    assert not target["ok"]
+    assert any(message in e for e in target["errors"]), target["errors"]
+    assert all(f"{name}/main.tf:" in e for e in target["errors"]), target["errors"]
+    assert f"invalid: terraform/modules/{name}" in proc.stderr
+
+
+def test_the_pristine_module_passes_saasctl_validate(tmp_path: Path) -> None:
+    text = (REPO / "terraform/modules/vpc/main.tf").read_text()
+    proc = _validate_cli(_project_with(tmp_path, "pristine", text))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["valid"] is True
 
 
 def test_saasctl_validate_passes_on_the_repository(tmp_path: Path) -> None:

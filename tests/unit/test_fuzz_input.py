@@ -5,6 +5,11 @@ a value inside HCL. (A slice of the reliability issue; AWS is not reached here.)
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from saasctl import cli
+from saasctl.backend import share_cache
 from saasctl.project import Project
 from saasctl.render import render_tenant
 from saasctl.specs import TenantSpec, Tier
@@ -61,15 +67,35 @@ def digest_outside(project: Path, prefix: str) -> dict[str, str]:
     return {k: v for k, v in tree_digest(project).items() if not k.startswith(prefix)}
 
 
+@contextmanager
+def fresh_copy(project: Path) -> Iterator[Path]:
+    """A new copy of the pristine project for one example, and SAASCTL_ROOT on it:
+    edits never pile up across examples, and a failing example replays alone."""
+    with tempfile.TemporaryDirectory(dir=project.parent) as tmp:
+        root = Path(tmp) / "proj"
+        shutil.copytree(project / "terraform" / "envs", root / "terraform" / "envs")
+        # Read-only inputs are linked, not copied (the pristine digest covers them).
+        (root / "templates").symlink_to(project / "templates")
+        (root / "terraform" / "modules").symlink_to(project / "terraform" / "modules")
+        share_cache(project / ".saasctl", root / ".saasctl")
+        before = os.environ["SAASCTL_ROOT"]
+        os.environ["SAASCTL_ROOT"] = str(root)
+        try:
+            yield root
+        finally:
+            os.environ["SAASCTL_ROOT"] = before
+
+
 @FUZZ
 @given(tenant_id=TEXT)
 def test_any_tenant_id(project: Path, capsys: pytest.CaptureFixture[str], tenant_id: str) -> None:
-    before = tree_digest(project)
-    code, err = run(capsys, "tenant", "show", tenant_id, "--env", "golden")
-    assert code == 3  # invalid, or valid but unknown: never anything else offline
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: ")
-    assert tree_digest(project) == before
+    with fresh_copy(project) as root:
+        before = tree_digest(root)
+        code, err = run(capsys, "tenant", "show", tenant_id, "--env", "golden")
+        assert code == 3  # invalid, or valid but unknown: never anything else offline
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: ")
+        assert tree_digest(root) == before
 
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6), TEXT)
@@ -84,20 +110,21 @@ KEYS = st.sampled_from(["id", "tier", "listener_priority", "tags", "overrides", 
 @FUZZ
 @given(doc=st.one_of(st.dictionaries(KEYS, SPEC_VALUES, max_size=5), TEXT))
 def test_any_spec_file(project: Path, capsys: pytest.CaptureFixture[str], doc: object) -> None:
-    spec = project / "terraform/envs/golden/tenants/acme/tenant.yaml"
-    spec.parent.mkdir(parents=True, exist_ok=True)
-    spec.write_text(yaml.safe_dump(doc) if isinstance(doc, dict) else str(doc))
-    outside = digest_outside(project, "terraform/envs/golden/tenants/acme/")
-    code, err = run(capsys, "render", "--env", "golden")
-    assert_ok_or_one_line(code, err)
-    after = digest_outside(project, "terraform/envs/golden/tenants/acme/")
-    changed = {k for k in set(after) | set(outside) if after.get(k) != outside.get(k)}
-    assert changed <= {
-        f"terraform/envs/golden/shared/{n}"
-        for n in ("main.tf", "backend.tf.json", "terraform.tfvars.json")
-    }
-    for path in (project / "terraform/envs/golden/tenants").rglob("*"):
-        assert path.is_relative_to(project / "terraform/envs/golden/tenants/acme")
+    with fresh_copy(project) as root:
+        spec = root / "terraform/envs/golden/tenants/acme/tenant.yaml"
+        spec.parent.mkdir(parents=True, exist_ok=True)
+        spec.write_text(yaml.safe_dump(doc) if isinstance(doc, dict) else str(doc))
+        outside = digest_outside(root, "terraform/envs/golden/tenants/acme/")
+        code, err = run(capsys, "render", "--env", "golden")
+        assert_ok_or_one_line(code, err)
+        after = digest_outside(root, "terraform/envs/golden/tenants/acme/")
+        changed = {k for k in set(after) | set(outside) if after.get(k) != outside.get(k)}
+        assert changed <= {
+            f"terraform/envs/golden/shared/{n}"
+            for n in ("main.tf", "backend.tf.json", "terraform.tfvars.json")
+        }
+        for path in (root / "terraform/envs/golden/tenants").rglob("*"):
+            assert path.is_relative_to(root / "terraform/envs/golden/tenants/acme")
 
 
 @FUZZ
@@ -135,15 +162,16 @@ def test_any_env_file(
 ) -> None:
     """An env file with fields replaced (or removed) by anything: it renders, or one
     line and exit 3 naming the file; nothing outside the environment is written."""
-    env_file = project / "terraform/envs/golden/env.yaml"
-    doc = yaml.safe_load(env_file.read_text())
-    for key, value in changes.items():
-        if drop:
-            doc.pop(key, None)
-        else:
-            doc[key] = value
-    env_file.write_text(yaml.safe_dump(doc))
-    outside = digest_outside(project, "terraform/envs/golden/")
-    code, err = run(capsys, "render", "--env", "golden")
-    assert_ok_or_one_line(code, err)
-    assert digest_outside(project, "terraform/envs/golden/") == outside
+    with fresh_copy(project) as root:
+        env_file = root / "terraform/envs/golden/env.yaml"
+        doc = yaml.safe_load(env_file.read_text())
+        for key, value in changes.items():
+            if drop:
+                doc.pop(key, None)
+            else:
+                doc[key] = value
+        env_file.write_text(yaml.safe_dump(doc))
+        outside = digest_outside(root, "terraform/envs/golden/")
+        code, err = run(capsys, "render", "--env", "golden")
+        assert_ok_or_one_line(code, err)
+        assert digest_outside(root, "terraform/envs/golden/") == outside

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -233,10 +235,49 @@ def test_open_ingress_only_on_the_alb_http_ports() -> None:
             assert "ingress" not in body and "egress" not in body, "use the separate rule resources"
 
 
-def test_no_secret_defaults() -> None:
+SECRET_NAME = re.compile(r"password|passwd|secret|token|private_key|api_key|access_key", re.I)
+# AWS access key ids, PEM keys, and 40-character base64 strings (AWS secret keys).
+SECRET_VALUE = re.compile(
+    r"AKIA[0-9A-Z]{16}|-----BEGIN|(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])"
+)
+
+
+def _secret_defaults() -> tuple[int, list[str]]:
+    """(variables with a default, those whose default is or looks like a secret)."""
+    checked, found = 0, []
     for module, _, name, body in _blocks("variable"):
-        if any(w in name for w in ("password", "token", "secret_value", "private_key")):
-            assert body.get("default") is None, f"{module}: {name} has a default"
+        if body.get("default") in (None, {}, [], '""'):
+            continue  # no value: nothing to leak
+        checked += 1
+        default = json.dumps(body["default"])
+        sensitive = str(body.get("sensitive")).lower() == "true"
+        if sensitive or SECRET_NAME.search(name) or SECRET_VALUE.search(default):
+            found.append(f"{module}: {name}")
+    return checked, found
+
+
+def test_no_secret_defaults() -> None:
+    checked, found = _secret_defaults()
+    assert checked >= 20, "the scan must see the modules' defaults"
+    assert found == []
+
+
+def test_secret_default_scan_catches_planted_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    copy = tmp_path / "modules"
+    shutil.copytree(MODULES, copy, symlinks=True)
+    with (copy / "alb" / "variables.tf").open("a") as fh:
+        fh.write(
+            'variable "db_password" {\n  type    = string\n  default = "hunter2"\n}\n'
+            'variable "bootstrap" {\n  type    = string\n  default = "AKIAIOSFODNN7EXAMPLE"\n}\n'
+            'variable "hidden" {\n  type      = string\n  sensitive = true\n  default   = "x"\n}\n'
+        )
+    monkeypatch.setattr(sys.modules[__name__], "MODULES", copy)
+    _, found = _secret_defaults()
+    assert found == ["alb: db_password", "alb: bootstrap", "alb: hidden"]
 
 
 def test_every_scanner_suppression_has_a_reason() -> None:
@@ -297,6 +338,19 @@ def test_iam_policies_are_least_privilege() -> None:
             )
         if "*" in resources:
             assert set(actions) <= STAR_ONLY, f"{module}: resources '*' for {actions}"
+
+
+def test_star_resources_are_exactly_the_documented_exceptions() -> None:
+    """What is granted on "*" is the STAR_ONLY list, each named in the README."""
+    on_star = set()
+    for _, stmt in _statements():
+        if '"Deny"' not in str(stmt.get("effect", "")) and "*" in [
+            str(r).strip('"') for r in stmt.get("resources", [])
+        ]:
+            on_star |= {str(a).strip('"') for a in stmt.get("actions", [])}
+    assert on_star == STAR_ONLY
+    readme = (REPO / "README.md").read_text()
+    assert all(f"`{action}`" in readme for action in STAR_ONLY)
 
 
 def test_iam_scan_catches_wildcards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

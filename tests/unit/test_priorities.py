@@ -39,11 +39,17 @@ def test_many_allocations_never_collide() -> None:
     assert all(b - a >= 10 for a, b in zip(sorted(taken), sorted(taken)[1:], strict=False))
 
 
-def test_hash_of_tenant_id_would_collide() -> None:
-    """Why allocation is not the AWS reference's hash: 1,000 ids in 5,000 blocks collide."""
-    blocks = 5000
-    slots = [int(hashlib.md5(f"tenant{i}".encode()).hexdigest(), 16) % blocks for i in range(1000)]
-    assert len(set(slots)) < 1000
+def test_a_thousand_tenants_get_distinct_blocks_where_hashing_collides() -> None:
+    """The README's reason for allocating: 1,000 ids hashed into 5,000 blocks collide
+    (the AWS reference's scheme); allocation gives 1,000 distinct blocks."""
+    cfg = ListenerPriorities(first=1, last=50000, block=10)
+    assert len(block_starts(cfg)) == 5000
+    taken: list[int] = []
+    for _ in range(1000):
+        taken.append(allocate(cfg, taken))
+    assert len(set(taken)) == 1000
+    hashed = [int(hashlib.md5(f"tenant{i}".encode()).hexdigest(), 16) % 5000 for i in range(1000)]
+    assert len(set(hashed)) < 1000
 
 
 def test_check_fits() -> None:

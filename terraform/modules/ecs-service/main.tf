@@ -87,6 +87,8 @@ resource "aws_iam_role" "task" {
 }
 
 data "aws_iam_policy_document" "exec" {
+  # ECS Exec (only with enable_execute_command): AWS defines no resource type for
+  # these four ssmmessages actions, so "*" is the only resource they can name.
   statement {
     sid = "EcsExec"
     actions = [
