@@ -45,6 +45,12 @@ tenant_app = typer.Typer(
 app.add_typer(tenant_app, name="tenant")
 ci_app = typer.Typer(help="Helpers for CI pipelines.", epilog=EXIT_CODES, no_args_is_help=True)
 app.add_typer(ci_app, name="ci")
+offline_app = typer.Typer(
+    help="Run any Terraform code through saasctl's offline AWS provider.",
+    epilog=EXIT_CODES,
+    no_args_is_help=True,
+)
+app.add_typer(offline_app, name="offline")
 
 CPUS = os.cpu_count() or 2
 EnvOpt = Annotated[
@@ -487,6 +493,39 @@ def emulator(
                 time.sleep(3600)
         except KeyboardInterrupt:
             console.ui().info("stopping moto")
+
+
+@offline_app.command("env", epilog=EXIT_CODES)
+def offline_env(
+    env: EnvOpt = "local",
+    unset: Annotated[
+        bool, typer.Option("--unset", help="Print the lines that undo it instead.")
+    ] = False,
+) -> None:
+    """Print `export` lines that make plain `terraform` use the offline AWS provider.
+
+    Run `eval "$(saasctl offline env)"`: terraform in any directory of that shell
+    then takes hashicorp/aws (saasctl's offline provider: the real schema, nothing
+    created in AWS) and hashicorp/null from saasctl's mirror, with no network, and
+    the emulator's endpoint and credentials. Every terraform run says it is
+    offline. `eval "$(saasctl offline env --unset)"` undoes it.
+    """
+    import shlex
+
+    from saasctl import backend
+    from saasctl.aws import endpoint_for
+
+    ctx = _context(env)
+    variables = backend.offline_shell(ctx.env, endpoint_for(ctx.env.spec))
+    if unset:
+        typer.echo(f"unset {' '.join(sorted(variables))}")
+        return
+    typer.echo(
+        "# saasctl offline AWS provider: terraform in this shell creates nothing in AWS.\n"
+        f'# Apply with: eval "$(saasctl offline env --env {env})"; undo with --unset.'
+    )
+    for name, value in variables.items():
+        typer.echo(f"export {name}={shlex.quote(value)}")
 
 
 # --- tenant commands -------------------------------------------------------

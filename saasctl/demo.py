@@ -19,9 +19,10 @@ import time
 from pathlib import Path
 
 from saasctl import render
+from saasctl.aws import Aws
 from saasctl.backend import share_cache
 from saasctl.emulator import moto_server
-from saasctl.project import Project, find_root
+from saasctl.project import Environment, Project, find_root
 from saasctl.terraform import find_binary
 
 ENV = "local"
@@ -66,6 +67,27 @@ class Demo:
         return proc.stdout
 
 
+def show_services(environment: Environment, url: str) -> None:
+    """The ECS services terraform created, read back from the emulator with boto3:
+    with an endpoint, the offline provider keeps ECS (and other) resources there."""
+    print("\n# the tenants' ECS services, listed from the emulator through AWS's API")
+    os.environ["AWS_ENDPOINT_URL"] = url  # the one client factory honours it
+    ecs = Aws(environment.spec).client("ecs")
+    rows = []
+    for cluster in sorted(ecs.list_clusters()["clusterArns"]):
+        arns = ecs.list_services(cluster=cluster)["serviceArns"]
+        if arns:
+            for svc in ecs.describe_services(cluster=cluster, services=arns)["services"]:
+                task = svc["taskDefinition"].rsplit("/", 1)[-1]
+                name, status, desired = svc["serviceName"], svc["status"], svc["desiredCount"]
+                rows.append((cluster.rsplit("/", 1)[-1], name, status, desired, task))
+    if not rows:
+        raise SystemExit("demo failed: no ECS service exists in the emulator")
+    print(f"{'cluster':<28}{'service':<24}{'status':<9}{'desired':<9}task definition")
+    for row in rows:
+        print(f"{row[0]:<28}{row[1]:<24}{row[2]:<9}{row[3]:<9}{row[4]}")
+
+
 def main() -> int:
     root = find_root()
     binary = find_binary()
@@ -79,7 +101,8 @@ def main() -> int:
     elif which == "real":
         print("modules: REAL AWS modules, planned and applied by terraform with saasctl's")
         print("         OFFLINE AWS provider (the real provider's schema; no AWS access here):")
-        print("         resources live only in Terraform state - NO AWS RESOURCE IS CREATED.")
+        print("         NO AWS RESOURCE IS CREATED. ECS, CloudWatch, DynamoDB, Cognito, S3 and")
+        print("         log group resources live in the emulator, everything else in state.")
         print("         State, locks and archives are real S3 objects in the emulator.")
     else:
         print("modules: STAND-IN modules (null provider) - the hashicorp/aws provider cannot")
@@ -107,6 +130,8 @@ def main() -> int:
             d.run("tenant", "onboard", "initech", "--tier", "premium", "--yes")
             d.run("tenant", "list")
             d.run("tenant", "show", "globex")
+            if which == "real" and provider == "offline":
+                show_services(environment, url)
             print("\n# re-running an onboard is a no-op plan: exit 0")
             d.run("tenant", "onboard", "acme", "--tier", "basic", "--plan-only")
             print("\n# moving a tier without --yes and without a terminal is refused: exit 5")

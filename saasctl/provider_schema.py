@@ -29,7 +29,7 @@ CDKTN_PACKAGE = "cdktn_provider_aws"
 CDKTN_VERSION = "25.8.1"  # ships hashicorp/aws 6.69.1
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 PROVIDER_VERSION = "6.69.1"
-FORMAT = 5  # bump when the extraction changes; names the cache file
+FORMAT = 6  # bump when the extraction changes; names the cache file
 _CLASS = re.compile(r"^class (\w+) extends cdktn\.(\w+) \{$", re.M)
 _TF_TYPE = re.compile(r'static tfResourceType = "(\w+)";')
 # Every argument and attribute carries this comment, then its field and getter.
@@ -238,6 +238,54 @@ def _parse_js(text: str) -> dict[str, dict[str, tuple[bool, str, str]]]:
     return out
 
 
+# The provider_meta block every current terraform-aws-modules module declares; the
+# assembly has no notion of it (it configures the provider's User-Agent).
+PROVIDER_META = {
+    "version": 0,
+    "block": {
+        "attributes": {"user_agent": {"type": ["list", "string"], "optional": True}},
+        "block_types": {},
+    },
+}
+# Return types the assembly only calls `object` (from the provider's documentation).
+FUNCTION_OBJECTS = {
+    "arn_parse": ["object", {k: "string" for k in
+                             ("partition", "service", "region", "account_id", "resource")}],
+}  # fmt: skip
+_FN_DOC = re.compile(
+    r"/\*\*\n\s*\* ([^\n]+)\n((?:\s*\* @param[^\n]*\n)*)\s*\* @returns \{(\w+)\}\n\s*\*/\n"
+    r"\s*\w+\([^)]*\) \{\n[^\n]*invoke\(this\.providerLocalName, \"(\w+)\"",
+)
+_FN_PARAM = re.compile(r"@param \{(\w+)\} (\w+) - ([^\n]*)")
+_FN_TYPES = {"string": "string", "number": "number", "boolean": "bool"}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def _functions(text: str) -> dict[str, Any]:
+    """Provider-defined functions from lib/provider-functions/index.js, in the shape of
+    `terraform providers schema -json`."""
+    out: dict[str, Any] = {}
+    for m in _FN_DOC.finditer(text):
+        summary, params, returns, name = m.group(1), m.group(2), m.group(3), m.group(4)
+        out[name] = {
+            "description": summary.strip(),
+            "summary": summary.strip(),
+            "return_type": FUNCTION_OBJECTS.get(name, _FN_TYPES.get(returns, "dynamic")),
+            "parameters": [
+                {
+                    "name": _snake(p.group(2)),
+                    "type": _FN_TYPES.get(p.group(1), "dynamic"),
+                    "description": p.group(3).strip(),
+                }
+                for p in _FN_PARAM.finditer(params)
+            ],
+        }
+    return out
+
+
 def extract(assembly: Path) -> dict[str, Any]:
     resources: dict[str, Any] = {}
     data_sources: dict[str, Any] = {}
@@ -252,6 +300,7 @@ def extract(assembly: Path) -> dict[str, Any]:
             fh = tar.extractfile(info)
             if fh is not None:
                 texts.setdefault(parts[2], []).append(fh.read().decode())
+    functions = _functions("\n".join(texts.pop("provider-functions", [])))
     for chunks in texts.values():
         module = _Module("\n".join(chunks))
         for cls, tf_type in module.tf_type.items():
@@ -275,6 +324,8 @@ def extract(assembly: Path) -> dict[str, Any]:
                 "provider": provider,
                 "resource_schemas": resources,
                 "data_source_schemas": data_sources,
+                "functions": functions,
+                "provider_meta": PROVIDER_META,
             }
         },
     }

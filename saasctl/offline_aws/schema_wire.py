@@ -45,12 +45,43 @@ def _schema(entry: dict[str, Any]) -> bytes:
     return wire.varint(1, entry.get("version", 0)) + wire.message(2, _block(entry["block"]))
 
 
+def _type(typ: Any) -> bytes:
+    return json.dumps(typ, separators=(",", ":")).encode()
+
+
+def _function(fn: dict[str, Any]) -> bytes:
+    """tfplugin6 Function: parameters (1), return (3), summary (4), description (5)."""
+    out = [
+        wire.message(1, wire.text(1, p["name"]) + wire.message(2, _type(p["type"]))
+                     + wire.text(5, p.get("description", "")))
+        for p in fn["parameters"]
+    ]  # fmt: skip
+    out.append(wire.message(3, wire.message(1, _type(fn["return_type"]))))
+    out.append(wire.text(4, fn.get("summary", "")) + wire.text(5, fn.get("description", "")))
+    return b"".join(out)
+
+
+def functions(provider_schema: dict[str, Any], field: int) -> bytes:
+    """The map<string, Function> of provider functions, as field ``field``."""
+    return b"".join(
+        wire.message(field, wire.text(1, name) + wire.message(2, _function(fn)))
+        for name, fn in sorted(provider_schema.get("functions", {}).items())
+    )
+
+
 def encode(provider_schema: dict[str, Any]) -> bytes:
-    """tfplugin6 GetProviderSchema.Response for one provider's JSON schema."""
+    """tfplugin6 GetProviderSchema.Response for one provider's JSON schema: provider (1),
+    resources (2), data sources (3), provider_meta (5), functions (7)."""
     parts = [wire.message(1, _schema(provider_schema["provider"]))]
     for field, key in ((2, "resource_schemas"), (3, "data_source_schemas")):
         for name, entry in sorted(provider_schema[key].items()):
             parts.append(wire.message(field, wire.text(1, name) + wire.message(2, _schema(entry))))
+    if "provider_meta" in provider_schema:
+        parts.append(wire.message(5, _schema(provider_schema["provider_meta"])))
+    parts.append(functions(provider_schema, 7))
+    # ServerCapabilities.get_provider_schema_optional: the schema never changes, so
+    # terraform (>= 1.6) may ask once per command and reuse it for every start.
+    parts.append(wire.message(6, wire.varint(2, 1)))
     return b"".join(parts)
 
 
@@ -64,6 +95,7 @@ def write(provider_schema: dict[str, Any], directory: Path) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=".schema-", dir=directory.parent))
     try:
         (tmp / "reply.bin").write_bytes(encode(provider_schema))
+        (tmp / "functions.bin").write_bytes(functions(provider_schema, 1))  # GetFunctions
         for kind, key in (("resource", "resource_schemas"), ("data", "data_source_schemas")):
             (tmp / kind).mkdir()
             for name, entry in provider_schema[key].items():

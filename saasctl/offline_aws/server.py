@@ -18,13 +18,17 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent import futures
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from saasctl.offline_aws import ACCOUNT_ENV, OFFLINE_ENV, fakes, identity, values, wire
-from saasctl.offline_aws.values import UNKNOWN
+from saasctl.offline_aws import ACCOUNT_ENV, OFFLINE_ENV, identity, values, wire
+
+if TYPE_CHECKING:
+    from saasctl.offline_aws.backed import Handler
+    from saasctl.offline_aws.backed.client import Emulator
 
 MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
 MAGIC_COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
@@ -32,6 +36,10 @@ PROTOCOL = 6
 NOTICE = (
     "offline AWS provider (saasctl): resources live only in Terraform state; "
     "no AWS resource is created"
+)
+BACKED_NOTICE = (
+    "ECS, CloudWatch alarms and log groups, DynamoDB, Cognito and S3 resources are kept "
+    "in the local emulator at"
 )
 
 # tfplugin6 Diagnostic.Severity
@@ -63,7 +71,20 @@ class Provider:
             os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         )
         self.account = os.environ.get(ACCOUNT_ENV) or "123456789012"
+        self.default_tags: dict[str, str] = {}
+        self.emulator: Emulator | None = None  # set by ConfigureProvider
         self.stop = threading.Event()
+
+    def backed(self, type_name: str) -> tuple[Handler, Any] | None:
+        """The handler and client when this type lives in the configured emulator."""
+        if self.emulator is None or not self.emulator.configured():
+            return None
+        from saasctl.offline_aws.backed import handler_for
+
+        handler = handler_for(type_name)
+        if handler is None or self.emulator.endpoint(handler.service) is None:
+            return None
+        return handler, self.emulator.client(handler.service, handler.client)
 
     def block(self, kind: str, type_name: str) -> dict[str, Any]:
         key = (kind, type_name)
@@ -98,7 +119,38 @@ class Provider:
         allowed = config.get("allowed_account_ids")
         if isinstance(allowed, list) and allowed and isinstance(allowed[0], str):
             self.account = sorted(allowed)[0]
-        return wire.message(1, diagnostic(WARNING, NOTICE))
+        for block in config.get("default_tags") or []:
+            if isinstance(block, dict) and isinstance(block.get("tags"), dict):
+                self.default_tags.update(block["tags"])
+        endpoints = next(iter(config.get("endpoints") or []), None)
+        if isinstance(endpoints, dict):
+            urls = {k: v for k, v in endpoints.items() if isinstance(v, str) and v}
+        else:
+            urls = {}
+        from saasctl.offline_aws.backed.client import Emulator
+
+        self.emulator = Emulator(urls, self.region)
+        notice = NOTICE
+        if self.emulator.configured():  # imports below: only what an RPC needs, when it does
+            notice += f"; {BACKED_NOTICE} {self.emulator.fallback or next(iter(urls.values()))}"
+        return wire.message(1, diagnostic(WARNING, notice))
+
+    def GetFunctions(self, req: bytes) -> bytes:
+        return (self.schema_dir / "functions.bin").read_bytes()
+
+    def CallFunction(self, req: bytes) -> bytes:
+        f = wire.decode(req)
+        args = [read_dynamic(a) for a in f.get(2, []) if isinstance(a, bytes)]
+        from saasctl.offline_aws import functions
+
+        try:
+            result = functions.call(wire.string(f, 1), args)
+        except functions.FunctionError as exc:
+            error = wire.text(1, str(exc))
+            if exc.argument is not None:
+                error += wire.varint_present(2, exc.argument)
+            return wire.message(2, error)
+        return wire.message(1, dynamic(result))
 
     def UpgradeResourceState(self, req: bytes) -> bytes:
         f = wire.decode(req)
@@ -110,10 +162,28 @@ class Provider:
 
     def ReadResource(self, req: bytes) -> bytes:
         f = wire.decode(req)
-        # Resources exist only in state: what was stored is what there is.
-        return wire.message(1, wire.first_bytes(f, 2)) + _bytes_field(3, wire.first_bytes(f, 3))
+        type_name = wire.string(f, 1)
+        backed = self.backed(type_name)
+        private = _bytes_field(3, wire.first_bytes(f, 3))
+        if backed is None:  # state only: what was stored is what there is
+            return wire.message(1, wire.first_bytes(f, 2)) + private
+        state = read_dynamic(wire.first_bytes(f, 2))
+        if state is None:
+            return wire.message(1, dynamic(None))
+        handler, api = backed
+        try:
+            found = handler.read(api, state)
+        except Exception as exc:
+            return self._emulator_error("ReadResource", type_name, "read", exc)
+        if found is None:  # deleted in the emulator: terraform plans to create it again
+            return wire.message(1, dynamic(None))
+        # an unset argument reads back as the emulator's empty default: not drift
+        found = {k: v for k, v in found.items() if not (state.get(k) is None and not v)}
+        return wire.message(1, dynamic({**state, **found})) + private
 
     def PlanResourceChange(self, req: bytes) -> bytes:
+        from saasctl.offline_aws import fidelity
+
         f = wire.decode(req)
         type_name = wire.string(f, 1)
         block = self.block("resource", type_name)
@@ -124,38 +194,58 @@ class Provider:
         planned = values.conform(block, proposed)
         assert planned is not None
         replace: list[str] = []
+        if block["attributes"].get("tags_all", {}).get("type") == ["map", "string"]:
+            # the merge of the provider's default_tags and the resource's tags, always
+            planned["tags_all"] = fidelity.merged_tags(self.default_tags, planned.get("tags"))
         if prior is None:
-            if planned.get("tags_all") is None:
-                self._tags_all(block, planned)
             values.mark_unknown(block, planned)
+            fidelity.on_plan(type_name, planned)
         else:
-            # tags_all keeps what Terraform proposes on update (terraform 1.0
-            # rejects a recomputed one); it follows tags on create.
-            replace = fakes.requires_replace(type_name, prior, planned)
+            replace = fidelity.requires_replace(type_name, prior, planned)
         out = wire.message(1, dynamic(planned))
         for name in replace:
             out += wire.message(2, wire.message(1, wire.text(1, name)))
         return out
 
-    def _tags_all(self, block: dict[str, Any], planned: dict[str, Any]) -> None:
-        if block["attributes"].get("tags_all", {}).get("type") != ["map", "string"]:
-            return
-        tags = planned.get("tags")
-        if tags is UNKNOWN or (isinstance(tags, dict) and values.has_unknown(tags)):
-            planned["tags_all"] = UNKNOWN
-        else:
-            planned["tags_all"] = dict(tags or {})
-
     def ApplyResourceChange(self, req: bytes) -> bytes:
+        from saasctl.offline_aws import fidelity
+
         f = wire.decode(req)
         type_name = wire.string(f, 1)
+        prior = read_dynamic(wire.first_bytes(f, 2))
         planned = read_dynamic(wire.first_bytes(f, 3))
-        if planned is None:
-            return wire.message(1, dynamic(None))  # destroyed: nothing to delete outside the state
+        backed = self.backed(type_name)
+        if planned is None:  # destroy: in the emulator too when it lives there
+            if backed is not None and prior is not None:
+                try:
+                    backed[0].delete(backed[1], prior)
+                except Exception as exc:
+                    return self._emulator_error("ApplyResourceChange", type_name, "delete", exc)
+            return wire.message(1, dynamic(None))
         block = self.block("resource", type_name)
-        filler = fakes.Filler(type_name, planned, self.region, self.account)
+        filler = fidelity.Values(type_name, planned, self.region, self.account, self.default_tags)
+        if backed is not None:
+            handler, api = backed
+            fidelity.fill_names(filler, planned)  # names known before the emulator is asked
+            known = values.known_only(planned)
+            try:
+                got = (
+                    handler.create(api, known)
+                    if prior is None
+                    else handler.update(api, prior, known)
+                )
+            except Exception as exc:
+                verb = "create" if prior is None else "update"
+                return self._emulator_error("ApplyResourceChange", type_name, verb, exc)
+            planned.update({k: v for k, v in got.items() if k in block["attributes"]})
+        fidelity.on_apply(type_name, planned, filler)
         values.fill_unknown(block, planned, filler)
         return wire.message(1, dynamic(planned)) + _bytes_field(2, wire.first_bytes(f, 5))
+
+    def _emulator_error(self, rpc: str, type_name: str, verb: str, exc: Exception) -> bytes:
+        summary = f"offline AWS provider: the emulator could not {verb} this {type_name}"
+        detail = f"{type(exc).__name__}: {exc}"
+        return wire.message(DIAGNOSTICS_FIELD[rpc], diagnostic(ERROR, summary, detail))
 
     def ImportResourceState(self, req: bytes) -> bytes:
         f = wire.decode(req)
@@ -166,13 +256,17 @@ class Provider:
         return wire.message(1, imported)
 
     def ReadDataSource(self, req: bytes) -> bytes:
+        from saasctl.offline_aws import fidelity
+
         f = wire.decode(req)
         type_name = wire.string(f, 1)
         block = self.block("data", type_name)
         config = values.conform(block, read_dynamic(wire.first_bytes(f, 2))) or {}
-        state = fakes.read_data(type_name, config, self.region, self.account)
-        if state.get("id") is None and "id" in block["attributes"]:
-            state["id"] = fakes.Filler(type_name, state, self.region, self.account).ident()
+        state = fidelity.read_data(type_name, config, self.region, self.account)
+        # Same configuration, same values: a data source is read on every plan.
+        seed = json.dumps([type_name, config], sort_keys=True, default=repr)
+        found = fidelity.Values(type_name, state, self.region, self.account, seed=seed)
+        values.fill_unknown(block, state, partial(fidelity.data_value, found), only_computed=True)
         return wire.message(1, dynamic(state))
 
 
@@ -181,7 +275,7 @@ DIAGNOSTICS_FIELD = {
     "GetProviderSchema": 4, "ValidateProviderConfig": 2, "ValidateResourceConfig": 1,
     "ValidateDataResourceConfig": 1, "UpgradeResourceState": 2, "ConfigureProvider": 1,
     "ReadResource": 2, "PlanResourceChange": 4, "ApplyResourceChange": 3,
-    "ImportResourceState": 2, "ReadDataSource": 2, "StopProvider": 1,
+    "ImportResourceState": 2, "ReadDataSource": 2, "StopProvider": 1, "GetFunctions": 2,
 }  # fmt: skip
 
 
@@ -200,6 +294,8 @@ def _unary(name: str, fn: Callable[[bytes], bytes]) -> grpc.RpcMethodHandler[byt
         except Exception as exc:  # reported to terraform as an error diagnostic
             if name == "StopProvider":
                 return wire.text(1, str(exc))
+            if name == "CallFunction":  # no diagnostics there: a function error
+                return wire.message(2, wire.text(1, f"offline AWS provider: {exc!r}"))
             summary = f"offline AWS provider: {name} failed"
             return wire.message(DIAGNOSTICS_FIELD[name], diagnostic(ERROR, summary, repr(exc)))
 
@@ -209,7 +305,8 @@ def _unary(name: str, fn: Callable[[bytes], bytes]) -> grpc.RpcMethodHandler[byt
 
 
 def _handlers(provider: Provider) -> list[grpc.GenericRpcHandler]:
-    rpcs = {name: _unary(name, getattr(provider, name)) for name in DIAGNOSTICS_FIELD}
+    names = [*DIAGNOSTICS_FIELD, "CallFunction"]
+    rpcs = {name: _unary(name, getattr(provider, name)) for name in names}
 
     def health(req: bytes, context: grpc.ServicerContext) -> bytes:
         return wire.varint(1, 1)  # SERVING

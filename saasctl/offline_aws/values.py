@@ -79,14 +79,20 @@ def conform(block: dict[str, Any], value: dict[str, Any] | None) -> dict[str, An
         inner = bt["block"]
         got = value.get(name)
         mode = bt["nesting_mode"]
-        if is_dynamic(got):
-            out[name] = got  # passed through as Terraform sent it
+        if is_dynamic(got) or got is UNKNOWN:
+            out[name] = got  # passed through as Terraform sent it (a whole unknown block too)
         elif mode == "single":
             out[name] = conform(inner, got) if isinstance(got, dict) else None
         elif mode == "map":
-            out[name] = {k: conform(inner, v) for k, v in (got or {}).items()}
+            out[name] = {
+                k: v if v is UNKNOWN else conform(inner, v) for k, v in (got or {}).items()
+            }
         else:
-            out[name] = [conform(inner, v) for v in (got or []) if isinstance(v, dict)]
+            out[name] = [
+                v if v is UNKNOWN else conform(inner, v)
+                for v in (got or [])
+                if isinstance(v, dict) or v is UNKNOWN
+            ]
     return out
 
 
@@ -121,14 +127,36 @@ Filler = Callable[[Path, Any], Any]
 
 
 def fill_unknown(
-    block: dict[str, Any], value: dict[str, Any], fill: Filler, path: Path = ()
+    block: dict[str, Any],
+    value: dict[str, Any],
+    fill: Filler,
+    path: Path = (),
+    only_computed: bool = False,
 ) -> None:
-    """On apply: replace every unknown with ``fill(path, type)``."""
+    """On apply: replace every unknown with ``fill(path, type)``, at any depth.
+
+    A whole nested block that is unknown becomes empty (no element). With
+    ``only_computed`` (data sources), computed attributes left null are filled
+    too: whatever the source would return.
+    """
     for name, attr in block["attributes"].items():
-        value[name] = _fill_value(value.get(name), attr["type"], fill, (*path, name))
+        current = value.get(name)
+        if only_computed and current is None and attr.get("computed"):
+            current = UNKNOWN
+        value[name] = _fill_value(current, attr["type"], fill, (*path, name))
     for name, bt in block["block_types"].items():
-        for key, element in elements(bt, value.get(name)):
-            fill_unknown(bt["block"], element, fill, (*path, name, key))
+        got = value.get(name)
+        if got is UNKNOWN:
+            value[name] = (
+                None
+                if bt["nesting_mode"] == "single"
+                else ({} if bt["nesting_mode"] == "map" else [])
+            )
+            continue
+        if isinstance(got, list) and any(v is UNKNOWN for v in got):
+            value[name] = got = [v for v in got if v is not UNKNOWN]
+        for key, element in elements(bt, got):
+            fill_unknown(bt["block"], element, fill, (*path, name, key), only_computed)
 
 
 def _fill_value(value: Any, typ: Any, fill: Filler, path: Path) -> Any:
@@ -153,3 +181,14 @@ def has_unknown(value: Any) -> bool:
     if isinstance(value, list):
         return any(has_unknown(v) for v in value)
     return False
+
+
+def known_only(value: Any) -> Any:
+    """The value with every unknown (at any depth) as null: what an API call may send."""
+    if value is UNKNOWN:
+        return None
+    if isinstance(value, dict):
+        return {k: known_only(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [known_only(v) for v in value if v is not UNKNOWN]
+    return value

@@ -82,3 +82,8 @@ def text(number: int, value: str) -> bytes:
 
 def varint(number: int, value: int) -> bytes:
     return _varint(number << 3) + _varint(value) if value else b""
+
+
+def varint_present(number: int, value: int) -> bytes:
+    """A varint field written even when zero (proto3 `optional`: presence matters)."""
+    return _varint(number << 3) + _varint(value)

@@ -1,5 +1,5 @@
 """The offline AWS provider's parts without terraform: wire format, cty msgpack
-values (unknowns, refined unknowns, dynamic values), plan/apply walks, fakes."""
+values (unknowns, refined unknowns, dynamic values), plan/apply walks, fidelity rules, functions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import msgpack
 import pytest
 
 from saasctl import provider_schema
-from saasctl.offline_aws import fakes, schema_wire, values, wire
+from saasctl.offline_aws import fidelity, functions, schema_wire, values, wire
 from saasctl.offline_aws.server import Provider
 from saasctl.offline_aws.values import UNKNOWN
 from tests.conftest import REPO
@@ -88,35 +88,150 @@ def test_create_plan_marks_nested_computed_unknown() -> None:
     assert planned["name"] == "tg"  # set values are never touched
 
 
-def test_apply_fills_realistic_stable_values() -> None:
+def test_apply_fills_realistic_values() -> None:
     planned = {"name": "tg", "port": 80, "arn": UNKNOWN, "id": UNKNOWN, "tags": {"a": "b"},
                "tags_all": UNKNOWN, "health_check": [{"path": UNKNOWN, "interval": 5}]}  # fmt: skip
-    filler = fakes.Filler("aws_lb_target_group", planned, "eu-west-1", "111122223333")
+    filler = fidelity.Values("aws_lb_target_group", planned, "eu-west-1", "111122223333",
+                             {"Team": "core", "a": "default"})  # fmt: skip
     values.fill_unknown(TG_BLOCK, planned, filler)
     assert not values.has_unknown(planned)
     assert planned["arn"].startswith(
         "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/tg/"
     )
     assert planned["id"] == planned["arn"]
-    assert planned["tags_all"] == {"a": "b"}
+    assert planned["tags_all"] == {"a": "b", "Team": "core"}  # tags win over default_tags
     assert planned["health_check"][0]["path"] == ""
-    vpc = fakes.Filler("aws_vpc", {"cidr_block": "10.0.0.0/16"}, "eu-west-1", "111122223333")
+    vpc = fidelity.Values("aws_vpc", {"cidr_block": "10.0.0.0/16"}, "eu-west-1", "111122223333")
     assert vpc.ident().startswith("vpc-") and len(vpc.ident()) == 21
-    assert (
-        vpc.ident()
-        == fakes.Filler("aws_vpc", {"cidr_block": "10.0.0.0/16"}, "eu-west-1", "1").ident()
-    )
     assert vpc.arn() == f"arn:aws:ec2:eu-west-1:111122223333:vpc/{vpc.ident()}"
     assert vpc.string("availability_zone", False) == "eu-west-1a"
 
 
+def test_same_arguments_give_different_ids_seeded_ones_the_same() -> None:
+    made = {fidelity.Values("aws_route_table", {"vpc_id": "vpc-1"}, "eu-west-1", "1").ident()
+            for _ in range(50)}  # fmt: skip
+    assert len(made) == 50  # two instances with the same arguments are two resources
+    seeded = {fidelity.Values("aws_subnet", {}, "eu-west-1", "1", seed="x").ident()
+              for _ in range(3)}  # fmt: skip
+    assert len(seeded) == 1  # data sources: the same inputs read the same values
+
+
+EC2_FAMILY = {"ec2", "vpc", "ebs", "ami", "default", "eip", "nat", "internet", "egress",
+              "subnet", "route", "network", "customer", "flow", "instance", "key", "launch",
+              "placement", "security", "spot", "snapshot", "volume", "main", "verifiedaccess",
+              "vpn"}  # fmt: skip
+
+
+def test_every_resource_type_gets_a_well_formed_arn(aws_schema: dict) -> None:  # type: ignore[type-arg]
+    services, bad = set(), []
+    for type_name, entry in aws_schema["resource_schemas"].items():
+        value = {name: "x" for name in entry["block"]["attributes"] if name in fidelity.NAME_ATTRS}
+        arn = fidelity.Values(type_name, value, "eu-west-1", "111122223333").arn()
+        service = arn.split(":")[2]
+        services.add(service)
+        if not fidelity.well_formed_arn(arn):
+            bad.append((type_name, arn))
+        first = type_name.removeprefix("aws_").split("_")[0]
+        if service == "ec2" and first not in EC2_FAMILY:
+            bad.append((type_name, arn))  # the old fallback put unknown types under ec2
+    assert len(aws_schema["resource_schemas"]) == 1735
+    assert bad == []
+    assert len(services) > 150
+
+
+@pytest.mark.parametrize(
+    ("type_name", "value", "arn"),
+    [
+        ("aws_lambda_function", {"function_name": "resize"},
+         "arn:aws:lambda:eu-west-1:111122223333:function:resize"),
+        ("aws_sqs_queue", {"name": "jobs"}, "arn:aws:sqs:eu-west-1:111122223333:jobs"),
+        ("aws_sns_topic", {"name": "ev"}, "arn:aws:sns:eu-west-1:111122223333:ev"),
+        ("aws_dynamodb_table", {"name": "t"}, "arn:aws:dynamodb:eu-west-1:111122223333:table/t"),
+        ("aws_cloudwatch_log_group", {"name": "/a"},
+         "arn:aws:logs:eu-west-1:111122223333:log-group:/a"),
+        ("aws_cloudwatch_metric_alarm", {"alarm_name": "5xx"},
+         "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:5xx"),
+        ("aws_iam_role", {"name": "r"}, "arn:aws:iam::111122223333:role/r"),
+        ("aws_s3_bucket", {"bucket": "b"}, "arn:aws:s3:::b"),
+        ("aws_ecs_cluster", {"name": "c"}, "arn:aws:ecs:eu-west-1:111122223333:cluster/c"),
+        ("aws_ecs_service", {"name": "s", "cluster": "arn:aws:ecs:eu-west-1:1:cluster/c"},
+         "arn:aws:ecs:eu-west-1:111122223333:service/c/s"),
+        ("aws_ecs_task_definition", {"family": "f"},
+         "arn:aws:ecs:eu-west-1:111122223333:task-definition/f:1"),
+        ("aws_sfn_state_machine", {"name": "m"},
+         "arn:aws:states:eu-west-1:111122223333:stateMachine:m"),
+        ("aws_db_instance", {"identifier": "db1"}, "arn:aws:rds:eu-west-1:111122223333:db:db1"),
+        ("aws_ecr_repository", {"name": "app"},
+         "arn:aws:ecr:eu-west-1:111122223333:repository/app"),
+        ("aws_service_discovery_private_dns_namespace", {"name": "n"},
+         "arn:aws:servicediscovery:eu-west-1:111122223333:namespace/n"),
+    ],
+)  # fmt: skip
+def test_arns_of_known_shape(type_name: str, value: dict, arn: str) -> None:  # type: ignore[type-arg]
+    assert fidelity.Values(type_name, value, "eu-west-1", "111122223333").arn() == arn
+
+
+def test_names_follow_prefixes() -> None:
+    bucket = fidelity.Values("aws_s3_bucket", {"bucket": None, "bucket_prefix": "logs-"},
+                             "eu-west-1", "1")  # fmt: skip
+    assert bucket.string("bucket", True).startswith("logs-")
+    assert len(bucket.string("bucket", True)) == 31
+    assert bucket.ident() == bucket.string("bucket", True)  # id is the bucket
+    role = fidelity.Values("aws_iam_role", {"name": None, "name_prefix": "task-"}, "e", "1")
+    assert role.string("name", True).startswith("task-") and role.ident() == role.name()
+    sg = fidelity.Values("aws_security_group", {"name": None}, "e", "1")
+    assert sg.string("name", True).startswith("terraform-")
+
+
+def test_zone_ids_follow_the_region() -> None:
+    assert fidelity.region_zone_ids("us-east-1")[0] == "use1-az1"
+    assert fidelity.region_zone_ids("eu-west-1")[0] == "euw1-az1"
+    assert fidelity.region_zone_ids("ap-southeast-2")[0] == "apse2-az1"
+    assert fidelity.region_zone_ids("ap-northeast-1")[0] == "apne1-az1"
+    assert fidelity.region_zone_ids("ca-central-1")[0] == "cac1-az1"
+
+
+def test_whole_unknown_blocks_are_kept_and_filled_empty() -> None:
+    planned = values.conform(TG_BLOCK, {"name": "tg", "health_check": UNKNOWN})
+    assert planned is not None and planned["health_check"] is UNKNOWN
+    values.mark_unknown(TG_BLOCK, planned)  # must not look inside an unknown block
+    filler = fidelity.Values("aws_lb_target_group", planned, "e", "1")
+    values.fill_unknown(TG_BLOCK, planned, filler)
+    assert planned["health_check"] == []
+    listed = values.conform(TG_BLOCK, {"health_check": [UNKNOWN, {"interval": 3}]})
+    assert listed is not None and listed["health_check"][0] is UNKNOWN
+
+
+def test_data_sources_fill_computed_values() -> None:
+    found = fidelity.Values("aws_subnets", {}, "eu-west-1", "1", seed="s")
+    ids = fidelity.data_value(found, ("ids",), ["list", "string"])
+    assert len(ids) == 1 and ids[0].startswith("subnet-")
+    assert fidelity.data_value(found, ("cidr_block",), "string").endswith("/16")
+
+
 def test_replacement_follows_the_force_new_list() -> None:
     prior = {"name": "a", "port": 80, "tags": {}}
-    assert fakes.requires_replace("aws_lb_target_group", prior, {**prior, "port": 81}) == ["port"]
-    assert fakes.requires_replace("aws_lb_target_group", prior, {**prior, "tags": {"x": "y"}}) == []
-    assert fakes.requires_replace("aws_lb_target_group", prior, {**prior, "name": UNKNOWN}) == [
-        "name"
-    ]
+    replace = fidelity.requires_replace
+    assert replace("aws_lb_target_group", prior, {**prior, "port": 81}) == ["port"]
+    assert replace("aws_lb_target_group", prior, {**prior, "tags": {"x": "y"}}) == []
+    assert replace("aws_lb_target_group", prior, {**prior, "name": UNKNOWN}) == ["name"]
+
+
+def test_provider_functions() -> None:
+    parsed = functions.call("arn_parse", ["arn:aws:iam::123456789012:role/a/b"])
+    assert parsed == {"partition": "aws", "service": "iam", "region": "",
+                      "account_id": "123456789012", "resource": "role/a/b"}  # fmt: skip
+    assert functions.call("arn_build", ["aws", "s3", "", "", "b"]) == "arn:aws:s3:::b"
+    assert (
+        functions.call("trim_iam_role_path", ["arn:aws:iam::123456789012:role/x/y/name"])
+        == "arn:aws:iam::123456789012:role/name"
+    )
+    assert functions.call("user_agent", ["p", "1.0", "c"]) == "p/1.0 (c)"
+    with pytest.raises(functions.FunctionError, match="invalid ARN") as caught:
+        functions.call("arn_parse", ["not-an-arn"])
+    assert caught.value.argument == 0
+    with pytest.raises(functions.FunctionError, match="not available"):
+        functions.call("nope", [])
 
 
 def test_policy_document_json() -> None:
@@ -125,7 +240,9 @@ def test_policy_document_json() -> None:
               "principals": [{"type": "Service", "identifiers": ["delivery.logs.amazonaws.com"]}],
               "condition": [{"test": "StringEquals", "variable": "aws:SourceAccount",
                              "values": ["111122223333"]}]}]}  # fmt: skip
-    doc = json.loads(fakes.read_data("aws_iam_policy_document", config, "us-east-1", "1")["json"])
+    doc = json.loads(
+        fidelity.read_data("aws_iam_policy_document", config, "us-east-1", "1")["json"]
+    )
     [st] = doc["Statement"]
     assert doc["Version"] == "2012-10-17" and st["Effect"] == "Allow"
     assert st["Action"] == ["s3:GetObject", "s3:PutObject"]

@@ -1,0 +1,53 @@
+"""The provider's own clients for the emulator (it is a separate program that saasctl
+only launches, as the real provider has its own SDK). botocore is imported on the
+first backed resource, never at start: a start must stay fast."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+
+class Emulator:
+    """Endpoints per service (the provider block's `endpoints`, else AWS_ENDPOINT_URL)."""
+
+    def __init__(self, endpoints: dict[str, str], region: str) -> None:
+        fallback = os.environ.get("AWS_ENDPOINT_URL")
+        self.endpoints = {k: v for k, v in endpoints.items() if v}
+        self.fallback = fallback or None
+        self.region = region
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def configured(self) -> bool:
+        return bool(self.endpoints or self.fallback)
+
+    def endpoint(self, service: str) -> str | None:
+        return self.endpoints.get(service) or self.fallback
+
+    def client(self, service: str, name: str) -> Any:
+        with self._lock:  # one client per service, made on the first thread that asks
+            return self._client(service, name)
+
+    def _client(self, service: str, name: str) -> Any:
+        if name not in self._clients:
+            import botocore.session
+            from botocore.config import Config
+
+            session = botocore.session.get_session()
+            session.set_credentials(
+                os.environ.get("AWS_ACCESS_KEY_ID") or "testing",
+                os.environ.get("AWS_SECRET_ACCESS_KEY") or "testing",
+            )
+            config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5,
+                            read_timeout=30, s3={"addressing_style": "path"})  # fmt: skip
+            self._clients[name] = session.create_client(
+                name, region_name=self.region, endpoint_url=self.endpoint(service), config=config
+            )
+        return self._clients[name]
+
+
+def error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))

@@ -1,0 +1,100 @@
+"""The offline AWS provider's conformance corpus (tests/conformance/): each case
+through init, validate, plan, apply, a clean re-plan and destroy with real
+terraform, and every check the case states in its `checks` output true.
+
+Terraform runs as `eval "$(saasctl offline env)"` sets it up, through saasctl's
+one runner, on a copy of the case."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from saasctl import backend, lifecycle
+from saasctl.project import Project
+from saasctl.terraform import Binary, Terraform, parse_version
+from tests.conftest import REPO
+from tests.integration.conftest import BINARIES, BINARY_PARAMS
+
+CORPUS = REPO / "tests" / "conformance"
+# Roots of their own: provider functions (terraform >= 1.8) and the emulator-backed
+# types (test_emulator_backed.py); every other class is a module of the corpus root.
+STANDALONE = {"functions", "backed"}
+CLASSES = sorted(p.name for p in CORPUS.iterdir() if (p / "main.tf").is_file())
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+    pytest.mark.skipif(
+        not backend.offline_aws_available(REPO / ".saasctl"),
+        reason="the offline AWS provider's schema is not installed (make setup)",
+    ),
+]
+
+
+def offline_terraform(binary: Binary) -> Terraform:
+    env = Project(REPO).load_env("local")
+    shell = backend.offline_shell(env, None)
+    shell.pop("AWS_ENDPOINT_URL", None)
+    config = Path(shell.pop("TF_CLI_CONFIG_FILE"))
+    return Terraform(binary, cli_config=config, env=shell, timeout=600)
+
+
+def checks(tf: Terraform, workdir: Path) -> dict[str, bool]:
+    out = tf.run(workdir, ["output", "-json", "-no-color", "checks"])
+    data = json.loads(out.stdout)
+    assert isinstance(data, dict) and data, f"{workdir.name}: no checks"
+    return data
+
+
+def test_the_corpus_covers_every_class() -> None:
+    assert set(CLASSES) == {
+        "arns", "backed", "data-sources", "functions", "prefixes", "provider-meta", "tags",
+        "unique-ids", "unknown-blocks", "values",
+    }  # fmt: skip
+    root = (CORPUS / "main.tf").read_text()
+    assert all(f'"./{name}"' in root for name in set(CLASSES) - STANDALONE)
+
+
+def lifecycle_with_checks(
+    tf: Terraform, source: Path, dest: Path, update: Path | None = None
+) -> dict[str, bool]:
+    """init .. clean re-plan, every check true (again after ``update``), destroy."""
+    workdir = lifecycle.prepare(source, dest)
+    outcome = lifecycle.run(tf, workdir, until="replan")
+    assert outcome.ok, outcome.first_error()
+    found = checks(tf, workdir)
+    assert all(found.values()), {k: v for k, v in found.items() if not v}
+    if update is not None:
+        var_file = f"-var-file={update}"
+        tf.run(workdir, ["apply", "-auto-approve", "-input=false", "-no-color", var_file])
+        replan = tf.run(workdir, ["plan", "-detailed-exitcode", "-no-color", var_file],
+                        ok_codes=(0, 2))  # fmt: skip
+        assert replan.code == 0, replan.stdout[-2000:]
+        found = checks(tf, workdir)
+        assert all(found.values()), {k: v for k, v in found.items() if not v}
+    destroyed = tf.run(workdir, ["destroy", "-auto-approve", "-input=false", "-no-color"])
+    assert "Destroy complete!" in destroyed.stdout
+    assert tf.run(workdir, ["state", "list"]).stdout.strip() == ""
+    return found
+
+
+@pytest.mark.parametrize("binary", BINARY_PARAMS)
+def test_the_corpus_through_the_lifecycle(binary: Binary, tmp_path: Path) -> None:
+    found = lifecycle_with_checks(
+        offline_terraform(binary), CORPUS, tmp_path / "corpus", CORPUS / "update.tfvars"
+    )
+    classes = {k.split(":", 1)[0] for k in found}
+    assert classes == set(CLASSES) - STANDALONE
+    print(f"{len(found)} checks over {len(classes)} classes, all true")
+
+
+@pytest.mark.parametrize("binary", BINARY_PARAMS)
+def test_provider_functions(binary: Binary, tmp_path: Path) -> None:
+    minimum = (CORPUS / "functions" / "min_terraform").read_text().strip()
+    if binary.version < parse_version(minimum):
+        pytest.skip(f"provider functions need terraform >= {minimum}")
+    found = lifecycle_with_checks(offline_terraform(binary), CORPUS / "functions", tmp_path / "f")
+    assert len(found) == 6
