@@ -195,8 +195,13 @@ class Provider:
         assert planned is not None
         replace: list[str] = []
         if block["attributes"].get("tags_all", {}).get("type") == ["map", "string"]:
-            # the merge of the provider's default_tags and the resource's tags, always
-            planned["tags_all"] = fidelity.merged_tags(self.default_tags, planned.get("tags"))
+            config = read_dynamic(wire.first_bytes(f, 4))
+            if prior is not None and isinstance(config, dict) and config.get("tags_all") == {}:
+                # terraform 1.0 sends tags_all as an empty map (not null) for a resource
+                # with ignore_changes and then accepts only that or the prior value
+                planned["tags_all"] = prior.get("tags_all")
+            else:  # the merge of the provider's default_tags and the resource's tags
+                planned["tags_all"] = fidelity.merged_tags(self.default_tags, planned.get("tags"))
         if prior is None:
             values.mark_unknown(block, planned)
             fidelity.on_plan(type_name, planned)
