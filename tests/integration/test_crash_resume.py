@@ -194,6 +194,9 @@ def _crash(s: Stack, sc: Scenario, log: Path) -> tuple[int, int]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as in a terminal
+        # A run started in the background inherits SIGINT ignored (POSIX shells do
+        # that to background jobs, and CI may start us so): give saasctl Ctrl-C back.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     if sc.point is None:
         _signal_during(proc, sc)
