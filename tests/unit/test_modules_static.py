@@ -300,6 +300,10 @@ def test_every_scanner_suppression_has_a_reason() -> None:
 
 # Actions that AWS only grants on "*" (no resource-level permissions).
 STAR_ONLY = {
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
     "ecr:GetAuthorizationToken",
     "ssmmessages:CreateControlChannel",
     "ssmmessages:CreateDataChannel",

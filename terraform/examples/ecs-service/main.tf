@@ -30,4 +30,10 @@ module "service" {
   ecr_repository_arns   = ["arn:aws:ecr:eu-west-1:111122223333:repository/web"]
   container_port        = 8080
   log_group_name        = "/ecs/example/services"
+
+  # ECS native blue/green: a second target group, traffic shifted on the rule,
+  # 10 minutes to roll back after the shift; alarms on 5xx and unhealthy hosts.
+  deployment_strategy      = "BLUE_GREEN"
+  deployment_bake_minutes  = 10
+  load_balancer_arn_suffix = "app/example/0123456789abcdef"
 }

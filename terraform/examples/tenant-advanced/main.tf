@@ -24,6 +24,7 @@ locals {
     advanced_cluster_arn   = "arn:aws:ecs:eu-west-1:111122223333:cluster/saas-example-advanced"
     pool_target_group_arns = { web = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/saas-example-pool-web/0123456789abcdef" }
     log_group_name         = "/ecs/saas-example/services"
+    alb_arn_suffix         = "app/saas-example/0123456789abcdef"
   }
 }
 
@@ -44,4 +45,7 @@ module "tenant" {
   max_capacity  = 4
   tags          = { Tenant = "acme" }
   shared        = local.shared
+
+  deployment_strategy     = "CANARY"
+  deployment_bake_minutes = 5
 }

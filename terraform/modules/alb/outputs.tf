@@ -22,3 +22,8 @@ output "security_group_id" {
   description = "Security group of the ALB."
   value       = aws_security_group.this.id
 }
+
+output "arn_suffix" {
+  description = "ARN suffix of the load balancer (app/<name>/<id>): the dimension of CloudWatch metrics."
+  value       = aws_lb.this.arn_suffix
+}

@@ -1,6 +1,10 @@
 locals {
   cluster_name = element(split("/", var.cluster_arn), 1)
-  log_group    = "arn:aws:logs:${var.region}:${var.account_id}:log-group:${var.log_group_name}"
+  # ECS native blue/green, canary and linear shift traffic between two target
+  # groups on the listener rule; ROLLING replaces tasks behind one.
+  traffic_shift = var.deployment_strategy != "ROLLING"
+  rule_arn      = local.traffic_shift ? aws_lb_listener_rule.shifted[0].arn : aws_lb_listener_rule.this[0].arn
+  log_group     = "arn:aws:logs:${var.region}:${var.account_id}:log-group:${var.log_group_name}"
   conditions = concat(
     length(var.host_headers) > 0 ? [{ kind = "host", values = var.host_headers, header = "" }] : [],
     length(var.path_patterns) > 0 ? [{ kind = "path", values = var.path_patterns, header = "" }] : [],
@@ -207,7 +211,34 @@ resource "aws_lb_target_group" "this" {
   tags = var.tags
 }
 
+# The second target group of a blue/green, canary or linear deployment.
+resource "aws_lb_target_group" "alternate" {
+  #checkov:skip=CKV_AWS_378:TLS terminates at the ALB; targets sit in private subnets reachable only from its security group.
+  count = local.traffic_shift ? 1 : 0
+
+  name                 = "${substr(var.name, 0, 29)}-bg"
+  port                 = var.container_port
+  protocol             = "HTTP"
+  target_type          = "ip"
+  vpc_id               = var.vpc_id
+  deregistration_delay = "30"
+
+  health_check {
+    enabled             = true
+    path                = var.health_check_path
+    matcher             = var.health_check_matcher
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+
+  tags = var.tags
+}
+
 resource "aws_lb_listener_rule" "this" {
+  count = local.traffic_shift ? 0 : 1
+
   listener_arn = var.listener_arn
   priority     = var.listener_priority
 
@@ -250,6 +281,68 @@ resource "aws_lb_listener_rule" "this" {
   tags = var.tags
 }
 
+# With traffic shifting, ECS moves the rule's weights between the two target groups
+# during a deployment: it owns the action from then on.
+resource "aws_lb_listener_rule" "shifted" {
+  count = local.traffic_shift ? 1 : 0
+
+  listener_arn = var.listener_arn
+  priority     = var.listener_priority
+
+  action {
+    type = "forward"
+
+    forward {
+      target_group {
+        arn    = aws_lb_target_group.this.arn
+        weight = 100
+      }
+
+      target_group {
+        arn    = aws_lb_target_group.alternate[0].arn
+        weight = 0
+      }
+    }
+  }
+
+  dynamic "condition" {
+    for_each = [for c in local.conditions : c if c.kind == "host"]
+
+    content {
+      host_header {
+        values = condition.value.values
+      }
+    }
+  }
+
+  dynamic "condition" {
+    for_each = [for c in local.conditions : c if c.kind == "path"]
+
+    content {
+      path_pattern {
+        values = condition.value.values
+      }
+    }
+  }
+
+  dynamic "condition" {
+    for_each = [for c in local.conditions : c if c.kind == "header"]
+
+    content {
+      http_header {
+        http_header_name = condition.value.header
+        values           = condition.value.values
+      }
+    }
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    ignore_changes = [action]
+  }
+}
+
 resource "aws_service_discovery_service" "this" {
   count = var.register_in_cloud_map ? 1 : 0
 
@@ -266,6 +359,112 @@ resource "aws_service_discovery_service" "this" {
   }
 
   tags = var.tags
+}
+
+# --- deployment alarms and the role ECS shifts traffic with ------------------------
+
+resource "aws_cloudwatch_metric_alarm" "target_5xx" {
+  alarm_name          = "${var.name}-5xx"
+  alarm_description   = "Target 5xx of ${var.name}: in ALARM, ECS rolls the deployment back."
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "HTTPCode_Target_5XX_Count"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 2
+  threshold           = var.alarm_5xx_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+
+  dimensions = {
+    LoadBalancer = var.load_balancer_arn_suffix
+    TargetGroup  = aws_lb_target_group.this.arn_suffix
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "unhealthy_hosts" {
+  alarm_name          = "${var.name}-unhealthy"
+  alarm_description   = "Unhealthy targets of ${var.name}: in ALARM, ECS rolls the deployment back."
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "UnHealthyHostCount"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 2
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+
+  dimensions = {
+    LoadBalancer = var.load_balancer_arn_suffix
+    TargetGroup  = aws_lb_target_group.this.arn_suffix
+  }
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "ecs_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ecs.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "traffic" {
+  count = local.traffic_shift ? 1 : 0
+
+  name_prefix        = substr("${var.name}-lb-", 0, 32)
+  assume_role_policy = data.aws_iam_policy_document.ecs_assume.json
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "traffic" {
+  statement {
+    sid       = "ShiftTraffic"
+    actions   = ["elasticloadbalancing:ModifyRule", "elasticloadbalancing:ModifyListener"]
+    resources = [local.rule_arn, var.listener_arn]
+  }
+
+  statement {
+    sid     = "RegisterTasks"
+    actions = ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"]
+    resources = concat(
+      [aws_lb_target_group.this.arn],
+      [for tg in aws_lb_target_group.alternate : tg.arn],
+    )
+  }
+
+  # Describe actions of elasticloadbalancing have no resource-level permissions.
+  statement {
+    sid = "ReadLoadBalancing"
+    actions = [
+      "elasticloadbalancing:DescribeListeners",
+      "elasticloadbalancing:DescribeRules",
+      "elasticloadbalancing:DescribeTargetGroups",
+      "elasticloadbalancing:DescribeTargetHealth",
+    ]
+    #checkov:skip=CKV_AWS_356:elasticloadbalancing Describe actions support no resource-level permissions.
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "traffic" {
+  count = local.traffic_shift ? 1 : 0
+
+  name   = "shift-traffic"
+  role   = aws_iam_role.traffic[0].id
+  policy = data.aws_iam_policy_document.traffic.json
 }
 
 # --- service and autoscaling ---------------------------------------------------
@@ -295,11 +494,56 @@ resource "aws_ecs_service" "this" {
     target_group_arn = aws_lb_target_group.this.arn
     container_name   = var.name
     container_port   = var.container_port
+
+    dynamic "advanced_configuration" {
+      for_each = local.traffic_shift ? [1] : []
+
+      content {
+        alternate_target_group_arn = aws_lb_target_group.alternate[0].arn
+        production_listener_rule   = local.rule_arn
+        role_arn                   = aws_iam_role.traffic[0].arn
+      }
+    }
   }
 
-  deployment_circuit_breaker {
-    enable   = true
-    rollback = true
+  deployment_configuration {
+    strategy             = var.deployment_strategy
+    bake_time_in_minutes = local.traffic_shift ? tostring(var.deployment_bake_minutes) : null
+
+    dynamic "canary_configuration" {
+      for_each = var.deployment_strategy == "CANARY" ? [1] : []
+
+      content {
+        canary_percent              = var.canary_percent
+        canary_bake_time_in_minutes = tostring(var.traffic_step_minutes)
+      }
+    }
+
+    dynamic "linear_configuration" {
+      for_each = var.deployment_strategy == "LINEAR" ? [1] : []
+
+      content {
+        step_percent              = var.linear_step_percent
+        step_bake_time_in_minutes = tostring(var.traffic_step_minutes)
+      }
+    }
+  }
+
+  # Rolling deployments stop and roll back on failing tasks; every strategy rolls
+  # back when one of the service's alarms goes into ALARM.
+  dynamic "deployment_circuit_breaker" {
+    for_each = local.traffic_shift ? [] : [1]
+
+    content {
+      enable   = true
+      rollback = true
+    }
+  }
+
+  alarms {
+    alarm_names = [aws_cloudwatch_metric_alarm.target_5xx.alarm_name, aws_cloudwatch_metric_alarm.unhealthy_hosts.alarm_name]
+    enable      = true
+    rollback    = true
   }
 
   dynamic "service_registries" {
@@ -316,7 +560,7 @@ resource "aws_ecs_service" "this" {
   }
 
   # ECS needs the target group attached to the load balancer first.
-  depends_on = [aws_lb_listener_rule.this]
+  depends_on = [aws_lb_listener_rule.this, aws_lb_listener_rule.shifted, aws_iam_role_policy.traffic]
 
   tags = var.tags
 }

@@ -25,5 +25,20 @@ output "task_role_arn" {
 
 output "listener_priority" {
   description = "Priority of the service's listener rule."
-  value       = aws_lb_listener_rule.this.priority
+  value       = var.listener_priority
+}
+
+output "cluster_arn" {
+  description = "ARN of the cluster the service runs on."
+  value       = aws_ecs_service.this.cluster
+}
+
+output "alarm_names" {
+  description = "The service's deployment alarms (ECS rolls back in ALARM; saasctl's release health gates read them)."
+  value       = [aws_cloudwatch_metric_alarm.target_5xx.alarm_name, aws_cloudwatch_metric_alarm.unhealthy_hosts.alarm_name]
+}
+
+output "deployment_strategy" {
+  description = "ROLLING, BLUE_GREEN, CANARY or LINEAR."
+  value       = var.deployment_strategy
 }

@@ -207,3 +207,74 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "deployment_strategy" {
+  description = "How a new task definition rolls out: ROLLING (circuit breaker with rollback), or ECS native BLUE_GREEN, CANARY or LINEAR (a second target group; traffic shifts on the listener rule)."
+  type        = string
+  default     = "ROLLING"
+
+  validation {
+    condition     = contains(["ROLLING", "BLUE_GREEN", "CANARY", "LINEAR"], var.deployment_strategy)
+    error_message = "Use ROLLING, BLUE_GREEN, CANARY or LINEAR."
+  }
+}
+
+variable "deployment_bake_minutes" {
+  description = "Minutes ECS keeps the old tasks after the new ones take all traffic (BLUE_GREEN, CANARY, LINEAR), ready to roll back."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.deployment_bake_minutes >= 0 && var.deployment_bake_minutes <= 1440
+    error_message = "Bake time is 0 to 1440 minutes."
+  }
+}
+
+variable "canary_percent" {
+  description = "Share of traffic the new tasks get first (CANARY)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.canary_percent > 0 && var.canary_percent < 100
+    error_message = "Canary share is between 0 and 100 percent, exclusive."
+  }
+}
+
+variable "traffic_step_minutes" {
+  description = "Minutes between traffic steps: after the canary share (CANARY) or after each step (LINEAR)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.traffic_step_minutes >= 0 && var.traffic_step_minutes <= 1440
+    error_message = "Step time is 0 to 1440 minutes."
+  }
+}
+
+variable "linear_step_percent" {
+  description = "Share of traffic moved at each step (LINEAR)."
+  type        = number
+  default     = 25
+
+  validation {
+    condition     = var.linear_step_percent >= 3 && var.linear_step_percent <= 100
+    error_message = "Linear steps move 3 to 100 percent."
+  }
+}
+
+variable "load_balancer_arn_suffix" {
+  description = "ARN suffix of the ALB (app/<name>/<id>): the dimension of the deployment alarms."
+  type        = string
+}
+
+variable "alarm_5xx_threshold" {
+  description = "Target 5xx responses per minute that put the deployment alarm in ALARM (ECS rolls back)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.alarm_5xx_threshold >= 1
+    error_message = "The 5xx threshold is at least 1."
+  }
+}

@@ -220,16 +220,20 @@ module "pool_service" {
   alb_security_group_id = module.alb.security_group_id
   listener_arn          = module.alb.https_listener_arn
   listener_priority     = each.value.index + 1
-  path_patterns         = []
-  http_header           = { name = "x-saasctl-pool-probe", values = [each.key] }
-  image                 = each.value.image
-  container_port        = each.value.port
-  health_check_path     = each.value.health_check_path
-  cpu                   = var.pool.cpu
-  memory                = var.pool.memory
-  desired_count         = var.pool.desired_count
-  min_capacity          = var.pool.min_capacity
-  max_capacity          = var.pool.max_capacity
-  log_group_name        = aws_cloudwatch_log_group.services.name
-  tags                  = merge(var.tags, { Tier = "basic" })
+  # Each basic tenant's host rule forwards to the pool's target group, and ECS's
+  # traffic shifting moves one listener rule: the pool rolls.
+  deployment_strategy      = "ROLLING"
+  load_balancer_arn_suffix = module.alb.arn_suffix
+  path_patterns            = []
+  http_header              = { name = "x-saasctl-pool-probe", values = [each.key] }
+  image                    = each.value.image
+  container_port           = each.value.port
+  health_check_path        = each.value.health_check_path
+  cpu                      = var.pool.cpu
+  memory                   = var.pool.memory
+  desired_count            = var.pool.desired_count
+  min_capacity             = var.pool.min_capacity
+  max_capacity             = var.pool.max_capacity
+  log_group_name           = aws_cloudwatch_log_group.services.name
+  tags                     = merge(var.tags, { Tier = "basic" })
 }

@@ -57,3 +57,19 @@ output "log_group_name" {
   description = "CloudWatch log group of the services."
   value       = aws_cloudwatch_log_group.services.name
 }
+
+output "alb_arn_suffix" {
+  description = "ARN suffix of the ALB (app/<name>/<id>): the dimension of CloudWatch metrics."
+  value       = module.alb.arn_suffix
+}
+
+output "pool_services" {
+  description = "The pooled services, by service name: what saasctl's release health gates watch."
+  value = {
+    for name, s in module.pool_service : name => {
+      service_name = s.service_name
+      cluster_arn  = s.cluster_arn
+      alarm_names  = s.alarm_names
+    }
+  }
+}

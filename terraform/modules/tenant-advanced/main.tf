@@ -33,4 +33,8 @@ module "service" {
   max_capacity          = var.max_capacity
   log_group_name        = var.shared.log_group_name
   tags                  = var.tags
+
+  deployment_strategy      = var.deployment_strategy
+  deployment_bake_minutes  = var.deployment_bake_minutes
+  load_balancer_arn_suffix = var.shared.alb_arn_suffix
 }

@@ -17,3 +17,14 @@ output "listener_rule_priorities" {
   description = "Listener rule priority of each service, by service name."
   value       = { for name, s in module.service : name => s.listener_priority }
 }
+
+output "services" {
+  description = "The tenant's services, by service name: what saasctl's release health gates watch."
+  value = {
+    for name, s in module.service : name => {
+      service_name = s.service_name
+      cluster_arn  = s.cluster_arn
+      alarm_names  = s.alarm_names
+    }
+  }
+}

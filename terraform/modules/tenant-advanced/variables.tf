@@ -45,6 +45,7 @@ variable "shared" {
     advanced_cluster_arn   = string
     pool_target_group_arns = map(string)
     log_group_name         = string
+    alb_arn_suffix         = string
   })
 }
 
@@ -70,5 +71,20 @@ variable "min_capacity" {
 
 variable "max_capacity" {
   description = "Autoscaling maximum tasks per service."
+  type        = number
+}
+
+variable "deployment_strategy" {
+  description = "How a release reaches the tenant's services: ROLLING, BLUE_GREEN, CANARY or LINEAR (ECS native)."
+  type        = string
+
+  validation {
+    condition     = contains(["ROLLING", "BLUE_GREEN", "CANARY", "LINEAR"], var.deployment_strategy)
+    error_message = "Use ROLLING, BLUE_GREEN, CANARY or LINEAR."
+  }
+}
+
+variable "deployment_bake_minutes" {
+  description = "Minutes ECS keeps the old tasks after a traffic-shifting deployment, ready to roll back."
   type        = number
 }

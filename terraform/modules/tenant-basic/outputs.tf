@@ -17,3 +17,8 @@ output "listener_rule_priorities" {
   description = "Listener rule priority of each service, by service name."
   value       = { for name, r in aws_lb_listener_rule.this : name => r.priority }
 }
+
+output "services" {
+  description = "Services of the tenant's own: none (basic tenants run on the pool's, see pool_services)."
+  value       = {}
+}

@@ -19,10 +19,9 @@ variable "listener_priority" {
 }
 
 variable "services" {
-  description = "The application's services."
+  description = "The application's services (their images run in the pool)."
   type = list(object({
     name              = string
-    image             = string
     port              = number
     path              = string
     health_check_path = string

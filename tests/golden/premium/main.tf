@@ -57,6 +57,14 @@ variable "max_capacity" {
   type = any
 }
 
+variable "deployment_strategy" {
+  type = any
+}
+
+variable "deployment_bake_minutes" {
+  type = any
+}
+
 variable "saasctl_config_digest" {
   description = "Digest of the rendered files, kept in state to tell applied from drifted."
   type        = string
@@ -73,17 +81,19 @@ module "tenant" {
 
   shared = data.terraform_remote_state.shared.outputs
 
-  tenant_id         = var.tenant_id
-  name_prefix       = var.name_prefix
-  host              = var.host
-  listener_priority = var.listener_priority
-  services          = var.services
-  tags              = var.tags
-  cpu               = var.cpu
-  memory            = var.memory
-  desired_count     = var.desired_count
-  min_capacity      = var.min_capacity
-  max_capacity      = var.max_capacity
+  tenant_id               = var.tenant_id
+  name_prefix             = var.name_prefix
+  host                    = var.host
+  listener_priority       = var.listener_priority
+  services                = var.services
+  tags                    = var.tags
+  cpu                     = var.cpu
+  memory                  = var.memory
+  desired_count           = var.desired_count
+  min_capacity            = var.min_capacity
+  max_capacity            = var.max_capacity
+  deployment_strategy     = var.deployment_strategy
+  deployment_bake_minutes = var.deployment_bake_minutes
 }
 
 output "tenant" {

@@ -128,6 +128,14 @@ output "log_group_name" {
   value = module.shared.log_group_name
 }
 
+output "alb_arn_suffix" {
+  value = module.shared.alb_arn_suffix
+}
+
+output "pool_services" {
+  value = module.shared.pool_services
+}
+
 output "saasctl_config_digest" {
   value = var.saasctl_config_digest
 }

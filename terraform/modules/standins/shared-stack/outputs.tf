@@ -57,3 +57,19 @@ output "log_group_name" {
   description = "CloudWatch log group of the services."
   value       = "/ecs/${var.name}"
 }
+
+output "alb_arn_suffix" {
+  description = "ARN suffix of the ALB (app/<name>/<id>): the dimension of CloudWatch metrics."
+  value       = "app/${var.name}/${substr(sha1(var.name), 0, 16)}"
+}
+
+output "pool_services" {
+  description = "The pooled services, by service name: what saasctl's release health gates watch."
+  value = {
+    for name, s in null_resource.pool_service : name => {
+      service_name = "${var.name}-pool-${name}"
+      cluster_arn  = "arn:aws:ecs:${var.region}:${var.account_id}:cluster/${null_resource.cluster["pool"].triggers.name}"
+      alarm_names  = ["${var.name}-pool-${name}-5xx", "${var.name}-pool-${name}-unhealthy"]
+    }
+  }
+}

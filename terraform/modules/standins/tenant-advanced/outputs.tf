@@ -17,3 +17,14 @@ output "listener_rule_priorities" {
   description = "Listener rule priority of each service, by service name."
   value       = { for name, r in null_resource.listener_rule : name => tonumber(r.triggers.priority) }
 }
+
+output "services" {
+  description = "The tenant's services, by service name: what saasctl's release health gates watch."
+  value = {
+    for name, s in null_resource.service : name => {
+      service_name = s.triggers.name
+      cluster_arn  = local.cluster_arn
+      alarm_names  = ["${s.triggers.name}-5xx", "${s.triggers.name}-unhealthy"]
+    }
+  }
+}

@@ -18,6 +18,7 @@ resource "null_resource" "service" {
     memory        = tostring(var.memory)
     desired_count = tostring(var.desired_count)
     scaling       = "${var.min_capacity}-${var.max_capacity}"
+    deployment    = "${var.deployment_strategy}/${var.deployment_bake_minutes}"
   }
 }
 
@@ -28,7 +29,7 @@ resource "null_resource" "listener_rule" {
     stands_for = "aws_lb_listener_rule"
     host       = var.host
     priority   = tostring(var.listener_priority + each.value.index)
-    service    = null_resource.service[each.key].id
+    service    = "${var.name_prefix}-${each.key}" # by name: a new image leaves the rule alone
   }
 }
 
