@@ -7,6 +7,7 @@ standard ``AWS_ENDPOINT_URL`` (moto, LocalStack or a test's emulator on any port
 from __future__ import annotations
 
 import os
+import threading
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,8 @@ class Aws:
             read_timeout=30,
             s3={"addressing_style": "path"} if self.endpoint else {},
         )
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.RLock()
 
     @cached_property
     def session(self) -> botocore.session.Session:
@@ -51,10 +54,17 @@ class Aws:
         return session
 
     def client(self, service: str) -> Any:
-        make: Any = self.session.create_client  # typed per service name by the stubs
-        return make(
-            service, region_name=self.spec.region, endpoint_url=self.endpoint, config=self._config
-        )
+        """One client per service (clients are thread-safe; making one is not)."""
+        with self._lock:
+            if service not in self._clients:
+                make: Any = self.session.create_client  # typed per service name by the stubs
+                self._clients[service] = make(
+                    service,
+                    region_name=self.spec.region,
+                    endpoint_url=self.endpoint,
+                    config=self._config,
+                )
+            return self._clients[service]
 
     @cached_property
     def s3(self) -> S3Client:

@@ -51,6 +51,12 @@ offline_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(offline_app, name="offline")
+release_app = typer.Typer(
+    help="Ship application versions to the tenants in waves.",
+    epilog=EXIT_CODES,
+    no_args_is_help=True,
+)
+app.add_typer(release_app, name="release")
 
 CPUS = os.cpu_count() or 2
 EnvOpt = Annotated[
@@ -528,6 +534,223 @@ def offline_env(
         typer.echo(f"export {name}={shlex.quote(value)}")
 
 
+# --- releases --------------------------------------------------------------
+
+VersionArg = Annotated[str, typer.Argument(help="Release version, e.g. 1.4.0.", show_default=False)]
+
+
+@release_app.command("create", epilog=EXIT_CODES)
+def release_create(
+    version: VersionArg,
+    image: Annotated[
+        list[str],
+        typer.Option(
+            "--image", "-i", help="SERVICE=IMAGE, pinned by tag or digest (one per service)."
+        ),
+    ],
+    notes: Annotated[str, typer.Option(help="What changed, for reviewers.")] = "",
+    upgradeable_from: Annotated[
+        list[str] | None,
+        typer.Option("--upgradeable-from", help="Only units on these versions may move to it."),
+    ] = None,
+    env: EnvOpt = "local",
+    json_out: JsonOpt = False,
+) -> None:
+    """Write terraform/envs/ENV/releases/VERSION.yaml (review it in a pull request).
+
+    Images must name a tag or a digest (not :latest). A release that a unit runs
+    cannot be changed: create a new version.
+    """
+    from saasctl import releases
+
+    ctx = _context(env)
+    release, changed = releases.create(
+        ctx.env, version, releases.parse_images(image), notes=notes,
+        upgradeable_from=upgradeable_from,
+    )  # fmt: skip
+    path = ctx.env.project.display(ctx.env.release_file(version))
+    if json_out:
+        ctx.ui.emit_json({"release": release.model_dump(mode="json"), "file": path,
+                          "written": changed})  # fmt: skip
+        return
+    ctx.ui.success(f"{'wrote' if changed else 'unchanged:'} {path}")
+
+
+@release_app.command("list", epilog=EXIT_CODES)
+def release_list(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
+    """Releases, their images and the units that run each (the pool and the tenants
+    of the advanced and premium tiers; basic tenants run the pool's)."""
+    from saasctl import releases
+
+    ctx = _context(env)
+    by_release = releases.running(ctx.env)
+    current = ctx.env.current_release()
+    rows: list[dict[str, Any]] = []
+    versions: list[str | None] = [None] if None in by_release else []
+    for version in versions + ctx.env.release_versions():
+        release = ctx.env.load_release(version) if version else None
+        rows.append(
+            {
+                "version": version,
+                "images": release.images if release else ctx.env.images(None),
+                "notes": release.notes if release else "the images in env.yaml",
+                "upgradeable_from": release.upgradeable_from if release else None,
+                "units": by_release.get(version, []),
+                "current": version == current,
+            }
+        )
+    if json_out:
+        ctx.ui.emit_json({"environment": env, "current": current, "releases": rows})
+        return
+    table = Table("version", "images", "units", "notes", title=f"releases in {env}")
+    for row in rows:
+        images = "\n".join(f"{k}={v}" for k, v in sorted(row["images"].items()))
+        version = row["version"] or "(env.yaml)"
+        units = ", ".join(row["units"]) or "-"
+        mark = " (current)" if row["current"] else ""
+        table.add_row(f"{version}{mark}", images, units, row["notes"] or "")
+    ctx.ui.out.print(table)
+
+
+def _ledger_table(ctx: Context, data: dict[str, Any]) -> Table:
+    table = Table("wave", "unit", "from", "to", "state", "detail",
+                  title=f"{data['kind']} of {data['version']}: {data['state']}")  # fmt: skip
+    for wave in data["waves"]:
+        if not wave["units"]:
+            table.add_row(wave["name"], "-", "", "", wave["state"], "no units")
+        for label in wave["units"]:
+            u = data["units"][label]
+            table.add_row(wave["name"], label, u["from"] or "(env.yaml)", u["to"] or "(env.yaml)",
+                          u["state"], escape(u.get("detail") or ""))  # fmt: skip
+    return table
+
+
+def _run_rollout(
+    env: str,
+    version: str,
+    kind: str,
+    targets: dict[str, str | None] | None,
+    *,
+    yes: bool,
+    resume: bool,
+    allow_infra_change: bool,
+    allow_destroy: bool,
+    json_out: bool,
+) -> None:
+    from saasctl import rollout
+
+    ctx = _context(env)
+    data = rollout.start(ctx, targets, version, kind, resume=resume, yes=yes,
+                         allow_infra_change=allow_infra_change, allow_destroy=allow_destroy,
+                         report=ctx.ui.info)  # fmt: skip
+    if json_out:
+        ctx.ui.emit_json(data)
+    else:
+        ctx.ui.out.print(_ledger_table(ctx, data))
+    if data["state"] == "halted":
+        ctx.ui.error(f"{kind} of {data['version']} halted: {data.get('reason', '')}")
+        raise typer.Exit(ExitCode.ERROR)
+    ctx.ui.success(f"{kind} of {data['version']} completed")
+
+
+ResumeOpt = Annotated[
+    bool, typer.Option("--resume", help="Continue an interrupted rollout where it stopped.")
+]
+InfraOpt = Annotated[
+    bool,
+    typer.Option("--allow-infra-change", help="Let a release change more than tasks and services."),
+]
+
+
+@release_app.command("plan", epilog=EXIT_CODES)
+def release_plan(
+    version: VersionArg,
+    env: EnvOpt = "local",
+    allow_infra_change: InfraOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """The waves of a rollout of VERSION, their units, and each unit's plan.
+
+    Exit 2 when units would change, 1 when a plan changes more than a release
+    should (infrastructure) or breaks a policy gate, 0 when nothing would change.
+    """
+    from saasctl import rollout
+
+    ctx = _context(env)
+    ctx.env.load_release(version)
+    ctx.preflight()
+    data = rollout.preview(ctx, version, allow_infra_change=allow_infra_change)
+    if json_out:
+        ctx.ui.emit_json(data)
+    else:
+        ctx.ui.out.print(_ledger_table(ctx, data))
+    refused = [u for u in data["units"].values() if u["state"] == "refused"]
+    if refused:
+        ctx.ui.error(f"{len(refused)} unit(s) would change more than a release: see above")
+        raise typer.Exit(ExitCode.ERROR)
+    if any(u["state"] == "pending" for u in data["units"].values()):
+        raise typer.Exit(ExitCode.CHANGES)
+
+
+@release_app.command("rollout", epilog=EXIT_CODES)
+def release_rollout(
+    version: VersionArg,
+    env: EnvOpt = "local",
+    yes: YesOpt = False,
+    resume: ResumeOpt = False,
+    allow_infra_change: InfraOpt = False,
+    allow_destroy: AllowDestroyOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Ship VERSION wave by wave: apply each unit's reviewed plan, then gate on its
+    health (ECS deployment completed, running = desired, no alarm in ALARM) for the
+    wave's bake time. Past a wave's error budget: halt, roll that wave's failed and
+    in-flight units back, start no further wave (exit 1).
+
+    One rollout per environment at a time (exit 4 names the one running); a killed
+    rollout continues with --resume.
+    """
+    ctx = _context(env)
+    ctx.env.load_release(version)
+    _run_rollout(env, version, "rollout", None, yes=yes, resume=resume,
+                 allow_infra_change=allow_infra_change, allow_destroy=allow_destroy,
+                 json_out=json_out)  # fmt: skip
+
+
+@release_app.command("rollback", epilog=EXIT_CODES)
+def release_rollback(
+    env: EnvOpt = "local",
+    yes: YesOpt = False,
+    resume: ResumeOpt = False,
+    allow_destroy: AllowDestroyOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Take every unit of the last rollout back to the release it ran before, in the
+    same waves, with the same health gates."""
+    from saasctl import rollout
+
+    ctx = _context(env)
+    version, targets = rollout.previous_targets(ctx) if not resume else ("previous", {})
+    _run_rollout(env, version, "rollback", targets, yes=yes, resume=resume,
+                 allow_infra_change=False, allow_destroy=allow_destroy,
+                 json_out=json_out)  # fmt: skip
+
+
+@release_app.command("status", epilog=EXIT_CODES)
+def release_status(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
+    """The last rollout: its waves, units, versions, health and timings."""
+    ctx = _context(env)
+    data, _ = ctx.store.read_ledger()
+    if data is None:
+        raise NotFoundError(f"no rollout recorded in environment {env!r}")
+    if json_out:
+        ctx.ui.emit_json(data)
+        return
+    ctx.ui.out.print(_ledger_table(ctx, data))
+    if data.get("reason"):
+        ctx.ui.info(f"halted: {data['reason']}")
+
+
 # --- tenant commands -------------------------------------------------------
 
 
@@ -556,6 +779,10 @@ def onboard(
     tenant_id: TenantArg,
     tier: TierOpt,
     env: EnvOpt = "local",
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="KEY=VALUE tag of a new tenant (repeatable), e.g. Ring=canary."),
+    ] = None,
     yes: YesOpt = False,
     plan_only: PlanOnlyOpt = False,
     json_out: JsonOpt = False,
@@ -565,7 +792,13 @@ def onboard(
     Re-running for an existing tenant of the same tier converges (a no-op when up to date).
     """
     ctx = _context(env)
-    outcome = tenants.onboard(ctx, tenant_id, tier, yes=yes, plan_only=plan_only)
+    tags: dict[str, str] = {}
+    for item in tag or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"--tag {item!r}: expected KEY=VALUE")
+        tags[key] = value
+    outcome = tenants.onboard(ctx, tenant_id, tier, yes=yes, plan_only=plan_only, tags=tags)
     _report(ctx, outcome, json_out)
     if plan_only and outcome.changes:
         raise typer.Exit(ExitCode.CHANGES)
@@ -612,11 +845,16 @@ def list_cmd(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
     if json_out:
         ctx.ui.emit_json({"environment": env, "tenants": rows})
         return
-    table = Table("tenant", "tier", "priority", "status", title=f"tenants in {env}")
+    table = Table("tenant", "tier", "release", "priority", "status", title=f"tenants in {env}")
     colors = {"applied": "green", "drifted": "yellow", "rendered": "cyan", "missing-state": "red"}
     for r in rows:
         c = colors[r["status"]]
-        table.add_row(r["id"], r["tier"], str(r["listener_priority"]), f"[{c}]{r['status']}[/]")
+        release = r["release"] or "(env.yaml)"
+        if r["tier"] == "basic":
+            release += " (pool)"
+        table.add_row(
+            r["id"], r["tier"], release, str(r["listener_priority"]), f"[{c}]{r['status']}[/]"
+        )
     ctx.ui.out.print(table)
 
 
@@ -633,8 +871,8 @@ def show(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = False)
         ctx.ui.emit_json(info)
         return
     table = Table(show_header=False, title=f"tenant {tenant_id}")
-    for key in ("tier", "listener_priority", "status", "state_key"):
-        table.add_row(key, str(info[key]))
+    for key in ("tier", "release", "listener_priority", "status", "state_key"):
+        table.add_row(key, str(info[key] or "(env.yaml)") if key == "release" else str(info[key]))
     ctx.ui.out.print(table)
     if info["outputs"]:
         ctx.ui.out.print(_outputs_table(info["outputs"], "outputs"))

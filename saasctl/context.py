@@ -244,11 +244,22 @@ class Context:
         return PlanSummary.from_show_json(self.plan_json(ws, destroy=destroy))
 
     def plan_json(
-        self, ws: Workspace, *, destroy: bool = False, refresh_only: bool = False
+        self,
+        ws: Workspace,
+        *,
+        destroy: bool = False,
+        refresh_only: bool = False,
+        extra_vars: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """init + plan; the plan as `terraform show -json` gives it."""
+        """init + plan; the plan as `terraform show -json` gives it. ``extra_vars``
+        override rendered values for this plan only (a per-run var file, removed)."""
         self.init(ws)
         var_files = [self.var_file(ws)] if self.var_file(ws).exists() else []
+        if extra_vars:
+            extra = ws.runtime / f"saasctl-{RUN_ID}.override.tfvars.json"
+            atomic_write(extra, json.dumps(extra_vars, indent=2, sort_keys=True))
+            var_files.append(extra)
+            _our_plans.add(extra)  # removed at exit with the plan
         prune_plan_files(ws.runtime)
         ws.planfile.unlink(missing_ok=True)
         _our_plans.add(ws.planfile)

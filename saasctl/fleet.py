@@ -112,7 +112,8 @@ def _render_state(ctx: Context) -> dict[str, Any]:
     """What rendering reads and writes, per workspace, plus what decides all of them."""
     env = ctx.env
     templates = sorted(str(p) for p in env.project.templates.rglob("*.j2"))
-    common = [str(env.dir / "env.yaml"), render.__file__, *templates]
+    releases = sorted(str(p) for p in env.releases_dir.glob("*.yaml"))
+    common = [str(env.dir / "env.yaml"), str(env.pool_file), render.__file__, *templates, *releases]
     spaces: dict[str, str] = {}
     shared = str(env.shared_dir)
     spaces["shared"] = _stamp(*(f"{shared}/{n}" for n in render.RENDERED_FILES))
@@ -123,7 +124,10 @@ def _render_state(ctx: Context) -> dict[str, Any]:
     for name in names:
         d = f"{base}/{name}"
         spaces[name] = _stamp(f"{d}/{TENANT_FILE}", *(f"{d}/{n}" for n in render.RENDERED_FILES))
-    return {"common": [render.module_set(env), _stamp(*common), *templates], "spaces": spaces}
+    return {
+        "common": [render.module_set(env), _stamp(*common), *templates, *releases],
+        "spaces": spaces,
+    }
 
 
 def render_all(ctx: Context, *, check: bool) -> list[str]:
@@ -153,7 +157,7 @@ def render_all(ctx: Context, *, check: bool) -> list[str]:
             # Unchanged since the last render: what the shared stack needs is in the manifest.
             tenants.append(
                 TenantSpec.model_construct(
-                    id=tid, tier=Tier(cached[0]), listener_priority=cached[1]
+                    id=tid, tier=Tier(cached[0]), listener_priority=cached[1], release=None
                 )
             )
         else:

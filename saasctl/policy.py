@@ -134,3 +134,25 @@ def evaluate(plan: Mapping[str, Any], *, allow_destroy: bool) -> list[Violation]
                     )
                 )
     return violations
+
+
+# What a release changes: the task definitions (new images) and the services that
+# run them. Anything else in a release's plan is an infrastructure change.
+RELEASE_TYPES = frozenset({"aws_ecs_task_definition", "aws_ecs_service"})
+
+
+def release_violations(plan: Mapping[str, Any]) -> list[Violation]:
+    found = []
+    for rc in plan.get("resource_changes") or []:
+        actions = (rc.get("change") or {}).get("actions") or []
+        rtype = _effective_type(rc)
+        if actions in ([], ["no-op"], ["read"]) or rtype in RELEASE_TYPES:
+            continue
+        found.append(
+            Violation(
+                str(rc.get("address", "?")),
+                f"a release changes only task definitions and services; this plan would "
+                f"{'/'.join(actions)} a {rtype} (pass --allow-infra-change if intended)",
+            )
+        )
+    return found

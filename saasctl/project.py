@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from saasctl.errors import NotFoundError, SpecError, UserError
 from saasctl.ids import validate_env_name, validate_tenant_id
-from saasctl.specs import EnvSpec, TenantSpec, load_model
+from saasctl.specs import VERSION_PATTERN, EnvSpec, PoolSpec, ReleaseSpec, TenantSpec, load_model
 
 ENV_FILE = "env.yaml"
+POOL_FILE = "pool.yaml"  # the pooled services' release
+RELEASES = "releases"  # <env>/releases/<version>.yaml
 SHARED = "shared"  # the shared workspace's name (a reserved tenant id)
 TENANT_FILE = "tenant.yaml"
 
@@ -30,6 +33,13 @@ def find_root(start: Path | None = None) -> Path:
     raise UserError(
         "not inside a saasctl project (no terraform/envs and templates/ found upwards)",
         hint="cd into the repository or set SAASCTL_ROOT",
+    )
+
+
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order: 1.10.0 after 1.9.2, numbers before words at the same place."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[._+-]", version)
     )
 
 
@@ -145,6 +155,77 @@ class Environment:
         specs = [self.load_tenant(t) for t in self.tenant_ids()]
         check_priorities(specs)
         return specs
+
+    # --- releases -----------------------------------------------------------
+
+    @property
+    def releases_dir(self) -> Path:
+        return self.dir / RELEASES
+
+    def release_file(self, version: str) -> Path:
+        if not re.fullmatch(VERSION_PATTERN.strip("^$"), version):
+            raise UserError(
+                f"invalid release version {version!r}: letters, digits and . _ + - "
+                "(at most 64, starting with a letter or digit)"
+            )
+        return self.releases_dir / f"{version}.yaml"
+
+    def release_versions(self) -> list[str]:
+        """Every release of the environment, oldest version first (natural order)."""
+        found = (
+            [p.stem for p in self.releases_dir.glob("*.yaml")] if self.releases_dir.is_dir() else []
+        )
+        return sorted(found, key=version_key)
+
+    def load_release(self, version: str) -> ReleaseSpec:
+        path = self.release_file(version)
+        if not path.is_file():
+            known = ", ".join(self.release_versions()) or "none"
+            raise NotFoundError(
+                f"release {version!r} not found in environment {self.name!r} (known: {known})",
+                hint=f"create it: `saasctl release create {version} --image SERVICE=IMAGE ...`",
+            )
+        release: ReleaseSpec = load_model(ReleaseSpec, path, self.project.display(path))
+        if release.version != version:
+            raise SpecError(
+                f"{self.project.display(path)}: version: {release.version!r} does not match "
+                f"its file name {version!r}"
+            )
+        self.check_release(release, self.project.display(path))
+        return release
+
+    def check_release(self, release: ReleaseSpec, where: str) -> None:
+        """A release names an image for exactly the environment's services."""
+        services = {svc.name for svc in self.spec.services}
+        unknown = sorted(set(release.images) - services)
+        if unknown:
+            raise SpecError(
+                f"{where}: images: unknown service {unknown[0]!r} "
+                f"(services: {', '.join(sorted(services))})"
+            )
+        missing = sorted(services - set(release.images))
+        if missing:
+            raise SpecError(f"{where}: images: no image for service {missing[0]!r}")
+
+    def images(self, release: str | None) -> dict[str, str]:
+        """Service -> image of a release; None: the images in env.yaml (no release yet)."""
+        if release is None:
+            return {svc.name: svc.image for svc in self.spec.services}
+        return dict(self.load_release(release).images)
+
+    @property
+    def pool_file(self) -> Path:
+        return self.dir / POOL_FILE
+
+    def load_pool(self) -> PoolSpec:
+        if not self.pool_file.is_file():
+            return PoolSpec()
+        pool: PoolSpec = load_model(PoolSpec, self.pool_file, self.project.display(self.pool_file))
+        return pool
+
+    def current_release(self) -> str | None:
+        """What new tenants get: the release the pool runs (None: env.yaml's images)."""
+        return self.load_pool().release
 
     # State keys: <env>/shared/terraform.tfstate and <env>/tenants/<id>/terraform.tfstate
     @property

@@ -23,7 +23,7 @@ from saasctl.files import atomic_write
 from saasctl.ids import aws_name
 from saasctl.priorities import check_fits
 from saasctl.project import Environment
-from saasctl.specs import TenantSpec, Tier
+from saasctl.specs import PoolSpec, TenantSpec, Tier
 
 # The module interface. Stand-ins and real modules must declare exactly these
 # (tests/unit/test_module_interface.py checks it).
@@ -55,9 +55,12 @@ SHARED_OUTPUTS = (
     "advanced_cluster_arn",
     "pool_target_group_arns",
     "log_group_name",
+    "alb_arn_suffix",
+    "pool_services",
 )
 _TENANT_COMMON = ("tenant_id", "name_prefix", "host", "listener_priority", "services", "tags")
-_DEDICATED = ("cpu", "memory", "desired_count", "min_capacity", "max_capacity")
+_DEDICATED = ("cpu", "memory", "desired_count", "min_capacity", "max_capacity",
+              "deployment_strategy", "deployment_bake_minutes")  # fmt: skip
 TENANT_INPUTS: dict[Tier, tuple[str, ...]] = {
     Tier.BASIC: _TENANT_COMMON,
     Tier.ADVANCED: _TENANT_COMMON + _DEDICATED,
@@ -119,8 +122,24 @@ def _tags(env: Environment, extra: Mapping[str, str]) -> dict[str, str]:
     return {**env.spec.tags, "Environment": env.name, "ManagedBy": "saasctl", **extra}
 
 
-def shared_inputs(env: Environment, tenants: list[TenantSpec]) -> dict[str, Any]:
+def _services(env: Environment, release: str | None, *, images: bool = True) -> list[Any]:
+    """The services with the images of ``release`` (None: env.yaml's). Basic tenants'
+    workspaces hold no image: their services are the pool's."""
+    running = env.images(release) if images else {}
+    out = []
+    for svc in env.spec.services:
+        data = svc.model_dump(mode="json", exclude={"image"})
+        if images:
+            data["image"] = running[svc.name]
+        out.append(data)
+    return out
+
+
+def shared_inputs(
+    env: Environment, tenants: list[TenantSpec], pool: PoolSpec | None = None
+) -> dict[str, Any]:
     s = env.spec
+    pool = pool if pool is not None else env.load_pool()
     return {
         "name": aws_name("saas", env.name, max_len=16),  # + "-pool-<service>" <= 32
         "region": s.region,
@@ -131,8 +150,11 @@ def shared_inputs(env: Environment, tenants: list[TenantSpec]) -> dict[str, Any]
         "single_nat_gateway": s.network.single_nat_gateway,
         "certificate_arn": s.certificate_arn,
         "allowed_cidrs": list(s.allowed_cidrs),
-        "services": [svc.model_dump(mode="json") for svc in s.services],
-        "pool": s.tiers[Tier.BASIC].model_dump(mode="json", exclude={"waf_rate_limit"}),
+        "services": _services(env, pool.release),
+        "pool": s.tiers[Tier.BASIC].model_dump(
+            mode="json",
+            exclude={"waf_rate_limit", "deployment_strategy", "deployment_bake_minutes"},
+        ),
         # WAF rate rules live in the shared web ACL, one per tenant host.
         "tenant_rate_limits": {
             t.id: {"host": f"{t.id}.{s.domain}", "limit": s.tiers[t.tier].waf_rate_limit}
@@ -158,7 +180,7 @@ def tenant_inputs(env: Environment, spec: TenantSpec) -> dict[str, Any]:
         "name_prefix": aws_name(env.name, spec.id, max_len=21),  # + "-<service>" <= 32
         "host": f"{spec.id}.{s.domain}",
         "listener_priority": spec.listener_priority,
-        "services": [svc.model_dump(mode="json") for svc in s.services],
+        "services": _services(env, spec.release, images=spec.tier != Tier.BASIC),
         "tags": _tags(env, {**spec.tags, "Tenant": spec.id, "Tier": spec.tier.value}),
         **{k: sizing[k] for k in _DEDICATED},
     }
@@ -206,7 +228,9 @@ def _render_cached(
         raise SaasctlError(f"templates/{where}: {exc}") from None
 
 
-def render_shared(env: Environment, tenants: list[TenantSpec]) -> dict[str, str]:
+def render_shared(
+    env: Environment, tenants: list[TenantSpec], pool: PoolSpec | None = None
+) -> dict[str, str]:
     workdir = env.shared_dir
     main_tf = _render_template(
         env,
@@ -215,7 +239,8 @@ def render_shared(env: Environment, tenants: list[TenantSpec]) -> dict[str, str]
         inputs=SHARED_INPUTS,
         outputs=SHARED_OUTPUTS,
     )
-    return _finish(main_tf, static_backend(env, env.shared_state_key), shared_inputs(env, tenants))
+    inputs = shared_inputs(env, tenants, pool)
+    return _finish(main_tf, static_backend(env, env.shared_state_key), inputs)
 
 
 def render_tenant(env: Environment, spec: TenantSpec) -> dict[str, str]:

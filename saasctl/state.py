@@ -423,6 +423,51 @@ class StateStore:
                     raise
                 time.sleep(0.5 * (attempt + 1))
 
+    # --- rollout ledgers ----------------------------------------------------
+    # One JSON object per environment (<env>/rollouts/current.json), written with
+    # conditional puts: created only if absent, replaced only if unchanged since
+    # read (ETag), so two rollouts can never both think they own it.
+
+    def ledger_key(self) -> str:
+        return f"{self.env.name}/rollouts/current.json"
+
+    def read_ledger(self) -> tuple[dict[str, Any] | None, str | None]:
+        """(the ledger, its ETag), or (None, None)."""
+        try:
+            resp = self._call(self.aws.s3.get_object, Bucket=self.bucket, Key=self.ledger_key())
+        except ClientError as exc:
+            if _code(exc) in ("404", "NoSuchKey"):
+                return None, None
+            raise
+        data = json.loads(resp["Body"].read())
+        return (data if isinstance(data, dict) else None), str(resp["ETag"])
+
+    def write_ledger(self, data: dict[str, Any], etag: str | None) -> str:
+        """Create (etag None) or replace the ledger read with ``etag``; the new ETag.
+        A LockError when someone else wrote it in between."""
+        body = json.dumps(data, indent=1, sort_keys=True).encode()
+        condition = {"IfNoneMatch": "*"} if etag is None else {"IfMatch": etag}
+        try:
+            resp = self._call(
+                self.aws.s3.put_object, Bucket=self.bucket, Key=self.ledger_key(), Body=body,
+                ServerSideEncryption="AES256", **condition,
+            )  # fmt: skip
+        except ClientError as exc:
+            if _code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise
+            raise LockError(
+                f"another run changed the rollout ledger of {self.env.name!r} meanwhile",
+                hint=f"`saasctl release status --env {self.env.name}`",
+            ) from None
+        return str(resp["ETag"])
+
+    def archive_ledger(self, data: dict[str, Any]) -> str:
+        key = f"{self.env.name}/rollouts/history/{data['id']}.json"
+        body = json.dumps(data, indent=1, sort_keys=True).encode()
+        self._call(self.aws.s3.put_object, Bucket=self.bucket, Key=key, Body=body,
+                   ServerSideEncryption="AES256")  # fmt: skip
+        return key
+
     # --- listener priority claims ------------------------------------------
     # A block is claimed with a conditional put before any spec names it, so two
     # onboards (same checkout or not) can never be given the same block.

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from saasctl import failpoints, render
+from saasctl import failpoints, releases, render
 from saasctl.context import Context, Workspace
-from saasctl.errors import BackendError, ConflictError, SaasctlError
+from saasctl.errors import BackendError, ConflictError, SaasctlError, UserError
 from saasctl.files import atomic_write
 from saasctl.ids import validate_tenant_id
 from saasctl.priorities import allocate
@@ -135,6 +135,16 @@ def _finish(ctx: Context, ws: Workspace, outcome: Outcome) -> Outcome:
     return outcome
 
 
+def _release_for(ctx: Context, tier: Tier, spec: TenantSpec | None) -> str | None:
+    """A tenant with services of its own runs a release: the one it ran before, or
+    the environment's current one (the pool's). A basic tenant runs the pool's."""
+    if tier == Tier.BASIC:
+        return None
+    if spec is not None and spec.tier != Tier.BASIC:
+        return spec.release
+    return ctx.env.current_release()
+
+
 def _claim_priority(ctx: Context, tenant_id: str) -> int:
     """The lowest block free both in the specs on disk and in the bucket's claims."""
     cfg = ctx.env.spec.listener_priorities
@@ -152,7 +162,15 @@ def _claim_priority(ctx: Context, tenant_id: str) -> int:
         taken.add(start)  # claimed by a concurrent onboard a moment ago
 
 
-def onboard(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: bool) -> Outcome:
+def onboard(
+    ctx: Context,
+    tenant_id: str,
+    tier: Tier,
+    *,
+    yes: bool,
+    plan_only: bool,
+    tags: dict[str, str] | None = None,
+) -> Outcome:
     validate_tenant_id(tenant_id)
     env = ctx.env
     existing = env.load_tenant(tenant_id) if env.has_tenant(tenant_id) else None
@@ -161,12 +179,25 @@ def onboard(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: b
             f"tenant {tenant_id!r} already exists in {env.name!r} with tier {existing.tier.value}",
             hint=f"to move it: `saasctl tenant set-tier {tenant_id} --tier {tier.value}`",
         )
+    if existing is not None and tags and tags != existing.tags:
+        raise ConflictError(
+            f"tenant {tenant_id!r} exists with tags {existing.tags}: --tag is for new tenants",
+            hint=f"edit {env.project.display(env.tenant_file(tenant_id))} and re-run the onboard",
+        )
+    try:
+        new_tags = TenantSpec(id=tenant_id, tier=tier, listener_priority=1, tags=tags or {}).tags
+    except ValueError as exc:
+        raise UserError(f"--tag: {' '.join(str(exc).split())}") from None
     ctx.preflight()
     ctx.require_shared_applied()
     with _locked(ctx, tenant_id, "onboard"):
         if existing is None:
             spec = TenantSpec(
-                id=tenant_id, tier=tier, listener_priority=_claim_priority(ctx, tenant_id)
+                id=tenant_id,
+                tier=tier,
+                listener_priority=_claim_priority(ctx, tenant_id),
+                release=_release_for(ctx, tier, None),
+                tags=new_tags,
             )
             ctx.ui.step(
                 f"onboarding {tenant_id} ({tier.value}, listener priorities from "
@@ -205,7 +236,7 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
     with _locked(ctx, tenant_id, "set-tier"):
         ws = ctx.tenant_workspace(tenant_id)
         before = _snapshot(ws.dir)
-        moved = spec.model_copy(update={"tier": tier})
+        moved = spec.model_copy(update={"tier": tier, "release": _release_for(ctx, tier, spec)})
         if spec.tier == tier:
             ctx.ui.step(f"{tenant_id} is already {tier.value}: converging")
         else:
@@ -317,6 +348,7 @@ def status(ctx: Context, spec: TenantSpec) -> dict[str, Any]:
     return {
         "id": spec.id,
         "tier": spec.tier.value,
+        "release": releases.release_of(ctx.env, spec),
         "listener_priority": spec.listener_priority,
         "status": status,
         "stale_files": stale,

@@ -169,6 +169,16 @@ class Stack:
     def popen_env(self, env: dict[str, str], *args: str) -> Running:
         return Running([sys.executable, "-m", "saasctl", *args], env)
 
+    def client(self, service: str):  # type: ignore[no-untyped-def]
+        """A boto3 client of the test's emulator (not saasctl's: tests check from outside)."""
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
     @property
     def s3(self):  # type: ignore[no-untyped-def]
         return boto3.client(

@@ -234,3 +234,35 @@ def test_a_stale_saved_plan_is_planned_again(stack: Stack, tmp_path: Path) -> No
     assert "stalez: no changes" in err
     check_converged(s, live_tenants(s))
     s.saasctl("tenant", "offboard", "stalez", "--yes")
+
+
+def test_the_emulator_makes_conditional_writes_atomic(stack: Stack) -> None:
+    """saasctl's locks rely on S3 conditional writes being atomic, as in AWS; moto
+    checks and then writes, so saasctl's emulator serves one request at a time.
+    Many writers race for each of 30 keys: exactly one wins each."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from botocore.exceptions import ClientError
+
+    clients = [stack.s3 for _ in range(12)]
+    start = threading.Barrier(len(clients))
+
+    def race(i: int, key: str) -> bool:
+        start.wait()
+        try:
+            clients[i].put_object(Bucket="saasctl-local-tfstate", Key=key, Body=str(i).encode(),
+                                  IfNoneMatch="*")  # fmt: skip
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "PreconditionFailed":
+                raise
+            return False
+        return True
+
+    winners = []
+    with ThreadPoolExecutor(len(clients)) as pool:
+        for n in range(30):
+            key = f"local/test-atomic/{n}"
+            winners.append(sum(pool.map(lambda i, k=key: race(i, k), range(len(clients)))))
+            start.reset()
+    assert winners == [1] * 30

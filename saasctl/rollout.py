@@ -1,0 +1,530 @@
+"""Rolling a release out to the units in waves, with health gates and an error budget.
+
+Each wave takes its units ``parallelism`` at a time. A unit moves by writing its
+release into its spec (``pool.yaml`` for the pool), rendering, planning, checking
+the plan (the policy gates, and that it changes only what a release changes:
+task definitions and services), applying exactly that plan, then watching its
+health until its deployments settle and for the wave's bake time. More failed
+units in a wave than its error budget halts the rollout: the wave's failed and
+in-flight units go back to the release they ran before, and no further wave
+starts.
+
+Progress lives in a ledger in the state bucket (conditional writes): a killed
+rollout resumes where it stopped (``--resume``), and a second rollout in the
+same environment is refused while one runs.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime, timezone
+from typing import Any
+
+from saasctl import failpoints, health, policy, releases, render
+from saasctl.context import Context
+from saasctl.errors import (
+    ConflictError,
+    LockError,
+    PolicyError,
+    SaasctlError,
+    SpecError,
+    UserError,
+)
+from saasctl.files import atomic_write
+from saasctl.project import SHARED
+from saasctl.releases import Unit
+from saasctl.specs import PoolSpec, Rollout, Tier, Wave, parse_duration
+from saasctl.state import HOST_ID, LockHolder
+from saasctl.terraform import PlanSummary
+
+DONE = ("healthy", "skipped")  # a unit in one of these is finished with
+# Why the default waves are what they are (README, "Releases"): one advanced
+# tenant first (the smallest blast radius: one tenant), then the other advanced
+# tenants, then the pool (every basic tenant at once), premium last (the
+# tenants with the most at stake, once the release has run everywhere else).
+DEFAULT = Rollout(
+    waves=[
+        Wave(name="canary", tiers=[Tier.ADVANCED], parallelism=1, bake="5m"),
+        Wave(name="advanced", tiers=[Tier.ADVANCED], parallelism=4, bake="5m", error_budget=1),
+        Wave(name="pool", pool=True, bake="10m"),
+        Wave(name="premium", tiers=[Tier.PREMIUM], parallelism=2, bake="10m"),
+    ]
+)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def config(ctx: Context) -> Rollout:
+    return ctx.env.spec.rollout or DEFAULT
+
+
+def assign(cfg: Rollout, units: list[Unit], known: set[str]) -> list[tuple[Wave, list[Unit]]]:
+    """Each unit in the first wave that selects it; every unit in exactly one wave.
+
+    The default's first wave takes a single advanced tenant (the canary)."""
+    for wave in cfg.waves:
+        unknown = sorted(set(wave.tenants) - known)
+        if unknown:
+            raise SpecError(
+                f"rollout wave {wave.name!r} names unknown tenant(s): {', '.join(unknown)}"
+            )
+    taken: set[str] = set()
+    out = []
+    for index, wave in enumerate(cfg.waves):
+        chosen = [u for u in units if u.label not in taken and _selects(wave, u)]
+        if cfg is DEFAULT and index == 0:
+            chosen = chosen[:1]
+        taken |= {u.label for u in chosen}
+        out.append((wave, chosen))
+    left = [u.label for u in units if u.label not in taken]
+    if left:
+        raise SpecError(
+            f"the rollout's waves leave out {', '.join(left)}",
+            hint="add a wave for them (e.g. `tiers: [advanced]` or `pool: true`) in env.yaml",
+        )
+    return out
+
+
+def _selects(wave: Wave, unit: Unit) -> bool:
+    if unit.is_pool:
+        return wave.pool
+    tags = dict(unit.tags)
+    return (
+        unit.label in wave.tenants
+        or (unit.tier in wave.tiers)
+        or bool(wave.tags and all(tags.get(k) == v for k, v in wave.tags.items()))
+    )
+
+
+class Ledger:
+    """The rollout's record in the state bucket; every change a conditional write."""
+
+    def __init__(self, ctx: Context, data: dict[str, Any], etag: str | None) -> None:
+        self.ctx, self.data, self.etag = ctx, data, etag
+        self.lock = threading.Lock()
+
+    def save(self) -> None:
+        self.data["updated"] = now()
+        self.etag = self.ctx.store.write_ledger(self.data, self.etag)
+
+    def unit(self, label: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.data["units"][label]
+        return found
+
+    def set(self, label: str, **changes: Any) -> None:
+        with self.lock:
+            self.unit(label).update(changes)
+            self.save()
+
+
+def holder() -> dict[str, Any]:
+    return {"who": f"{getpass.getuser()}@{socket.gethostname()}", "host": HOST_ID,
+            "pid": os.getpid(), "since": now()}  # fmt: skip
+
+
+def describe_holder(data: dict[str, Any]) -> LockHolder:
+    h = data.get("holder") or {}
+    what = f"{data.get('kind')} of {data.get('version')}"
+    return LockHolder(str(h.get("who")), what, str(h.get("since")), str(h.get("host") or ""),
+                      int(h.get("pid") or 0))  # fmt: skip
+
+
+class Execution:
+    """One rollout (or rollback) running, from its ledger."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        ledger: Ledger,
+        *,
+        yes: bool,
+        allow_infra_change: bool,
+        allow_destroy: bool,
+        report: Callable[[str], None],
+        inherited: tuple[str, int] | None = None,
+    ) -> None:
+        self.inherited = inherited  # (host, pid) of the dead run this one resumes
+        self.ctx = ctx
+        self.ledger = ledger
+        self.yes = yes
+        self.allow_infra_change = allow_infra_change
+        self.allow_destroy = allow_destroy
+        self.report = report
+        self.halted = threading.Event()
+        self.cfg = config(ctx)
+        self.timeout = parse_duration(self.cfg.deployment_timeout)
+
+    # -- one unit ------------------------------------------------------------
+
+    def take_over(self, workspace: str) -> None:
+        """A lock left by the very run this one resumes is ours to take: the ledger
+        names that process, and it is gone."""
+        if self.inherited is None:
+            return
+        holder = self.ctx.store.holder(workspace)
+        if (
+            holder is not None
+            and holder.dead_here()
+            and (holder.host, holder.pid) == self.inherited
+        ):
+            self.report(f"  taking over the lock of {workspace} left by the interrupted run")
+            self.ctx.store.release(workspace)
+
+    def move(self, unit: Unit, release: str | None) -> PlanSummary:
+        """Write the unit's release, render, plan, gate, apply that plan."""
+        self.take_over(SHARED if unit.is_pool else unit.label)
+        if unit.is_pool:
+            guard: AbstractContextManager[None] = self.ctx.shared_lock("release")
+        else:
+            guard = nullcontext()
+            self.ctx.store.acquire(unit.label, "release")
+        try:
+            with guard:
+                return self._move(unit, release)
+        finally:
+            if not unit.is_pool:
+                self.ctx.store.release(unit.label)
+
+    def _move(self, unit: Unit, release: str | None) -> PlanSummary:
+        env = self.ctx.env
+        if unit.is_pool:
+            path, old = (
+                env.pool_file,
+                env.pool_file.read_text() if env.pool_file.is_file() else None,
+            )
+            atomic_write(path, PoolSpec(release=release).to_yaml())
+            ws = self.ctx.write_shared()
+        else:
+            spec = env.load_tenant(unit.label)
+            path, old = env.tenant_file(unit.label), env.tenant_file(unit.label).read_text()
+            moved = spec.model_copy(update={"release": release})
+            files = render.render_tenant(env, moved)
+            atomic_write(path, moved.to_yaml())
+            ws = self.ctx.tenant_workspace(unit.label)
+            render.write_workspace(ws.dir, files)
+        try:
+            plan = self.ctx.plan_json(ws)
+            summary = PlanSummary.from_show_json(plan)
+            self.gate(unit, plan)
+        except BaseException:
+            # nothing applied: the unit keeps what it ran
+            if old is None:
+                path.unlink(missing_ok=True)
+            else:
+                atomic_write(path, old)
+            if unit.is_pool:
+                self.ctx.write_shared()
+            else:
+                files = render.render_tenant(env, env.load_tenant(unit.label))
+                render.write_workspace(ws.dir, files)
+            raise
+        failpoints.hit("release-planned", unit=unit.label)
+        self.ctx.apply_saved(ws, summary, gate=lambda p: self.gate(unit, p))
+        return summary
+
+    def gate(self, unit: Unit, plan: dict[str, Any]) -> None:
+        found = [str(v) for v in policy.evaluate(plan, allow_destroy=self.allow_destroy)]
+        if not self.allow_infra_change:
+            found += [str(v) for v in policy.release_violations(plan)]
+        if found:
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            raise PolicyError(f"{found[0]}{more}")
+
+    def upgrade(self, label: str, wave: Wave) -> None:
+        """Move one unit to its target and watch it; the ledger records each step."""
+        entry = self.ledger.unit(label)
+        unit = self.unit(label)
+        if entry["state"] in ("pending", "applying"):
+            self.ledger.set(label, state="applying", started=entry.get("started") or now())
+            failpoints.hit("release-applying", unit=label)
+            try:
+                self.move(unit, entry["to"])
+            except PolicyError as exc:
+                self.ledger.set(label, state="refused", detail=exc.one_line(), finished=now())
+                self.halted.set()
+                return
+            except SaasctlError as exc:
+                self.ledger.set(label, state="failed", detail=exc.one_line(), finished=now())
+                self.over_budget(wave, self.wave_units(wave))
+                return
+            self.ledger.set(label, state="baking")
+        self.report(f"  {label}: applied {entry['to'] or '(env.yaml)'}; watching its health")
+        failpoints.hit("release-baking", unit=label)
+        result = health.watch(self.ctx, unit, timeout=self.timeout, bake=wave.bake_seconds,
+                              stop=self.halted.is_set)  # fmt: skip
+        if result.ok:
+            self.ledger.set(label, state="healthy", detail=result.detail, finished=now())
+        elif self.halted.is_set() and "halted" in result.detail:
+            self.ledger.set(label, state="interrupted", detail=result.detail)
+        else:
+            self.ledger.set(label, state="failed", detail=result.detail, finished=now())
+            self.over_budget(wave, self.wave_units(wave))  # stops the others' bake if over
+
+    def wave_units(self, wave: Wave) -> list[str]:
+        return next(w["units"] for w in self.ledger.data["waves"] if w["name"] == wave.name)
+
+    def unit(self, label: str) -> Unit:
+        if label == releases.POOL:
+            return Unit(releases.POOL, self.ctx.env.load_pool().release)
+        spec = self.ctx.env.load_tenant(label)
+        return Unit(spec.id, spec.release, spec.tier, tuple(sorted(spec.tags.items())))
+
+    def roll_back(self, label: str) -> None:
+        entry = self.ledger.unit(label)
+        self.ledger.set(label, state="rolling-back")
+        failpoints.hit("release-rolling-back", unit=label)
+        try:
+            self.move(self.unit(label), entry["from"])
+        except SaasctlError as exc:
+            self.ledger.set(label, state="rollback-failed", detail=exc.one_line(), finished=now())
+            return
+        result = health.watch(self.ctx, self.unit(label), timeout=self.timeout, bake=0,
+                              stop=lambda: False)  # fmt: skip
+        note = "" if result.ok else f"; after rollback: {result.detail}"
+        self.ledger.set(label, state="rolled-back", finished=now(),
+                        detail=f"{entry.get('detail', '')}{note}")  # fmt: skip
+
+    # -- the waves -----------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        data = self.ledger.data
+        for wave_data in data["waves"]:
+            if data["state"] != "running":
+                break
+            wave = Wave.model_validate(wave_data["config"])
+            labels = wave_data["units"]
+            if wave_data["state"] == "pending":
+                wave_data["state"] = "running"
+                wave_data["started"] = now()
+                with self.ledger.lock:
+                    self.ledger.save()
+                self.report(f"wave {wave.name}: {', '.join(labels) or '(no units)'}")
+            if wave_data["state"] == "running":
+                self.run_wave(wave, wave_data, labels)
+            if wave_data["state"] == "halting":
+                self.halt_wave(wave, wave_data, labels)
+        if data["state"] == "running":
+            data["state"] = "completed"
+            with self.ledger.lock:
+                self.ledger.save()
+        return data
+
+    def run_wave(self, wave: Wave, wave_data: dict[str, Any], labels: list[str]) -> None:
+        todo = [u for u in labels if self.ledger.unit(u)["state"] not in
+                (*DONE, "failed", "refused", "rolled-back", "rollback-failed")]  # fmt: skip
+        for i in range(0, len(todo), wave.parallelism):
+            if self.over_budget(wave, labels) or self.halted.is_set():
+                break
+            batch = todo[i : i + wave.parallelism]
+            with ThreadPoolExecutor(max_workers=len(batch)) as pool:
+                for future in [pool.submit(self.upgrade, label, wave) for label in batch]:
+                    future.result()
+        if self.over_budget(wave, labels) or self.halted.is_set():
+            # why, recorded before any rollback: a resumed run still knows it
+            failed = [u for u in labels if self.ledger.unit(u)["state"] in ("failed", "refused")]
+            wave_data["reason"] = "; ".join(f"{u}: {self.ledger.unit(u)['detail']}" for u in failed)
+            wave_data["state"] = "halting"
+        else:
+            wave_data["state"] = "done"
+            wave_data["finished"] = now()
+        with self.ledger.lock:
+            self.ledger.save()
+
+    def over_budget(self, wave: Wave, labels: list[str]) -> bool:
+        failed = sum(1 for u in labels if self.ledger.unit(u)["state"] in ("failed", "refused"))
+        if failed > wave.error_budget:
+            self.halted.set()
+        return failed > wave.error_budget
+
+    def halt_wave(self, wave: Wave, wave_data: dict[str, Any], labels: list[str]) -> None:
+        reasons = wave_data.get("reason", "")
+        self.report(f"wave {wave.name} halted (error budget {wave.error_budget}): {reasons}")
+        back = [u for u in labels if self.ledger.unit(u)["state"] in
+                ("failed", "applying", "baking", "interrupted", "rolling-back")]  # fmt: skip
+        for label in back:  # refused units applied nothing: they keep their release
+            self.report(
+                f"  {label}: rolling back to {self.ledger.unit(label)['from'] or '(env.yaml)'}"
+            )
+            self.roll_back(label)
+        wave_data["state"] = "halted"
+        wave_data["finished"] = now()
+        self.ledger.data["state"] = "halted"
+        self.ledger.data["reason"] = f"wave {wave.name}: {reasons}"
+        with self.ledger.lock:
+            self.ledger.save()
+
+
+def prepare(
+    ctx: Context,
+    targets: dict[str, str | None] | None,
+    version: str,
+    kind: str,
+) -> dict[str, Any]:
+    """A new ledger: the waves and, per unit, where it is and where it goes
+    (``targets`` None: every unit to ``version``)."""
+    env = ctx.env
+    specs = env.load_tenants()
+    units = releases.units(env, specs)
+    waves = assign(config(ctx), units, {s.id for s in specs})
+    data: dict[str, Any] = {
+        "id": f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{kind}-{version}",
+        "kind": kind, "version": version, "state": "running", "created": now(),
+        "holder": holder(), "waves": [], "units": {},
+    }  # fmt: skip
+    for wave, chosen in waves:
+        data["waves"].append({"name": wave.name, "config": wave.model_dump(mode="json"),
+                              "units": [u.label for u in chosen], "state": "pending"})  # fmt: skip
+        for unit in chosen:
+            target = version if targets is None else targets.get(unit.label, unit.release)
+            same = target == unit.release
+            data["units"][unit.label] = {
+                "wave": wave.name, "from": unit.release, "to": target,
+                "state": "skipped" if same else "pending",
+                "detail": f"already on {target or '(env.yaml)'}" if same else "",
+                "tier": unit.tier.value if unit.tier else "pool",
+            }  # fmt: skip
+    return data
+
+
+def check_upgradeable(ctx: Context, version: str, data: dict[str, Any]) -> None:
+    release = ctx.env.load_release(version)
+    if release.upgradeable_from is None:
+        return
+    stuck = [f"{label} ({u['from'] or 'env.yaml'})" for label, u in data["units"].items()
+             if u["state"] == "pending" and u["from"] not in release.upgradeable_from]  # fmt: skip
+    if stuck:
+        raise ConflictError(
+            f"release {version} is upgradeable only from {', '.join(release.upgradeable_from)}; "
+            f"not from what {', '.join(stuck)} run(s)",
+            hint="roll those units to a release it accepts first",
+        )
+
+
+def acquire(
+    ctx: Context, *, resume: bool, version: str | None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The ledger to continue (resume) or None to start anew; refuses while another
+    rollout runs. Returns (ledger to resume or None, the ETag of the ledger read)."""
+    data, etag = ctx.store.read_ledger()
+    name = ctx.env.name
+    if data is not None and data.get("state") == "running":
+        who = describe_holder(data)
+        if who.dead_here() and resume:
+            data["previous_holder"] = {"holder": data["holder"]}
+            if version is not None and data["version"] != version:
+                raise ConflictError(
+                    f"the interrupted rollout is of {data['version']}, not {version}",
+                    hint=f"`saasctl release rollout {data['version']} --resume --env {name}`",
+                )
+            data["holder"] = holder()
+            return data, etag
+        if who.dead_here():
+            command = "rollback" if data["kind"] == "rollback" else f"rollout {data['version']}"
+            raise LockError(
+                f"a {data['kind']} of {data['version']} in {name!r} was interrupted "
+                f"(process {who.pid} on this host is gone)",
+                hint=f"resume it: `saasctl release {command} --resume --env {name}`",
+            )
+        raise LockError(
+            f"a {data['kind']} of {data['version']} is running in {name!r}: {who.describe()}",
+            hint=f"wait for it; `saasctl release status --env {name}` shows its progress",
+        )
+    if resume:
+        raise UserError(f"no interrupted rollout to resume in {name!r}")
+    if data is not None:  # a finished rollout: kept in the history, then replaced
+        ctx.store.archive_ledger(data)
+    return None, etag
+
+
+def start(
+    ctx: Context,
+    targets: dict[str, str | None] | None,
+    version: str,
+    kind: str,
+    *,
+    resume: bool,
+    yes: bool,
+    allow_infra_change: bool,
+    allow_destroy: bool,
+    report: Callable[[str], None],
+) -> dict[str, Any]:
+    """Run (or resume) a rollout to ``targets``; the ledger at the end."""
+    fresh = None
+    if not resume:  # the waves and the targets are checked before anything is touched
+        fresh = prepare(ctx, targets, version, kind)
+        if kind == "rollout":
+            check_upgradeable(ctx, version, fresh)
+    ctx.preflight()
+    ctx.require_shared_applied()
+    resumed, etag = acquire(ctx, resume=resume, version=version if kind == "rollout" else None)
+    inherited = None
+    if resumed is not None:
+        dead = describe_holder(resumed["previous_holder"])
+        inherited = (dead.host, dead.pid)
+        ledger = Ledger(ctx, resumed, etag)
+        with ledger.lock:
+            ledger.save()  # take it over: a conditional write, so only one resumes
+        report(f"resuming the {resumed['kind']} of {resumed['version']} ({resumed['id']})")
+    else:
+        assert fresh is not None
+        # replaces exactly the finished ledger acquire() read: a rollout that started
+        # since makes this conditional write fail (exit 4)
+        ledger = Ledger(ctx, fresh, etag)
+        with ledger.lock:
+            ledger.save()
+    _ = ctx.tf  # providers prepared once, before the worker threads
+    execution = Execution(
+        ctx, ledger, yes=yes, allow_infra_change=allow_infra_change,
+        allow_destroy=allow_destroy, report=report, inherited=inherited,
+    )  # fmt: skip
+    return execution.run()
+
+
+def preview(ctx: Context, version: str, *, allow_infra_change: bool) -> dict[str, Any]:
+    """The ledger a rollout of ``version`` would start with, each pending unit planned
+    with the release's images (nothing written: they go in as a per-run var file)."""
+    from saasctl import fleet
+
+    fleet.render_all(ctx, check=False)  # plan what the files say now
+    data = prepare(ctx, None, version, "plan")
+    data["state"] = "preview"
+    check_upgradeable(ctx, version, data)
+    services = ctx.env.images(version)
+    _ = ctx.tf
+    for label, entry in data["units"].items():
+        if entry["state"] != "pending":
+            continue
+        ws = ctx.shared_workspace() if label == releases.POOL else ctx.tenant_workspace(label)
+        current = json.loads((ws.dir / "terraform.tfvars.json").read_text())
+        override = [{**svc, "image": services[svc["name"]]} for svc in current["services"]]
+        plan = ctx.plan_json(ws, extra_vars={"services": override})
+        summary = PlanSummary.from_show_json(plan)
+        found = [str(v) for v in policy.evaluate(plan, allow_destroy=False)]
+        if not allow_infra_change:
+            found += [str(v) for v in policy.release_violations(plan)]
+        entry["detail"] = summary.counts() + (f"; {found[0]}" if found else "")
+        entry["state"] = "refused" if found else ("pending" if summary.has_changes else "skipped")
+    return data
+
+
+def previous_targets(ctx: Context) -> tuple[str, dict[str, str | None]]:
+    """What `release rollback` goes back to: each unit's release before the last rollout."""
+    data, _ = ctx.store.read_ledger()
+    if data is None:
+        raise UserError(f"no rollout recorded in {ctx.env.name!r}: nothing to roll back")
+    if data.get("state") == "running":
+        raise LockError(f"the {data['kind']} of {data['version']} is still running",
+                        hint="wait for it, or resume it if it died")  # fmt: skip
+    targets = {label: u["from"] for label, u in data["units"].items()}
+    froms = {u["from"] for u in data["units"].values()}
+    version = str(next(iter(froms))) if len(froms) == 1 else "previous"
+    return version, targets

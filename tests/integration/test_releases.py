@@ -1,0 +1,234 @@
+"""Releases rolled out in waves with real terraform, the emulator's ECS and CloudWatch
+behind the health gates (real modules through the offline provider), and the
+rollout's ledger in the state bucket.
+
+The stand-in tests check the orchestration fast (waves, resume after SIGKILL,
+two rollouts at once, infrastructure changes refused); the real-module test
+checks the health gates: a canary whose alarm is in ALARM halts the rollout."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from saasctl import backend
+from saasctl.emulator import moto_server
+from tests.conftest import REPO, copy_project
+from tests.integration.conftest import BINARIES, Stack, failpoint_log, make_stack
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+]
+V2 = ("--image", "web=registry.example.com/web:2.0.0", "--image", "api=repo/api:2.0.0")
+V3 = ("--image", "web=registry.example.com/web:3.0.0", "--image", "api=repo/api:3.0.0")
+UNITS = {"acme": "basic", "globex": "advanced", "hooli": "advanced", "initech": "premium"}
+
+
+def fleet_stack(tmp: Path, modules: str) -> Iterator[Stack]:
+    root = copy_project(tmp, {"local": REPO / "terraform/envs/local/env.yaml"}, modules=modules)
+    with moto_server(log=root / "moto.log") as url:
+        s = make_stack(root, url, BINARIES[-1], SAASCTL_LOCK_TIMEOUT="5s")
+        s.saasctl("bootstrap")
+        s.saasctl("apply", "--shared-only", "--yes", timeout=900)
+        for tenant, tier in UNITS.items():
+            canary = ("--tag", "Ring=canary") if tenant == "globex" else ()
+            s.saasctl("tenant", "onboard", tenant, "--tier", tier, *canary, "--yes", timeout=900)
+        s.saasctl("release", "create", "2.0.0", *V2)
+        s.saasctl("release", "create", "3.0.0", *V3)
+        yield s
+
+
+@pytest.fixture(scope="module")
+def standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    yield from fleet_stack(tmp_path_factory.mktemp("rel"), "standin")
+
+
+def releases_of(s: Stack) -> dict[str, str | None]:
+    listing = json.loads(s.saasctl("tenant", "list", "--json").stdout)["tenants"]
+    return {t["id"]: t["release"] for t in listing}
+
+
+def ledger(s: Stack) -> dict:  # type: ignore[type-arg]
+    return json.loads(s.saasctl("release", "status", "--json").stdout)  # type: ignore[no-any-return]
+
+
+def assert_converged(s: Stack, version: str | None) -> None:
+    assert set(releases_of(s).values()) == {version}
+    listing = json.loads(s.saasctl("tenant", "list", "--json").stdout)["tenants"]
+    assert all(t["status"] == "applied" for t in listing), listing
+    assert not [k for k in s.object_keys("local/") if k.endswith("saasctl.lock")]
+    assert s.saasctl("plan", check=None, timeout=900).returncode == 0  # nothing left to do
+
+
+def test_plan_shows_the_waves_and_each_units_plan(standin: Stack) -> None:
+    s = standin
+    out = s.saasctl("release", "plan", "2.0.0", "--json", check=2, timeout=900)
+    data = json.loads(out.stdout)
+    assert [w["name"] for w in data["waves"]] == ["canary", "pool", "advanced", "premium"]
+    assert [w["units"] for w in data["waves"]] == [["globex"], ["pool"], ["hooli"], ["initech"]]
+    assert all(u["state"] == "pending" and "to add" in u["detail"] for u in data["units"].values())
+    assert releases_of(s) == dict.fromkeys(UNITS)  # nothing written by a plan
+    assert not (s.root / "terraform/envs/local/pool.yaml").exists()
+
+
+def test_a_rollout_moves_every_unit_wave_by_wave(standin: Stack) -> None:
+    s = standin
+    s.saasctl("release", "rollout", "2.0.0", "--yes", timeout=900)
+    data = ledger(s)
+    assert data["state"] == "completed" and data["version"] == "2.0.0"
+    assert [w["state"] for w in data["waves"]] == ["done"] * 4
+    assert {u["state"] for u in data["units"].values()} == {"healthy"}
+    assert_converged(s, "2.0.0")
+    assert json.loads(s.saasctl("release", "list", "--json").stdout)["current"] == "2.0.0"
+    # a unit's release is immutable once it runs
+    changed = s.saasctl("release", "create", "2.0.0", "--image", "web=repo/web:9",
+                        "--image", "api=repo/api:9", check=3)  # fmt: skip
+    assert "immutable: pool, globex, hooli, initech run(s) it" in changed.stderr
+    # rollback: every unit back to what it ran before, in the same waves
+    s.saasctl("release", "rollback", "--yes", timeout=900)
+    assert ledger(s)["kind"] == "rollback"
+    assert_converged(s, None)
+    s.saasctl("release", "rollout", "2.0.0", "--yes", timeout=900)
+    assert_converged(s, "2.0.0")
+
+
+def test_two_rollouts_at_once_one_proceeds(standin: Stack, tmp_path: Path) -> None:
+    s = standin
+    log = tmp_path / "points.jsonl"
+    env = {**s.env, "SAASCTL_FAILPOINT_LOG": str(log),
+           "SAASCTL_FAILPOINTS": "release-baking=await:go:1"}  # fmt: skip
+    first = s.popen_env(env, "release", "rollout", "3.0.0", "--yes")
+    deadline = time.monotonic() + 600
+    while not any(e["point"] == "release-baking" for e in failpoint_log(log)):
+        assert first.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    second = s.saasctl("release", "rollout", "3.0.0", "--yes", check=4)
+    assert "a rollout of 3.0.0 is running in 'local'" in second.stderr
+    assert "release status" in second.stderr
+    with log.open("a") as fh:
+        fh.write(json.dumps({"point": "go", "pid": 0}) + "\n")
+    _, err = first.communicate(timeout=900)
+    assert first.returncode == 0, err
+    assert_converged(s, "3.0.0")
+
+
+@pytest.mark.parametrize("point", ["release-applying", "release-planned", "release-baking"])
+def test_a_killed_rollout_resumes_where_it_stopped(standin: Stack, point: str) -> None:
+    s = standin
+    target = "2.0.0" if set(releases_of(s).values()) == {"3.0.0"} else "3.0.0"
+    killed = s.saasctl_env({**s.env, "SAASCTL_FAILPOINTS": f"{point}=kill"},
+                           "release", "rollout", target, "--yes")  # fmt: skip
+    assert killed.returncode == -9, killed.stderr  # died at the point, not later
+    again = s.saasctl("release", "rollout", target, "--yes", check=4)
+    assert "was interrupted" in again.stderr and "--resume" in again.stderr
+    resumed = s.saasctl("release", "rollout", target, "--resume", "--yes", check=None, timeout=900)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming the rollout" in resumed.stderr
+    assert ledger(s)["state"] == "completed"
+    assert_converged(s, target)
+
+
+def test_a_release_that_changes_infrastructure_is_refused(standin: Stack) -> None:
+    s = standin
+    env_file = s.root / "terraform/envs/local/env.yaml"
+    original = env_file.read_text()
+    env_file.write_text(original.replace("domain: saas.local", "domain: saas2.local"))
+    try:
+        target = "2.0.0" if set(releases_of(s).values()) == {"3.0.0"} else "3.0.0"
+        before = releases_of(s)
+        refused = s.saasctl("release", "rollout", target, "--yes", check=1, timeout=900)
+        assert "a release changes only task definitions and services" in refused.stderr
+        assert "aws_lb_listener_rule" in refused.stderr and "--allow-infra-change" in refused.stderr
+        data = ledger(s)
+        assert data["state"] == "halted"
+        assert data["units"]["globex"]["state"] == "refused"
+        assert releases_of(s) == before  # nothing applied, specs as they were
+    finally:
+        env_file.write_text(original)
+    s.saasctl("apply", "--yes", timeout=900)
+
+
+@pytest.mark.parametrize(
+    ("args", "edit", "message"),
+    [
+        (["9.9.9"], None, "release '9.9.9' not found"),
+        (["2.0.0"], ("tags: {Ring: canary}", "tenants: [nope]"), "names unknown tenant(s): nope"),
+        (["2.0.0"], ("tiers: [premium]", "tiers: [advanced]"), "leave out initech"),
+    ],
+)
+def test_bad_rollouts_are_one_line_and_write_nothing(
+    standin: Stack, args: list[str], edit: tuple[str, str] | None, message: str
+) -> None:
+    s = standin
+    env_file = s.root / "terraform/envs/local/env.yaml"
+    original = env_file.read_text()
+    if edit:
+        assert edit[0] in original
+        env_file.write_text(original.replace(edit[0], edit[1]))
+    before = s.read_json("local/rollouts/current.json")
+    try:
+        out = s.saasctl("release", "rollout", *args, "--yes", check=3)
+    finally:
+        env_file.write_text(original)
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+    assert s.read_json("local/rollouts/current.json") == before
+
+
+def test_upgradeable_from_is_enforced(standin: Stack) -> None:
+    s = standin
+    current = next(iter(set(releases_of(s).values())))
+    s.saasctl(
+        "release", "create", "1.0.0", "--image", "web=repo/web:1", "--image", "api=repo/api:1"
+    )
+    s.saasctl("release", "create", "4.0.0", "--image", "web=repo/web:4",
+              "--image", "api=repo/api:4", "--upgradeable-from", "1.0.0")  # fmt: skip
+    out = s.saasctl("release", "rollout", "4.0.0", "--yes", check=3)
+    assert "upgradeable only from 1.0.0" in out.stderr and f"({current})" in out.stderr
+
+
+@pytest.mark.skipif(
+    not backend.offline_aws_available(REPO / ".saasctl"),
+    reason="the offline AWS provider's schema is not installed (make setup)",
+)
+def test_health_gates_halt_a_bad_canary_and_roll_it_back(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Real modules: ECS services and CloudWatch alarms live in the emulator."""
+    for s in fleet_stack(tmp_path_factory.mktemp("real"), "real"):
+        s.saasctl("release", "rollout", "2.0.0", "--yes", timeout=1200)
+        data = ledger(s)
+        assert data["state"] == "completed"
+        assert {u["detail"] for u in data["units"].values()} == {"healthy"}
+        cloudwatch, ecs = s.client("cloudwatch"), s.client("ecs")
+        # the canary's new version serves 5xx: its alarm goes into ALARM, as CloudWatch would
+        shown = json.loads(s.saasctl("tenant", "show", "globex", "--json").stdout)
+        services = shown["outputs"]["tenant"]["services"]
+        alarm = services["web"]["alarm_names"][0]
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test: 5xx")
+        # ... and the rollout is killed while it rolls the canary back, then resumed
+        killed = s.saasctl_env({**s.env, "SAASCTL_FAILPOINTS": "release-rolling-back=kill"},
+                               "release", "rollout", "3.0.0", "--yes")  # fmt: skip
+        assert killed.returncode == -9
+        halted = s.saasctl("release", "rollout", "3.0.0", "--resume", "--yes", check=None,
+                           timeout=1200)  # fmt: skip
+        assert halted.returncode == 1, halted.stderr
+        data = ledger(s)
+        assert data["state"] == "halted" and f"alarm {alarm} is in ALARM" in data["reason"]
+        assert [w["state"] for w in data["waves"]] == ["halted", "pending", "pending", "pending"]
+        assert data["units"]["globex"]["state"] == "rolled-back"
+        assert releases_of(s) == dict.fromkeys(
+            UNITS, "2.0.0"
+        )  # the canary is back, the rest untouched
+        status = s.saasctl("release", "status")
+        assert "halted: wave canary: globex" in status.stderr
+        service = services["web"]
+        [svc] = ecs.describe_services(cluster=service["cluster_arn"],
+                                      services=[service["service_name"]])["services"]  # fmt: skip
+        task = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+        assert task["containerDefinitions"][0]["image"].endswith("web:2.0.0")
