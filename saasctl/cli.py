@@ -640,9 +640,22 @@ def _run_rollout(
     from saasctl import rollout
 
     ctx = _context(env)
-    data = rollout.start(ctx, targets, version, kind, resume=resume, yes=yes,
+
+    def confirm(data: dict[str, Any]) -> None:
+        if yes:
+            return
+        pending = [u for u in data["units"].values() if u["state"] not in ("healthy", "skipped")]
+        if ctx.ui.can_ask():
+            ctx.ui.err.print(_ledger_table(ctx, data))
+        ctx.confirm_destroy(
+            f"{kind} of {data['version']}: {len(pending)} unit(s) in {len(data['waves'])} "
+            "wave(s) get new task definitions (`saasctl release plan` shows each plan).",
+            yes,
+        )
+
+    data = rollout.start(ctx, targets, version, kind, resume=resume,
                          allow_infra_change=allow_infra_change, allow_destroy=allow_destroy,
-                         report=ctx.ui.info)  # fmt: skip
+                         report=ctx.ui.info, confirm=confirm)  # fmt: skip
     if json_out:
         ctx.ui.emit_json(data)
     else:
@@ -653,6 +666,10 @@ def _run_rollout(
     ctx.ui.success(f"{kind} of {data['version']} completed")
 
 
+StartOpt = Annotated[
+    bool,
+    typer.Option("--yes", "-y", help="Do not ask before starting (for CI; review `release plan`)."),
+]
 ResumeOpt = Annotated[
     bool, typer.Option("--resume", help="Continue an interrupted rollout where it stopped.")
 ]
@@ -696,7 +713,7 @@ def release_plan(
 def release_rollout(
     version: VersionArg,
     env: EnvOpt = "local",
-    yes: YesOpt = False,
+    yes: StartOpt = False,
     resume: ResumeOpt = False,
     allow_infra_change: InfraOpt = False,
     allow_destroy: AllowDestroyOpt = False,
@@ -720,7 +737,7 @@ def release_rollout(
 @release_app.command("rollback", epilog=EXIT_CODES)
 def release_rollback(
     env: EnvOpt = "local",
-    yes: YesOpt = False,
+    yes: StartOpt = False,
     resume: ResumeOpt = False,
     allow_destroy: AllowDestroyOpt = False,
     json_out: JsonOpt = False,

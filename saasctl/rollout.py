@@ -146,7 +146,6 @@ class Execution:
         ctx: Context,
         ledger: Ledger,
         *,
-        yes: bool,
         allow_infra_change: bool,
         allow_destroy: bool,
         report: Callable[[str], None],
@@ -155,7 +154,6 @@ class Execution:
         self.inherited = inherited  # (host, pid) of the dead run this one resumes
         self.ctx = ctx
         self.ledger = ledger
-        self.yes = yes
         self.allow_infra_change = allow_infra_change
         self.allow_destroy = allow_destroy
         self.report = report
@@ -452,12 +450,15 @@ def start(
     kind: str,
     *,
     resume: bool,
-    yes: bool,
     allow_infra_change: bool,
     allow_destroy: bool,
     report: Callable[[str], None],
+    confirm: Callable[[dict[str, Any]], None],
 ) -> dict[str, Any]:
-    """Run (or resume) a rollout to ``targets``; the ledger at the end."""
+    """Run (or resume) a rollout to ``targets``; the ledger at the end.
+
+    ``confirm`` sees the ledger the rollout starts from (or resumes) before any
+    lock is taken, and raises to stop it."""
     fresh = None
     if not resume:  # the waves and the targets are checked before anything is touched
         fresh = prepare(ctx, targets, version, kind)
@@ -465,9 +466,12 @@ def start(
             check_upgradeable(ctx, version, fresh)
     ctx.preflight()
     ctx.require_shared_applied()
+    if fresh is not None:
+        confirm(fresh)
     resumed, etag = acquire(ctx, resume=resume, version=version if kind == "rollout" else None)
     inherited = None
     if resumed is not None:
+        confirm(resumed)
         dead = describe_holder(resumed["previous_holder"])
         inherited = (dead.host, dead.pid)
         ledger = Ledger(ctx, resumed, etag)
@@ -483,7 +487,7 @@ def start(
             ledger.save()
     _ = ctx.tf  # providers prepared once, before the worker threads
     execution = Execution(
-        ctx, ledger, yes=yes, allow_infra_change=allow_infra_change,
+        ctx, ledger, allow_infra_change=allow_infra_change,
         allow_destroy=allow_destroy, report=report, inherited=inherited,
     )  # fmt: skip
     return execution.run()

@@ -180,6 +180,17 @@ def test_bad_rollouts_are_one_line_and_write_nothing(
     assert s.read_json("local/rollouts/current.json") == before
 
 
+def test_a_rollout_without_yes_and_without_a_terminal_is_refused(standin: Stack) -> None:
+    s = standin
+    target = "2.0.0" if set(releases_of(s).values()) == {"3.0.0"} else "3.0.0"
+    before, ledger_before = releases_of(s), s.read_json("local/rollouts/current.json")
+    out = s.saasctl("release", "rollout", target, check=5)
+    assert f"not confirmed: rollout of {target}: 4 unit(s) in 4 wave(s)" in out.stderr
+    assert "--yes" in out.stderr
+    assert releases_of(s) == before
+    assert s.read_json("local/rollouts/current.json") == ledger_before
+
+
 def test_upgradeable_from_is_enforced(standin: Stack) -> None:
     s = standin
     current = next(iter(set(releases_of(s).values())))
