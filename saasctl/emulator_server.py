@@ -4,7 +4,9 @@ moto checks an S3 conditional write (If-None-Match, If-Match) and then writes,
 with other work in between, while its server handles requests on many threads:
 two runs could both "win" the same lock. AWS makes these writes atomic, and
 saasctl's locks, claims and rollout ledger rely on it; so the emulator saasctl
-starts serialises requests (connections stay concurrent). Started by
+starts serialises requests (connections stay concurrent). It also models what
+release health gates read and moto leaves out: an ECS service given a new task
+definition gets a new primary deployment on it. Started by
 :func:`saasctl.emulator.moto_server`: ``python -m saasctl.emulator_server HOST PORT``.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -36,9 +39,34 @@ class OneAtATime:
             return list(self.app(environ, start_response))
 
 
+def model_ecs_deployments() -> None:
+    """moto keeps a service's first deployment forever; ECS replaces the primary
+    deployment when the task definition changes (it completes at once here, since
+    the emulator reports every desired task running)."""
+    from moto.ecs.models import EC2ContainerServiceBackend as Backend
+
+    original = Backend.update_service
+
+    def update_service(self: Any, properties: dict[str, Any]) -> Any:
+        service = original(self, properties)
+        if service.deployments and service.deployments[0]["taskDefinition"] != (
+            service.task_definition
+        ):
+            first = service.deployments[0]
+            service.deployments = [
+                {**first, "id": f"ecs-svc/{uuid.uuid4().int % 10**19}",
+                 "taskDefinition": service.task_definition, "desiredCount": service.desired_count,
+                 "runningCount": service.desired_count, "rolloutState": "COMPLETED"}
+            ]  # fmt: skip
+        return service
+
+    Backend.update_service = update_service  # type: ignore[method-assign,assignment]
+
+
 def main(argv: list[str]) -> None:
     host, port = argv[0], int(argv[1])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    model_ecs_deployments()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(host, port, OneAtATime(app), threaded=True, request_handler=MotoRequestHandler)
 

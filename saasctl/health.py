@@ -23,6 +23,7 @@ class Target:
     cluster_arn: str
     service_name: str
     alarm_names: tuple[str, ...]
+    task_definition: str = ""  # the revision terraform applied: what must be running
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,12 @@ def targets(ctx: Context, unit: Unit) -> list[Target]:
         tenant = ((state.get("outputs") or {}).get("tenant") or {}).get("value") or {}
         services = tenant.get("services") or {}
     return [
-        Target(str(s["cluster_arn"]), str(s["service_name"]), tuple(s.get("alarm_names") or ()))
+        Target(
+            str(s["cluster_arn"]),
+            str(s["service_name"]),
+            tuple(s.get("alarm_names") or ()),
+            str(s.get("task_definition_arn") or ""),
+        )
         for _, s in sorted(services.items())
     ]
 
@@ -61,8 +67,9 @@ def check(ctx: Context, found: list[Target]) -> Health:
             out = ecs.describe_services(cluster=cluster, services=[t.service_name for t in items])
             for failure in out.get("failures", []):
                 problems.append(f"{failure.get('arn', '?')}: {failure.get('reason', 'missing')}")
+            expected = {t.service_name: t.task_definition for t in items}
             for svc in out.get("services", []):
-                settled &= _deployment(svc, problems)
+                settled &= _deployment(svc, expected.get(svc.get("serviceName", "")), problems)
         alarms = sorted({name for t in found for name in t.alarm_names})
         if alarms:
             states = cloudwatch.describe_alarms(AlarmNames=alarms).get("MetricAlarms", [])
@@ -73,8 +80,11 @@ def check(ctx: Context, found: list[Target]) -> Health:
     return Health(not problems, settled, "; ".join(problems) or "healthy")
 
 
-def _deployment(svc: dict[str, Any], problems: list[str]) -> bool:
-    """Note what is wrong with a service's primary deployment; True when it finished."""
+def _deployment(svc: dict[str, Any], expected: str | None, problems: list[str]) -> bool:
+    """Note what is wrong with a service's primary deployment; True when it finished.
+
+    ``expected`` is the task definition terraform applied: a deployment that ECS
+    rolled back (circuit breaker, deployment alarm) completes on the old one."""
     name = svc.get("serviceName", "?")
     if svc.get("status") != "ACTIVE":
         problems.append(f"service {name} is {svc.get('status')}")
@@ -90,6 +100,14 @@ def _deployment(svc: dict[str, Any], problems: list[str]) -> bool:
     if state == "IN_PROGRESS":
         problems.append(f"service {name}: deployment in progress")
         return False
+    # family:revision, whether given as an ARN or not
+    running_task = str(primary.get("taskDefinition", "")).rsplit("/", 1)[-1]
+    if expected and running_task != expected.rsplit("/", 1)[-1]:
+        problems.append(
+            f"service {name} runs {running_task or '?'}, not the applied "
+            f"{expected.rsplit('/', 1)[-1]} (ECS rolled the deployment back)"
+        )
+        return True
     running, desired = primary.get("runningCount", 0), primary.get("desiredCount", 0)
     if running != desired:
         problems.append(f"service {name}: {running} running of {desired} desired")

@@ -9,7 +9,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from saasctl.emulator_server import OneAtATime
+import boto3
+import pytest
+
+from saasctl.emulator_server import OneAtATime, model_ecs_deployments
 
 
 def racy_store() -> tuple[Callable[..., Iterable[bytes]], dict[str, str]]:
@@ -51,3 +54,42 @@ def test_serialised_exactly_one_writer_wins() -> None:
     app, store = racy_store()
     assert winners(OneAtATime(app)) == 1
     assert len(store) == 1
+
+
+def ecs_primary_after_update(model: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """(the revision the service was updated to, the primary deployment's)."""
+    from moto import mock_aws
+    from moto.ecs.models import EC2ContainerServiceBackend as Backend
+
+    monkeypatch.setattr(Backend, "update_service", Backend.update_service)  # undone after
+    if model:
+        model_ecs_deployments()
+    with mock_aws():
+        ecs = boto3.client("ecs", region_name="us-east-1", aws_access_key_id="testing",
+                           aws_secret_access_key="testing")  # fmt: skip
+        ecs.create_cluster(clusterName="c")
+        arns = [
+            ecs.register_task_definition(
+                family="web",
+                containerDefinitions=[{"name": "web", "image": f"web:{v}", "memory": 512}],
+            )["taskDefinition"]["taskDefinitionArn"]
+            for v in ("1", "2")
+        ]
+        ecs.create_service(cluster="c", serviceName="web", taskDefinition=arns[0], desiredCount=2)
+        ecs.update_service(cluster="c", service="web", taskDefinition=arns[1])
+        [svc] = ecs.describe_services(cluster="c", services=["web"])["services"]
+        [primary] = [d for d in svc["deployments"] if d["status"] == "PRIMARY"]
+        assert primary["rolloutState"] == "COMPLETED" or not model
+        return arns[1], primary["taskDefinition"]
+
+
+def test_plain_moto_keeps_the_first_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
+    updated, primary = ecs_primary_after_update(False, monkeypatch)
+    assert primary != updated  # what the health gate would misread as a rollback
+
+
+def test_a_new_task_definition_gets_a_new_primary_deployment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    updated, primary = ecs_primary_after_update(True, monkeypatch)
+    assert primary == updated

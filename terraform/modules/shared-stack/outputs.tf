@@ -67,9 +67,10 @@ output "pool_services" {
   description = "The pooled services, by service name: what saasctl's release health gates watch."
   value = {
     for name, s in module.pool_service : name => {
-      service_name = s.service_name
-      cluster_arn  = s.cluster_arn
-      alarm_names  = s.alarm_names
+      service_name        = s.service_name
+      cluster_arn         = s.cluster_arn
+      alarm_names         = s.alarm_names
+      task_definition_arn = s.task_definition_arn
     }
   }
 }

@@ -67,9 +67,10 @@ output "pool_services" {
   description = "The pooled services, by service name: what saasctl's release health gates watch."
   value = {
     for name, s in null_resource.pool_service : name => {
-      service_name = "${var.name}-pool-${name}"
-      cluster_arn  = "arn:aws:ecs:${var.region}:${var.account_id}:cluster/${null_resource.cluster["pool"].triggers.name}"
-      alarm_names  = ["${var.name}-pool-${name}-5xx", "${var.name}-pool-${name}-unhealthy"]
+      service_name        = "${var.name}-pool-${name}"
+      cluster_arn         = "arn:aws:ecs:${var.region}:${var.account_id}:cluster/${null_resource.cluster["pool"].triggers.name}"
+      alarm_names         = ["${var.name}-pool-${name}-5xx", "${var.name}-pool-${name}-unhealthy"]
+      task_definition_arn = "arn:aws:ecs:${var.region}:${var.account_id}:task-definition/${var.name}-pool-${name}:1"
     }
   }
 }

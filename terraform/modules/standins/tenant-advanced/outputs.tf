@@ -22,9 +22,10 @@ output "services" {
   description = "The tenant's services, by service name: what saasctl's release health gates watch."
   value = {
     for name, s in null_resource.service : name => {
-      service_name = s.triggers.name
-      cluster_arn  = local.cluster_arn
-      alarm_names  = ["${s.triggers.name}-5xx", "${s.triggers.name}-unhealthy"]
+      service_name        = s.triggers.name
+      cluster_arn         = local.cluster_arn
+      alarm_names         = ["${s.triggers.name}-5xx", "${s.triggers.name}-unhealthy"]
+      task_definition_arn = "${join(":", slice(split(":", local.cluster_arn), 0, 5))}:task-definition/${s.triggers.name}:1"
     }
   }
 }
