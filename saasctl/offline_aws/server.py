@@ -16,6 +16,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from functools import partial
@@ -33,6 +34,11 @@ if TYPE_CHECKING:
 MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
 MAGIC_COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
 PROTOCOL = 6
+# bench/fleet.py (g): where a plan's time goes. Each provider process appends one
+# JSON line (seconds spent serving each RPC) to this file when it exits.
+TIMINGS_ENV = "SAASCTL_OFFLINE_AWS_TIMINGS"
+_timings: dict[str, list[float]] = {}
+_timings_lock = threading.Lock()
 NOTICE = (
     "offline AWS provider (saasctl): resources live only in Terraform state; "
     "no AWS resource is created"
@@ -293,6 +299,17 @@ def _identity(b: bytes) -> bytes:
 
 
 def _unary(name: str, fn: Callable[[bytes], bytes]) -> grpc.RpcMethodHandler[bytes, bytes]:
+    def timed(req: bytes, context: grpc.ServicerContext) -> bytes:
+        start = time.perf_counter()
+        try:
+            return handle(req, context)
+        finally:
+            took = time.perf_counter() - start
+            with _timings_lock:
+                entry = _timings.setdefault(name, [0, 0.0])
+                entry[0] += 1
+                entry[1] += took
+
     def handle(req: bytes, context: grpc.ServicerContext) -> bytes:
         try:
             return fn(req)
@@ -305,7 +322,9 @@ def _unary(name: str, fn: Callable[[bytes], bytes]) -> grpc.RpcMethodHandler[byt
             return wire.message(DIAGNOSTICS_FIELD[name], diagnostic(ERROR, summary, repr(exc)))
 
     return grpc.unary_unary_rpc_method_handler(
-        handle, request_deserializer=_identity, response_serializer=_identity
+        timed if os.environ.get(TIMINGS_ENV) else handle,
+        request_deserializer=_identity,
+        response_serializer=_identity,
     )
 
 
@@ -398,7 +417,7 @@ def serve(schema_dir: Path) -> int:
     try:
         provider.stop.wait()
     finally:
-        server.stop(0.5)
+        server.stop(0.5).wait()
         try:
             os.unlink(sock)
             os.rmdir(sock_dir)
@@ -408,4 +427,12 @@ def serve(schema_dir: Path) -> int:
 
 
 def main(schema_dir: str) -> None:
-    sys.exit(serve(Path(schema_dir)))
+    code = serve(Path(schema_dir))
+    if os.environ.get(TIMINGS_ENV):
+        with open(os.environ[TIMINGS_ENV], "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"pid": os.getpid(), "rpcs": _timings}) + "\n")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # terraform waits for this process to exit after every command's Shutdown (2-3
+    # times a plan): skip the interpreter's teardown of grpc's threads and modules
+    os._exit(code)
