@@ -128,9 +128,14 @@ class Context:
         env = self.aws.terraform_env()
         if offline:
             env.update(backend.offline_aws_env(self.env.project.cache, self.env.spec.account_id))
+            where = (
+                "ECS, CloudWatch, logs, S3, DynamoDB and Cognito resources in the emulator, "
+                "the rest in Terraform state"
+                if self.aws.endpoint
+                else "resources in Terraform state only"
+            )
             self.ui.info(
-                "hashicorp/aws is saasctl's offline provider: resources are planned and "
-                "applied into Terraform state only; no AWS resource is created"
+                f"hashicorp/aws is saasctl's offline provider ({where}); no AWS resource is created"
             )
         return Terraform(
             self.binary,

@@ -88,6 +88,44 @@ def show_services(environment: Environment, url: str) -> None:
         print(f"{row[0]:<28}{row[1]:<24}{row[2]:<9}{row[3]:<9}{row[4]}")
 
 
+def ship_releases(d: Demo, environment: Environment, url: str, checked: bool) -> None:
+    """A release shipped in waves (canary tenant, pool, advanced, premium), then a
+    bad one: its canary's alarm fires, the rollout halts and rolls the canary back."""
+    print("\n# a release: reviewed images, rolled out wave by wave behind health gates")
+    d.run("release", "create", "2.0.0", *_images("2.0.0"))
+    d.run("release", "plan", "2.0.0", expect=2)
+    d.run("release", "rollout", "2.0.0", "--yes")
+    d.run("release", "status")
+    if not checked:
+        print("\n# (stand-in modules: no ECS service or alarm exists, health is not checked)")
+        return
+    os.environ["AWS_ENDPOINT_URL"] = url
+    aws = Aws(environment.spec)
+    shown = json.loads(d.run("tenant", "show", "globex", "--json", show=False))
+    alarm = shown["outputs"]["tenant"]["services"]["web"]["alarm_names"][0]
+    print(f"\n# 2.1.0 serves errors on the canary: its alarm {alarm} goes into ALARM,")
+    print("# the rollout halts at the canary wave, rolls globex back and exits 1")
+    aws.client("cloudwatch").set_alarm_state(
+        AlarmName=alarm, StateValue="ALARM", StateReason="demo: 5xx from 2.1.0"
+    )
+    d.run("release", "create", "2.1.0", *_images("2.1.0"))
+    d.run("release", "rollout", "2.1.0", "--yes", expect=1)
+    d.run("release", "status")
+    releases = {t["id"]: t["release"] for t in json.loads(
+        d.run("tenant", "list", "--json", show=False))["tenants"]}  # fmt: skip
+    if set(releases.values()) != {"2.0.0"}:
+        raise SystemExit(f"demo failed: after the halted rollout tenants run {releases}")
+    print(f"# every tenant still runs 2.0.0: {releases}")
+    aws.client("cloudwatch").set_alarm_state(
+        AlarmName=alarm, StateValue="OK", StateReason="demo: fixed"
+    )
+
+
+def _images(version: str) -> list[str]:
+    return ["--image", f"web=registry.example.com/web:{version}",
+            "--image", f"api=registry.example.com/api:{version}"]  # fmt: skip
+
+
 def main() -> int:
     root = find_root()
     binary = find_binary()
@@ -126,12 +164,14 @@ def main() -> int:
             d.run("bootstrap")
             d.run("apply", "--shared-only", "--yes")
             d.run("tenant", "onboard", "acme", "--tier", "basic", "--yes")
-            d.run("tenant", "onboard", "globex", "--tier", "advanced", "--yes")
+            d.run("tenant", "onboard", "globex", "--tier", "advanced", "--tag", "Ring=canary",
+                  "--yes")  # fmt: skip
             d.run("tenant", "onboard", "initech", "--tier", "premium", "--yes")
             d.run("tenant", "list")
             d.run("tenant", "show", "globex")
             if which == "real" and provider == "offline":
                 show_services(environment, url)
+            ship_releases(d, environment, url, checked=which == "real" and provider == "offline")
             print("\n# re-running an onboard is a no-op plan: exit 0")
             d.run("tenant", "onboard", "acme", "--tier", "basic", "--plan-only")
             print("\n# moving a tier without --yes and without a terminal is refused: exit 5")

@@ -1,9 +1,10 @@
 """The real AWS modules end to end: init, plan, apply, clean re-plan, destroy.
 
 hashicorp/aws is the real provider when $SAASCTL_PROVIDER_MIRROR names a mirror
-that holds it, otherwise saasctl's offline provider (it serves the real schema
-and keeps resources in Terraform state only). State lives in the moto S3
-backend either way. Runs on terraform 1.0.x and the newest terraform present.
+that holds it, otherwise saasctl's offline provider (it serves the real schema,
+keeps ECS, CloudWatch and other backed types in the emulator and the rest in
+Terraform state). State lives in the moto S3 backend either way. Runs on
+terraform 1.0.x and the newest terraform present.
 """
 
 from __future__ import annotations
