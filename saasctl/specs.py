@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from enum import Enum
 from pathlib import Path
@@ -96,10 +97,42 @@ class ListenerPriorities(_Strict):
         return self
 
 
+def _network(text: str, what: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A network written exactly (host bits zero), by the standard library's rules."""
+    try:
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise ValueError(f"{what} {text!r} is not an IPv4 or IPv6 network") from None
+    if "/" not in text:
+        raise ValueError(f"{what} {text!r} has no prefix length: write {net}")
+    if str(net) != text:  # host bits set, or not the canonical spelling
+        raise ValueError(f"{what} {text!r} is not the network it names: write {net}")
+    return net
+
+
 class Network(_Strict):
-    vpc_cidr: str = Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")
+    # The VPC module splits it into 16 subnets (4 new bits) and uses numbers 0-2 and
+    # 8-10: /16 to /20, and an address range AWS accepts for a VPC.
+    vpc_cidr: str
     azs: list[str] = Field(min_length=2, max_length=3)
     single_nat_gateway: bool = False
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        net = _network(v, "vpc_cidr")
+        if net.version != 4 or not 16 <= net.prefixlen <= 20:
+            raise ValueError(f"vpc_cidr {v!r}: needs an IPv4 network from /16 to /20")
+        if net.is_loopback or net.is_link_local or net.is_multicast or net.is_reserved:
+            raise ValueError(f"vpc_cidr {v!r} is not an address range a VPC can use")
+        return v
+
+    @field_validator("azs")
+    @classmethod
+    def _azs(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("azs: each availability zone once")
+        return v
 
 
 class Wave(_Strict):
@@ -180,8 +213,43 @@ class EnvSpec(_Strict):
         validate_env_name(v)
         return v
 
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _allowed(cls, v: list[str]) -> list[str]:
+        nets = [_network(c, "allowed_cidrs:") for c in v]
+        if not nets:
+            raise ValueError("allowed_cidrs: give at least one network (0.0.0.0/0 for anyone)")
+        if len(set(nets)) != len(nets):
+            raise ValueError("allowed_cidrs: each network once")
+        return v
+
+    @field_validator("backend")
+    @classmethod
+    def _bucket(cls, v: Backend) -> Backend:
+        # S3's naming rules beyond the characters (the S3 user guide, "bucket naming rules")
+        name = v.bucket
+        try:
+            ipaddress.IPv4Address(name)
+        except ipaddress.AddressValueError:
+            pass
+        else:
+            raise ValueError(
+                f"backend.bucket {name!r}: S3 refuses names formatted as an IP address"
+            )
+        if ".." in name or ".-" in name or "-." in name:
+            raise ValueError(f"backend.bucket {name!r}: no '..', '.-' or '-.' in a bucket name")
+        if name.startswith(("xn--", "sthree-")) or name.endswith(("-s3alias", "--ol-s3")):
+            raise ValueError(f"backend.bucket {name!r}: a prefix or suffix S3 reserves")
+        return v
+
     @model_validator(mode="after")
     def _complete(self) -> EnvSpec:
+        wrong = [az for az in self.network.azs
+                 if not re.fullmatch(re.escape(self.region) + r"[a-z]", az)]  # fmt: skip
+        if wrong:
+            raise ValueError(
+                f"network.azs: {', '.join(wrong)} not a zone of {self.region} (like {self.region}a)"
+            )
         missing = [t.value for t in Tier if t not in self.tiers]
         if missing:
             raise ValueError(f"tiers: defaults missing for {', '.join(missing)}")
@@ -226,7 +294,7 @@ class TenantSpec(_Strict):
 
     def to_yaml(self) -> str:
         data = self.model_dump(mode="json", exclude_defaults=True)
-        return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+        return dump_yaml(data)
 
 
 class ReleaseSpec(_Strict):
@@ -246,7 +314,7 @@ class ReleaseSpec(_Strict):
 
     def to_yaml(self) -> str:
         data = self.model_dump(mode="json", exclude_defaults=True)
-        return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+        return dump_yaml(data)
 
 
 class PoolSpec(_Strict):
@@ -255,7 +323,7 @@ class PoolSpec(_Strict):
     release: str | None = Field(None, pattern=VERSION_PATTERN)
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+        return dump_yaml(self.model_dump(mode="json"))
 
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
@@ -286,6 +354,80 @@ def _key_line(text: str, path: tuple[Any, ...]) -> int | None:
     return line
 
 
+# Plain scalars that YAML 1.1 (PyYAML, yq v3, Ruby) and YAML 1.2 (the core schema:
+# Go's yaml.v3, ruamel) read differently, or that a reviewer misreads, are refused:
+# ``no`` is false or text, ``010`` is 8 or 10, ``1:30`` is 90 or text, ``08`` text
+# or 8. Only decimal numbers and true/false are taken plain.
+_PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_CORE_12 = (
+    ("null", re.compile(r"null|Null|NULL|~|")),
+    ("bool", re.compile(r"true|True|TRUE|false|False|FALSE")),
+    ("int", re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")),
+    ("float", re.compile(
+        r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+    )),
+)  # fmt: skip
+_READ_AS = {"null": "empty", "bool": "a boolean", "int": "a number", "float": "a number"}
+
+
+def _unambiguous(node: Any, shown: str) -> None:
+    """Refuse duplicate keys and plain scalars whose meaning depends on the YAML
+    version, with the file and line."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in n.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        raise SpecError(
+                            f"{shown}:{key.start_mark.line + 1}: key {key.value!r} appears "
+                            "twice (YAML would keep only the last)"
+                        )
+                    seen.add(key.value)
+                stack += [key, value]
+        elif isinstance(n, yaml.SequenceNode):
+            stack += n.value
+        elif isinstance(n, yaml.ScalarNode) and not n.style:  # plain (libyaml: "")
+            _plain(n, f"{shown}:{n.start_mark.line + 1}")
+
+
+def _plain(n: Any, where: str) -> None:
+    v = n.value
+    old = n.tag.rsplit(":", 1)[-1]  # as YAML 1.1 reads it
+    new = next((tag for tag, rx in _CORE_12 if rx.fullmatch(v)), "str")
+    if old != new:
+        raise SpecError(
+            f"{where}: {v!r} is read as {_READ_AS.get(old, 'text')} by some YAML readers and "
+            f"as {_READ_AS.get(new, 'text')} by others: quote it, or write it plainly"
+        )
+    if old == "int" and not _PLAIN_INT.fullmatch(v):
+        raise SpecError(
+            f"{where}: {v!r} is not a plain decimal number (YAML reads leading zeros, 0x, "
+            "underscores and colons specially): write the decimal number, or quote it"
+        )
+
+
+class _Dumper(yaml.SafeDumper):
+    """Quotes every string that a YAML reader could take for something else."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    new = next((tag for tag, rx in _CORE_12 if rx.fullmatch(value)), "str")
+    if new != "str":
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return dumper.represent_str(value)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML that saasctl's reader takes back exactly (see :func:`_unambiguous`)."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
+
+
 def parse_yaml(path: Path, display: str | None = None) -> tuple[Any, str]:
     shown = display or str(path)
     try:
@@ -294,13 +436,19 @@ def parse_yaml(path: Path, display: str | None = None) -> tuple[Any, str]:
         raise SpecError(f"{shown}: file not found") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"{shown}: cannot read: {exc}") from exc
+    loader = _LOADER(text)
     try:
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+        node = loader.get_single_node()
+        if node is not None:
+            _unambiguous(node, shown)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise SpecError(f"{shown}{where}: malformed YAML: {problem}") from exc
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise SpecError(f"{shown}: expected a mapping at the top level")
     return data, text

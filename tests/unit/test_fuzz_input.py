@@ -27,6 +27,7 @@ from tests.conftest import tree_digest
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+FEWER = settings(FUZZ, max_examples=60)  # each example is a project copy and a CLI run
 NASTY = st.sampled_from(
     [
         '"',
@@ -175,3 +176,101 @@ def test_any_env_file(
         code, err = run(capsys, "render", "--env", "golden")
         assert_ok_or_one_line(code, err)
         assert digest_outside(root, "terraform/envs/golden/") == outside
+
+
+def _vpc_cidr() -> st.SearchStrategy[tuple[str, bool]]:
+    """(value, valid): networks built right, or wrong in one way by construction."""
+    prefix = st.integers(16, 20)
+    valid = st.tuples(st.sampled_from([10, 172, 192]), st.integers(0, 255), prefix).flatmap(
+        lambda t: st.integers(0, (1 << (t[2] - 16)) - 1).map(
+            lambda k: (f"{t[0]}.{t[1]}.{k << (24 - t[2])}.0/{t[2]}", True)
+        )
+    )
+    host_bits = st.tuples(st.integers(0, 255), prefix).map(
+        lambda t: (f"10.{t[0]}.0.9/{t[1]}", False)
+    )
+    bad_prefix = st.integers(0, 32).filter(lambda p: not 16 <= p <= 20)
+    return st.one_of(
+        valid,
+        host_bits,
+        bad_prefix.map(lambda p: (f"10.0.0.0/{p}", False)),
+        st.integers(256, 999).map(lambda o: (f"10.{o}.0.0/16", False)),
+    )
+
+
+@FEWER
+@given(case=_vpc_cidr())
+def test_vpc_networks_are_judged_by_meaning(
+    project: Path, capsys: pytest.CaptureFixture[str], case: tuple[str, bool]
+) -> None:
+    """A VPC network of the right shape but wrong meaning (host bits, a prefix the
+    VPC module cannot split, an octet past 255) is refused with its line; a right
+    one renders."""
+    value, valid = case
+    with fresh_copy(project) as root:
+        env_file = root / "terraform/envs/golden/env.yaml"
+        env_file.write_text(
+            env_file.read_text().replace("vpc_cidr: 10.42.0.0/16", f"vpc_cidr: {value}")
+        )
+        code, err = run(capsys, "render", "--env", "golden")
+        if valid:
+            assert code == 0, err
+        else:
+            assert code == 3, err
+            assert_ok_or_one_line(code, err)
+            assert "env.yaml:" in err and "vpc_cidr" in err, err
+
+
+AMBIGUOUS = st.one_of(
+    st.integers(1, 999).map(lambda n: f"0{n}"),  # octal in YAML 1.1
+    st.tuples(st.integers(1, 9), st.integers(0, 99)).map(lambda t: f"{t[0]}_{t[1]:02d}"),
+    st.tuples(st.integers(1, 59), st.integers(0, 59)).map(lambda t: f"{t[0]}:{t[1]:02d}"),
+    st.integers(1, 4095).map(lambda n: f"0x{n:x}"),
+    st.integers(0, 9).map(lambda n: f"0{n}"),  # text in YAML 1.1, a number in 1.2
+    st.tuples(st.integers(1, 9), st.integers(1, 9)).map(lambda t: f"{t[0]}e{t[1]}"),
+    st.sampled_from(["yes", "no", "on", "off", "Yes", "NO", "On", "OFF"]),
+)
+
+
+@FEWER
+@given(value=AMBIGUOUS, where=st.sampled_from(["priority", "tag"]))
+def test_values_yaml_reads_ambiguously_are_refused(
+    project: Path, capsys: pytest.CaptureFixture[str], value: str, where: str
+) -> None:
+    """Written plain, these mean different things to YAML 1.1 and 1.2 readers (and to
+    reviewers): refused with exit 3 and the line, never silently converted."""
+    with fresh_copy(project) as root:
+        spec = root / "terraform/envs/golden/tenants/acme/tenant.yaml"
+        spec.parent.mkdir(parents=True, exist_ok=True)
+        if where == "priority":
+            spec.write_text(f"id: acme\ntier: basic\nlistener_priority: {value}\n")
+        else:
+            spec.write_text(
+                f"id: acme\ntier: basic\nlistener_priority: 100\ntags:\n  Team: {value}\n"
+            )
+        code, err = run(capsys, "render", "--env", "golden")
+        assert code == 3, err
+        assert_ok_or_one_line(code, err)
+        line = 3 if where == "priority" else 5
+        assert f"tenant.yaml:{line}: '{value}'" in err, err
+
+
+@FUZZ
+@given(
+    tags=st.dictionaries(
+        st.one_of(AMBIGUOUS, st.text(min_size=1, max_size=6)),
+        st.one_of(AMBIGUOUS, TEXT, st.sampled_from(["08", "1e3", "null", "~", "", ".inf"])),
+        max_size=4,
+    )
+)
+def test_what_saasctl_writes_it_reads_back(project: Path, tags: dict[str, str]) -> None:
+    """Spec files saasctl writes quote whatever a YAML reader could take for something
+    else, so its own strict reader takes them back exactly."""
+    spec = TenantSpec(id="acme", tier=Tier.BASIC, listener_priority=100, tags=tags)
+    path = project / "terraform/envs/golden/tenants/acme/tenant.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(spec.to_yaml())
+    try:
+        assert Project(project).load_env("golden").load_tenant("acme") == spec
+    finally:
+        path.unlink()

@@ -88,3 +88,102 @@ def test_duplicate_priorities_are_an_error(project: Path) -> None:
     write_spec(project, "golden", "beta", "id: beta\ntier: basic\nlistener_priority: 100\n")
     with pytest.raises(SpecError, match="share listener_priority 100"):
         Project(project).load_env("golden").load_tenants()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # what YAML versions (and readers) disagree on is refused, with its line
+        (
+            "id: acme\ntier: basic\nlistener_priority: 0110\n",
+            "tenant.yaml:3: '0110' is not a plain",
+        ),
+        (
+            "id: acme\ntier: basic\nlistener_priority: 1_10\n",
+            "tenant.yaml:3: '1_10' is read as a number",
+        ),
+        (
+            "id: acme\ntier: basic\nlistener_priority: 1:50\n",
+            "tenant.yaml:3: '1:50' is read as a number",
+        ),
+        (
+            "id: acme\ntier: basic\nlistener_priority: 0x6e\n",
+            "tenant.yaml:3: '0x6e' is not a plain",
+        ),
+        (
+            "id: acme\ntier: basic\nlistener_priority: 110\ntags:\n  Legacy: no\n",
+            "tenant.yaml:5: 'no' is read as a boolean",
+        ),
+        (
+            "id: acme\ntier: basic\nlistener_priority: 100\nlistener_priority: 110\n",
+            "tenant.yaml:4: key 'listener_priority' appears twice",
+        ),
+    ],
+)
+def test_ambiguous_yaml_is_refused_with_its_line(project: Path, text: str, expected: str) -> None:
+    write_spec(project, "golden", "acme", text)
+    with pytest.raises(SpecError) as exc:
+        Project(project).load_env("golden").load_tenant("acme")
+    assert expected in exc.value.one_line()
+
+
+def test_plain_yaml_still_reads_as_written(project: Path) -> None:
+    text = 'id: acme\ntier: basic\nlistener_priority: 110\ntags:\n  Legacy: "no"\n  "On": "true"\n'
+    write_spec(project, "golden", "acme", text)
+    spec = Project(project).load_env("golden").load_tenant("acme")
+    assert spec.listener_priority == 110
+    assert spec.tags == {"Legacy": "no", "On": "true"}
+    write_spec(project, "golden", "acme", text.replace('"On"', "On"))  # a key is a value too
+    with pytest.raises(SpecError, match=r"tenant\.yaml:6: 'On' is read as a boolean"):
+        Project(project).load_env("golden").load_tenant("acme")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("vpc_cidr: 10.42.0.0/16", "vpc_cidr: 10.42.0.1/16", "write 10.42.0.0/16"),
+        ("vpc_cidr: 10.42.0.0/16", "vpc_cidr: 10.420.0.0/16", "not an IPv4 or IPv6 network"),
+        ("vpc_cidr: 10.42.0.0/16", "vpc_cidr: 10.42.0.0/22", "from /16 to /20"),
+        ("vpc_cidr: 10.42.0.0/16", "vpc_cidr: 10.42.0.0", "has no prefix length"),
+        ("vpc_cidr: 10.42.0.0/16", "vpc_cidr: 127.0.0.0/16", "not an address range a VPC"),
+        ("vpc_cidr: 10.42.0.0/16", "vpc_cidr: 169.254.0.0/16", "not an address range a VPC"),
+        ("vpc_cidr: 10.42.0.0/16", "vpc_cidr: 2001:db8::/56", "needs an IPv4 network"),
+        ('allowed_cidrs: ["203.0.113.0/24"]', 'allowed_cidrs: ["203.0.113.7/24"]',
+         "write 203.0.113.0/24"),
+        ('allowed_cidrs: ["203.0.113.0/24"]', 'allowed_cidrs: ["203.0.113.0/33"]',
+         "not an IPv4 or IPv6 network"),
+        ('allowed_cidrs: ["203.0.113.0/24"]', "allowed_cidrs: []", "at least one network"),
+        ('allowed_cidrs: ["203.0.113.0/24"]', 'allowed_cidrs: ["2001:DB8::/32"]',
+         "write 2001:db8::/32"),
+        ("azs: [eu-central-1a, eu-central-1b, eu-central-1c]",
+         "azs: [eu-central-1a, eu-west-1b]", "eu-west-1b not a zone of eu-central-1"),
+        ("azs: [eu-central-1a, eu-central-1b, eu-central-1c]",
+         "azs: [eu-central-1a, eu-central-1a]", "each availability zone once"),
+    ],
+)  # fmt: skip
+def test_env_values_are_validated_by_meaning(
+    project: Path, old: str, new: str, expected: str
+) -> None:
+    env_file = project / "terraform" / "envs" / "golden" / "env.yaml"
+    text = env_file.read_text()
+    assert old in text
+    env_file.write_text(text.replace(old, new))
+    with pytest.raises(SpecError) as exc:
+        Project(project).load_env("golden")
+    assert expected in exc.value.one_line()
+    assert exc.value.one_line().startswith("terraform/envs/golden/env.yaml:")
+
+
+def test_ipv6_allowed_cidrs_are_accepted(project: Path) -> None:
+    env_file = project / "terraform" / "envs" / "golden" / "env.yaml"
+    text = env_file.read_text()
+    env_file.write_text(
+        text.replace(
+            'allowed_cidrs: ["203.0.113.0/24"]',
+            'allowed_cidrs: ["203.0.113.0/24", "2001:db8::/32"]',
+        )
+    )
+    assert Project(project).load_env("golden").spec.allowed_cidrs == [
+        "203.0.113.0/24",
+        "2001:db8::/32",
+    ]

@@ -1,8 +1,9 @@
 locals {
-  azs      = { for i, az in var.azs : az => i }
-  nat_azs  = var.single_nat_gateway ? { (var.azs[0]) = 0 } : local.azs
-  nat_for  = { for az, i in local.azs : az => var.single_nat_gateway ? var.azs[0] : az }
-  new_bits = 24 - tonumber(split("/", var.cidr)[1]) >= 4 ? 4 : 24 - tonumber(split("/", var.cidr)[1])
+  azs     = { for i, az in var.azs : az => i }
+  nat_azs = var.single_nat_gateway ? { (var.azs[0]) = 0 } : local.azs
+  nat_for = { for az, i in local.azs : az => var.single_nat_gateway ? var.azs[0] : az }
+  # 16 subnets: public ones take numbers 0-2, private ones 8-10 (hence /16 to /20)
+  new_bits = 4
 }
 
 resource "aws_vpc" "this" {

@@ -4,12 +4,12 @@ variable "name" {
 }
 
 variable "cidr" {
-  description = "IPv4 CIDR block of the VPC (a /16 to /24)."
+  description = "IPv4 CIDR block of the VPC (a /16 to /20: it is split into 16 subnets)."
   type        = string
 
   validation {
-    condition     = can(cidrhost(var.cidr, 0)) && tonumber(split("/", var.cidr)[1]) >= 16 && tonumber(split("/", var.cidr)[1]) <= 24
-    error_message = "The cidr must be a valid IPv4 CIDR block between /16 and /24."
+    condition     = can(cidrhost(var.cidr, 0)) && tonumber(split("/", var.cidr)[1]) >= 16 && tonumber(split("/", var.cidr)[1]) <= 20
+    error_message = "The cidr must be a valid IPv4 CIDR block between /16 and /20 (it is split into 16 subnets)."
   }
 }
 
