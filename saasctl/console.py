@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Column, Table
 
 
 class UI:
@@ -67,6 +68,16 @@ class UI:
         except EOFError:
             return False
         return answer.strip().lower() in ("y", "yes")
+
+
+def table(*headers: str, title: str | None = None, show_header: bool = True) -> Table:
+    """Every table of saasctl: a value too wide for its column folds onto the next
+    line and is never cut short (ids, keys and ARNs are copied from logs)."""
+    columns = [Column(h, overflow="fold") for h in headers] or [
+        Column(overflow="fold"),
+        Column(overflow="fold"),
+    ]
+    return Table(*columns, title=title, show_header=show_header)
 
 
 _ui = UI()

@@ -301,15 +301,13 @@ class StateStore:
         return dest
 
     def archives(self, tenant_id: str) -> list[dict[str, Any]]:
-        resp = self._call(
-            self.aws.s3.list_objects_v2,
-            Bucket=self.bucket,
-            Prefix=self.env.archive_prefix(tenant_id),
-        )
+        prefix = self.env.archive_prefix(tenant_id)
+        resp = self._call(self.aws.s3.list_objects_v2, Bucket=self.bucket, Prefix=prefix)
         return [
-            {"key": o["Key"], "size": o["Size"], "modified": o["LastModified"].isoformat()}
+            {"key": o["Key"], "name": o["Key"].removeprefix(prefix), "size": o["Size"],
+             "modified": o["LastModified"].isoformat()}
             for o in resp.get("Contents", [])
-        ]
+        ]  # fmt: skip
 
     def restore(self, tenant_id: str, archive_key: str | None = None) -> tuple[str, str]:
         """Copy an archive (default: the newest) back to the tenant's state key.
@@ -320,6 +318,8 @@ class StateStore:
         if not items:
             raise NotFoundError(f"tenant {tenant_id!r} has no state archive")
         source = archive_key or items[-1]
+        if "/" not in source:  # a name as `tenant archives` shows it
+            source = self.env.archive_prefix(tenant_id) + source
         if source not in items:
             raise NotFoundError(
                 f"{source!r} is not an archive of {tenant_id!r}",

@@ -159,13 +159,21 @@ def test_offboard_archives_then_destroys(stack: Stack) -> None:
     assert "acme" not in tenants(stack)
     listed = json.loads(stack.saasctl("tenant", "archives", "acme", "--json").stdout)
     assert [a["key"] for a in listed["archives"]] == [*archives_before, result["archive"]]
+    # a log 80 columns wide shows each archive's name whole: what --archive takes
+    narrow = stack.saasctl_env({**stack.env, "COLUMNS": "80"}, "tenant", "archives", "acme")
+    assert narrow.returncode == 0, narrow.stderr
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
+    name = result["archive"].removeprefix("archive/local/tenants/acme/")
+    assert name in narrow.stdout and "archive/local/tenants/acme/" in narrow.stdout
     shown = stack.saasctl("tenant", "show", "acme", check=3)
     assert "tenant 'acme' not found" in shown.stderr
 
     # The archive can be restored to the state key, never over live state.
     wrong = stack.saasctl("tenant", "restore", "acme", "--archive", "archive/x.tfstate", check=3)
     assert "is not an archive of 'acme'" in wrong.stderr
-    restored = json.loads(stack.saasctl("tenant", "restore", "acme", "--json").stdout)
+    restored = json.loads(
+        stack.saasctl("tenant", "restore", "acme", "--archive", name, "--json").stdout
+    )
     assert restored == {
         "tenant": "acme",
         "archive": result["archive"],

@@ -1,0 +1,44 @@
+"""saasctl's tables in a log 80 columns wide: nothing is cut short."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from saasctl import console
+
+ARN = "arn:aws:ecs:eu-central-1:111122223333:task-definition/prod-tenant-globex-web:42"
+
+
+def printed(width: int, *rows: tuple[str, ...]) -> str:
+    out = io.StringIO()
+    table = console.table("output", "value", title="outputs")
+    for row in rows:
+        table.add_row(*row)
+    Console(file=out, width=width, no_color=True).print(table)
+    return out.getvalue()
+
+
+def cells(text: str) -> str:
+    """The table's characters without borders, padding and line breaks."""
+    return "".join(ch for ch in text if ch not in "│┃┏┓┗┛┡┩└┘┌┐━─╇┳┻┴┬ \n")
+
+
+def test_a_long_value_folds_and_keeps_every_character() -> None:
+    text = printed(80, ("task_definition_arn", ARN), ("cluster_arn", ARN.replace("task", "x")))
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert ARN in cells(text)
+    assert ARN.replace("task", "x") in cells(text)
+
+
+def test_a_plain_rich_table_would_have_cut_it() -> None:
+    """What the fold guards against: rich's default is to end a cell with '…'."""
+    from rich.table import Table
+
+    out = io.StringIO()
+    table = Table("output", "value", "other")
+    table.add_row("task_definition_arn", ARN, ARN)
+    Console(file=out, width=80, no_color=True).print(table)
+    assert "…" in out.getvalue()
