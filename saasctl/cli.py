@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -18,7 +19,7 @@ from saasctl.context import Context
 from saasctl.errors import ExitCode, NotFoundError, SaasctlError, UserError
 from saasctl.files import atomic_write
 from saasctl.ids import validate_tenant_id
-from saasctl.project import SHARED, Project, find_root
+from saasctl.project import SHARED, Environment, Project, find_root
 from saasctl.specs import Tier
 from saasctl.terraform import Terraform, find_binary
 
@@ -35,7 +36,7 @@ app = typer.Typer(
     help="Control plane of a tiered multi-tenant SaaS on AWS ECS, driven by Terraform.",
     epilog=EXIT_CODES,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -59,9 +60,32 @@ release_app = typer.Typer(
 app.add_typer(release_app, name="release")
 
 CPUS = os.cpu_count() or 2
+
+
+def _candidates(names: Callable[[typer.Context], list[str]]) -> Callable[..., list[str]]:
+    """Shell completion from the project's files (never AWS); silent when it cannot."""
+
+    def complete(ctx: typer.Context, incomplete: str) -> list[str]:
+        try:
+            return [n for n in names(ctx) if n.startswith(incomplete)]
+        except Exception:  # a broken project completes nothing, quietly
+            return []
+
+    return complete
+
+
+def _env_of(ctx: typer.Context) -> Environment:
+    env = ctx.params.get("env") or os.environ.get("SAASCTL_ENV") or "local"
+    return Project(find_root()).load_env(env)
+
+
 EnvOpt = Annotated[
-    str, typer.Option("--env", "-e", envvar="SAASCTL_ENV", help="Environment under terraform/envs.")
-]
+    str,
+    typer.Option(
+        "--env", "-e", envvar="SAASCTL_ENV", help="Environment under terraform/envs.",
+        autocompletion=_candidates(lambda _: Project(find_root()).env_names()),
+    ),
+]  # fmt: skip
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON result on stdout.")]
 YesOpt = Annotated[
     bool,
@@ -71,7 +95,16 @@ PlanOnlyOpt = Annotated[
     bool, typer.Option("--plan-only", help="Render and plan, apply nothing; exit 2 on changes.")
 ]
 TierOpt = Annotated[Tier, typer.Option("--tier", "-t", help="basic (pool), advanced or premium.")]
-TenantArg = Annotated[str, typer.Argument(help="Tenant id, e.g. acme.", show_default=False)]
+TenantArg = Annotated[
+    str,
+    typer.Argument(
+        help="Tenant id, e.g. acme.", show_default=False,
+        autocompletion=_candidates(lambda ctx: _env_of(ctx).tenant_ids()),
+    ),
+]  # fmt: skip
+NewTenantArg = Annotated[
+    str, typer.Argument(help="Id of the new tenant, e.g. acme.", show_default=False)
+]
 
 
 def _context(env: str) -> Context:
@@ -536,12 +569,20 @@ def offline_env(
 
 # --- releases --------------------------------------------------------------
 
-VersionArg = Annotated[str, typer.Argument(help="Release version, e.g. 1.4.0.", show_default=False)]
+VersionArg = Annotated[
+    str,
+    typer.Argument(
+        help="Release version, e.g. 1.4.0.", show_default=False,
+        autocompletion=_candidates(lambda ctx: _env_of(ctx).release_versions()),
+    ),
+]  # fmt: skip
 
 
 @release_app.command("create", epilog=EXIT_CODES)
 def release_create(
-    version: VersionArg,
+    version: Annotated[
+        str, typer.Argument(help="The new version, e.g. 1.4.0.", show_default=False)
+    ],
     image: Annotated[
         list[str],
         typer.Option(
@@ -602,7 +643,7 @@ def release_list(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
     if json_out:
         ctx.ui.emit_json({"environment": env, "current": current, "releases": rows})
         return
-    table = Table("version", "images", "units", "notes", title=f"releases in {env}")
+    table = console.table("version", "images", "units", "notes", title=f"releases in {env}")
     for row in rows:
         images = "\n".join(f"{k}={v}" for k, v in sorted(row["images"].items()))
         version = row["version"] or "(env.yaml)"
@@ -613,8 +654,8 @@ def release_list(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
 
 
 def _ledger_table(ctx: Context, data: dict[str, Any]) -> Table:
-    table = Table("wave", "unit", "from", "to", "state", "detail",
-                  title=f"{data['kind']} of {data['version']}: {data['state']}")  # fmt: skip
+    title = f"{data['kind']} of {data['version']}: {data['state']}"
+    table = console.table("wave", "unit", "from", "to", "state", "detail", title=title)
     for wave in data["waves"]:
         if not wave["units"]:
             table.add_row(wave["name"], "-", "", "", wave["state"], "no units")
@@ -781,7 +822,7 @@ def _report(ctx: Context, outcome: tenants.Outcome, json_out: bool) -> None:
 
 def _outputs_table(outputs: dict[str, Any], title: str) -> Table:
     """The tenant module's outputs, one row each (the config digest is for machines)."""
-    table = Table("output", "value", title=title)
+    table = console.table("output", "value", title=title)
     module = outputs.get("tenant")
     rows = module.items() if isinstance(module, dict) else outputs.items()
     for key, value in sorted(rows):
@@ -793,7 +834,7 @@ def _outputs_table(outputs: dict[str, Any], title: str) -> Table:
 
 @tenant_app.command(epilog=EXIT_CODES)
 def onboard(
-    tenant_id: TenantArg,
+    tenant_id: NewTenantArg,
     tier: TierOpt,
     env: EnvOpt = "local",
     tag: Annotated[
@@ -862,7 +903,9 @@ def list_cmd(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
     if json_out:
         ctx.ui.emit_json({"environment": env, "tenants": rows})
         return
-    table = Table("tenant", "tier", "release", "priority", "status", title=f"tenants in {env}")
+    table = console.table(
+        "tenant", "tier", "release", "priority", "status", title=f"tenants in {env}"
+    )
     colors = {"applied": "green", "drifted": "yellow", "rendered": "cyan", "missing-state": "red"}
     for r in rows:
         c = colors[r["status"]]
@@ -887,7 +930,7 @@ def show(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = False)
     if json_out:
         ctx.ui.emit_json(info)
         return
-    table = Table(show_header=False, title=f"tenant {tenant_id}")
+    table = console.table(title=f"tenant {tenant_id}", show_header=False)
     for key in ("tier", "release", "listener_priority", "status", "state_key"):
         table.add_row(key, str(info[key] or "(env.yaml)") if key == "release" else str(info[key]))
     ctx.ui.out.print(table)
@@ -904,9 +947,12 @@ def archives(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = Fa
     if json_out:
         ctx.ui.emit_json({"tenant": tenant_id, "archives": items})
         return
-    table = Table("key", "size", "modified", title=f"archives of {tenant_id}")
+    where = f"s3://{ctx.env.spec.backend.bucket}/{ctx.env.archive_prefix(tenant_id)}"
+    table = console.table(
+        "archive", "size", "modified", title=f"archives of {tenant_id} in {where}"
+    )
     for item in items:
-        table.add_row(item["key"], str(item["size"]), item["modified"])
+        table.add_row(item["name"], str(item["size"]), item["modified"])
     ctx.ui.out.print(table)
 
 
@@ -915,7 +961,9 @@ def restore(
     tenant_id: TenantArg,
     archive: Annotated[
         str | None,
-        typer.Option("--archive", help="Archive key (default: the newest; see `archives`)."),
+        typer.Option(
+            "--archive", help="Archive name or key (default: the newest; see `archives`)."
+        ),
     ] = None,
     env: EnvOpt = "local",
     json_out: JsonOpt = False,

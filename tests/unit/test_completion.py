@@ -1,0 +1,65 @@
+"""Shell completion (bash protocol, as `saasctl --install-completion` installs it):
+commands, tiers, environments, tenant ids and release versions, from the
+project's files alone, and silent when the project cannot be read."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from saasctl.specs import ReleaseSpec, TenantSpec, Tier
+
+
+def complete(words: str, **env: str) -> list[str]:
+    """What bash would offer after ``words`` (a trailing space starts a new word)."""
+    parts = words.split(" ")
+    proc = subprocess.run(
+        [sys.executable, "-m", "saasctl"],
+        env={**os.environ, "_SAASCTL_COMPLETE": "complete_bash", "COMP_WORDS": words,
+             "COMP_CWORD": str(len(parts) - 1), **env},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    return proc.stdout.split()
+
+
+def add_tenant(project: Path, env: str, tenant: str, priority: int) -> None:
+    spec = TenantSpec(id=tenant, tier=Tier.ADVANCED, listener_priority=priority)
+    path = project / "terraform/envs" / env / "tenants" / tenant / "tenant.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(spec.to_yaml())
+
+
+def test_commands_and_tiers(project: Path) -> None:
+    assert complete("saasctl ten") == ["tenant"]
+    assert {"onboard", "offboard", "set-tier", "show"} <= set(complete("saasctl tenant "))
+    assert complete("saasctl release roll") == ["rollout", "rollback"]
+    assert complete("saasctl tenant onboard x --tier ") == ["basic", "advanced", "premium"]
+    assert complete("saasctl tenant onboard x --tier p") == ["premium"]
+
+
+def test_environments_tenants_and_releases(project: Path) -> None:
+    add_tenant(project, "golden", "acme", 100)
+    add_tenant(project, "golden", "acorn", 110)
+    add_tenant(project, "local", "zeta", 100)
+    assert set(complete("saasctl plan --env ")) == {"golden", "local"}
+    assert sorted(complete("saasctl tenant show --env golden a")) == ["acme", "acorn"]
+    assert complete("saasctl tenant offboard --env golden acm") == ["acme"]
+    assert complete("saasctl tenant show ", SAASCTL_ENV="local") == ["zeta"]
+    assert complete("saasctl tenant onboard ") == []  # a new id: nothing to offer
+    release = ReleaseSpec(version="2.0.0", images={"web": "r/web:2.0.0", "api": "r/api:2.0.0"})
+    path = project / "terraform/envs/local/releases/2.0.0.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(release.to_yaml())
+    assert complete("saasctl release rollout 2") == ["2.0.0"]
+
+
+def test_a_broken_project_completes_nothing_quietly(project: Path) -> None:
+    add_tenant(project, "local", "zeta", 100)
+    env_file = project / "terraform/envs/local/env.yaml"
+    env_file.write_text(env_file.read_text() + "\nextra: [\n")
+    assert complete("saasctl tenant show ") == []
+    assert complete("saasctl tenant show ", SAASCTL_ROOT=str(project / "nowhere")) == []
