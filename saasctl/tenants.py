@@ -162,6 +162,31 @@ def _claim_priority(ctx: Context, tenant_id: str) -> int:
         taken.add(start)  # claimed by a concurrent onboard a moment ago
 
 
+def _ensure_shared(ctx: Context, *, yes: bool, plan_only: bool) -> None:
+    """The first onboard of an environment applies its shared workspace first (the
+    tenant's services need its network, load balancer and clusters): shown, and
+    asked (``--yes`` in CI), like any apply."""
+    if ctx.store.exists(ctx.env.shared_state_key):
+        return
+    if plan_only:  # a plan of the tenant needs the shared outputs: nothing to plan against
+        ctx.require_shared_applied()
+    name = ctx.env.name
+    ctx.ui.step(f"the shared workspace of {name!r} was never applied: the tenant needs it first")
+    with ctx.shared_lock("onboard"):
+        if ctx.store.exists(ctx.env.shared_state_key):  # another run applied it meanwhile
+            return
+        shared = ctx.write_shared()
+        with ctx.ui.status("planning shared"):
+            plan = ctx.plan(shared)
+        ctx.show_summary(shared, plan)
+        ctx.confirm_destroy(
+            f"apply the shared workspace of {name!r} first ({len(plan.add)} to add) "
+            f"(the same as `saasctl apply --shared-only --env {name}`).",
+            yes,
+        )
+        ctx.apply(shared, plan, yes=yes)
+
+
 def onboard(
     ctx: Context,
     tenant_id: str,
@@ -189,7 +214,7 @@ def onboard(
     except ValueError as exc:
         raise UserError(f"--tag: {' '.join(str(exc).split())}") from None
     ctx.preflight()
-    ctx.require_shared_applied()
+    _ensure_shared(ctx, yes=yes, plan_only=plan_only)
     with _locked(ctx, tenant_id, "onboard"):
         if existing is None:
             spec = TenantSpec(

@@ -9,7 +9,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.integration.conftest import BINARIES, Stack
+from saasctl.emulator import moto_server
+from tests.conftest import REPO, copy_project
+from tests.integration.conftest import BINARIES, Stack, make_stack
 
 pytestmark = [
     pytest.mark.integration,
@@ -292,3 +294,34 @@ def test_unversioned_state_bucket_is_refused_unless_told(stack: Stack) -> None:
         s.saasctl("bootstrap")  # re-enables versioning and the public access block
     again = s.saasctl("plan", "--shared-only", check=0)
     assert "warning" not in again.stderr.lower()
+
+
+@pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)")
+def test_the_first_onboard_applies_the_shared_workspace_when_confirmed(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """In a bootstrapped environment whose shared workspace was never applied, an
+    onboard offers to apply it first: refused without --yes and without a terminal
+    (nothing written), done with --yes."""
+    root = copy_project(
+        tmp_path_factory.mktemp("first"), {"local": REPO / "terraform/envs/local/env.yaml"}
+    )
+    with moto_server(log=root / "moto.log") as url:
+        s = make_stack(root, url, BINARIES[-1])
+        s.saasctl("bootstrap")
+        before = s.object_keys()
+        refused = s.saasctl("tenant", "onboard", "acme", "--tier", "basic", check=5)
+        assert "not confirmed: apply the shared workspace of 'local' first" in refused.stderr
+        assert "to add" in refused.stderr
+        assert s.object_keys() == before
+        assert not s.tenant_dir("acme").exists()
+        plan_only = s.saasctl(
+            "tenant", "onboard", "acme", "--tier", "basic", "--plan-only", check=1
+        )
+        assert "has not been applied" in plan_only.stderr
+        s.saasctl("tenant", "onboard", "acme", "--tier", "basic", "--yes")
+        assert {"local/shared/terraform.tfstate", "local/tenants/acme/terraform.tfstate"} <= set(
+            s.object_keys()
+        )
+        listed = tenants(s)
+        assert (listed["acme"]["tier"], listed["acme"]["status"]) == ("basic", "applied")
