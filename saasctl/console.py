@@ -62,7 +62,8 @@ class UI:
         """Ask on the terminal; False when there is no terminal to ask."""
         if not self.can_ask():
             return False
-        self.err.print(f"[bold]{question}[/] [y/N] ", end="")
+        # "[y/N]" escaped: rich would take it for a style tag and print nothing
+        self.err.print(f"[bold]{escape(question)}[/] \\[y/N] ", end="")
         try:
             answer = input()
         except EOFError:

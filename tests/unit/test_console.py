@@ -42,3 +42,15 @@ def test_a_plain_rich_table_would_have_cut_it() -> None:
     table.add_row("task_definition_arn", ARN, ARN)
     Console(file=out, width=80, no_color=True).print(table)
     assert "…" in out.getvalue()
+
+
+def test_a_question_shows_its_default_and_enter_declines(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ui = console.UI()
+    out = io.StringIO()
+    ui.err = Console(file=out, no_color=True)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    answers = iter(["", "y"])
+    monkeypatch.setattr("builtins.input", lambda: next(answers))
+    assert ui.confirm("Offboard x: destroy 26 resource(s). Proceed?") is False
+    assert "Proceed? [y/N]" in out.getvalue()
+    assert ui.confirm("Proceed?") is True
