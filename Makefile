@@ -48,18 +48,22 @@ demo: $(STAMP)
 
 # The README's test command: static checks, terraform validate of every module,
 # example and workspace (offline AWS provider), then unit and integration tests.
+# Test files run in parallel, one file per worker at a time (-n auto: one worker
+# per core): the integration tests spend much of their time waiting on terraform.
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
+
 test: lint
 	$(BIN)/python -m saasctl validate
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 validate: $(STAMP)
 	$(BIN)/python -m saasctl validate
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m "not integration"
+	$(PYTEST) -m "not integration"
 
 integration: $(STAMP)
-	$(BIN)/python -m pytest -m integration
+	$(PYTEST) -m integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check saasctl tests bench

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from saasctl.files import write_if_changed
+from saasctl.files import file_lock, write_if_changed
 from saasctl.project import Environment
 
 Version = tuple[int, int, int]
@@ -139,10 +139,12 @@ def install_offline_aws(cache: Path) -> Path:
     version = provider_schema.PROVIDER_VERSION
     cache = cache.resolve()
     schema_dir = _offline_schema_dir(cache)
-    if not (schema_dir / "reply.bin").is_file():
-        full = provider_schema.load(cache / "schema")
-        schema_wire.write(full["provider_schemas"][provider_schema.PROVIDER], schema_dir)
-    identity.ensure(schema_dir.parent)
+    # parallel first runs (test workers, CI jobs on one machine) build it once
+    with file_lock(cache / "offline-aws.lock"):
+        if not (schema_dir / "reply.bin").is_file():
+            full = provider_schema.load(cache / "schema")
+            schema_wire.write(full["provider_schemas"][provider_schema.PROVIDER], schema_dir)
+        identity.ensure(schema_dir.parent)
     _compile_provider()
     host, ns, name = OFFLINE_AWS
     target = cache / "offline-aws" / "mirror" / host / ns / name / version / platform_dir()

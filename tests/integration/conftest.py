@@ -62,6 +62,22 @@ def binary_params() -> list[Any]:
 BINARY_PARAMS = binary_params()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``newest_terraform`` test saasctl's own mechanism, not terraform's:
+    they run on the newest binary only (deselected, not skipped, for the others)."""
+    newest = BINARIES[-1] if BINARIES else None
+    keep, drop = [], []
+    for item in items:
+        binary = getattr(getattr(item, "callspec", None), "params", {}).get("stack")
+        if item.get_closest_marker("newest_terraform") and binary not in (None, newest):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 class Running:
     """saasctl started in the background, its output going to files, not pipes: a run
     the test does not read while it waits (for a failpoint, say) can never block on

@@ -154,6 +154,7 @@ def _wait_for_point(log: Path, point: str, timeout: float = 120) -> None:
         time.sleep(0.1)
 
 
+@pytest.mark.newest_terraform  # saasctl's lock and the emulator: no terraform path
 def test_a_live_holder_is_waited_for_and_reported(stack: Stack, tmp_path: Path) -> None:
     s = stack
     log = tmp_path / "points.jsonl"
@@ -188,6 +189,7 @@ def test_a_live_holder_is_waited_for_and_reported(stack: Stack, tmp_path: Path) 
         s.saasctl("tenant", "offboard", tenant, "--yes")
 
 
+@pytest.mark.newest_terraform  # saasctl's lock and the emulator: no terraform path
 def test_a_killed_holder_of_the_shared_lock_is_named_with_its_unlock_command(
     stack: Stack,
 ) -> None:
@@ -236,6 +238,7 @@ def test_a_stale_saved_plan_is_planned_again(stack: Stack, tmp_path: Path) -> No
     s.saasctl("tenant", "offboard", "stalez", "--yes")
 
 
+@pytest.mark.newest_terraform  # saasctl's lock and the emulator: no terraform path
 def test_the_emulator_makes_conditional_writes_atomic(stack: Stack) -> None:
     """saasctl's locks rely on S3 conditional writes being atomic, as in AWS; moto
     checks and then writes, so saasctl's emulator serves one request at a time.
