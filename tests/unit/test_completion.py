@@ -4,26 +4,39 @@ project's files alone, and silent when the project cannot be read."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from saasctl import cli
 from saasctl.specs import ReleaseSpec, TenantSpec, Tier
 
+Complete = Callable[..., list[str]]
 
-def complete(words: str, **env: str) -> list[str]:
-    """What bash would offer after ``words`` (a trailing space starts a new word)."""
-    parts = words.split(" ")
-    proc = subprocess.run(
-        [sys.executable, "-m", "saasctl"],
-        env={**os.environ, "_SAASCTL_COMPLETE": "complete_bash", "COMP_WORDS": words,
-             "COMP_CWORD": str(len(parts) - 1), **env},
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ""
-    return proc.stdout.split()
+
+@pytest.fixture
+def complete(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., list[str]]:
+    """What bash would offer after ``words`` (a trailing space starts a new word):
+    the completion protocol `--install-completion` sets up, run in-process."""
+
+    def offer(words: str, **env: str) -> list[str]:
+        with monkeypatch.context() as m:
+            m.setenv("_SAASCTL_COMPLETE", "complete_bash")
+            m.setenv("COMP_WORDS", words)
+            m.setenv("COMP_CWORD", str(len(words.split(" ")) - 1))
+            for name, value in env.items():
+                m.setenv(name, value)
+            with pytest.raises(SystemExit) as exit_:
+                cli.run([])
+        out = capsys.readouterr()
+        assert exit_.value.code == 0, out.err
+        assert out.err == ""
+        return out.out.split()
+
+    return offer
 
 
 def add_tenant(project: Path, env: str, tenant: str, priority: int) -> None:
@@ -33,7 +46,7 @@ def add_tenant(project: Path, env: str, tenant: str, priority: int) -> None:
     path.write_text(spec.to_yaml())
 
 
-def test_commands_and_tiers(project: Path) -> None:
+def test_commands_and_tiers(project: Path, complete: Complete) -> None:
     assert complete("saasctl ten") == ["tenant"]
     assert {"onboard", "offboard", "set-tier", "show"} <= set(complete("saasctl tenant "))
     assert complete("saasctl release roll") == ["rollout", "rollback"]
@@ -41,7 +54,7 @@ def test_commands_and_tiers(project: Path) -> None:
     assert complete("saasctl tenant onboard x --tier p") == ["premium"]
 
 
-def test_environments_tenants_and_releases(project: Path) -> None:
+def test_environments_tenants_and_releases(project: Path, complete: Complete) -> None:
     add_tenant(project, "golden", "acme", 100)
     add_tenant(project, "golden", "acorn", 110)
     add_tenant(project, "local", "zeta", 100)
@@ -57,7 +70,7 @@ def test_environments_tenants_and_releases(project: Path) -> None:
     assert complete("saasctl release rollout 2") == ["2.0.0"]
 
 
-def test_a_broken_project_completes_nothing_quietly(project: Path) -> None:
+def test_a_broken_project_completes_nothing_quietly(project: Path, complete: Complete) -> None:
     add_tenant(project, "local", "zeta", 100)
     env_file = project / "terraform/envs/local/env.yaml"
     env_file.write_text(env_file.read_text() + "\nextra: [\n")
