@@ -148,3 +148,37 @@ def shard_of(label: str, total: int) -> int:
 
 def matrix(total: int) -> dict[str, list[dict[str, str]]]:
     return {"include": [{"shard": f"{i}/{total}"} for i in range(1, total + 1)]}
+
+
+def cache_paths(env_name: str) -> list[str]:
+    """What a CI cache of init keeps, relative to the project root: terraform's
+    .terraform directories (saasctl's init stamps live in them) and lock files, and
+    saasctl's project cache (provider mirror, render manifest). Restored into a
+    fresh clone at the same path, a workspace whose stamp still matches is not
+    initialised again."""
+    base = f"terraform/envs/{env_name}"
+    return [f"{base}/**/.terraform", f"{base}/**/.terraform.lock.hcl", ".saasctl"]
+
+
+def cache_key(ctx: Context) -> str:
+    """Changes whenever what init produced could: the terraform binary, a module or
+    template file, the backend settings, the providers offered (the CLI config
+    names the mirror and its contents) and saasctl itself. A stale entry is never
+    wrong, only slower: a workspace whose stamp differs is initialised again."""
+    from saasctl import __version__, backend
+
+    env, binary = ctx.env, ctx.binary
+    digest = hashlib.sha256(f"saasctl {__version__}\0{binary.describe()}\0".encode())
+    settings = backend.runtime_backend(env, binary.version, ctx.aws.endpoint)
+    digest.update(backend.tfbackend_text(settings).encode())  # endpoint, locking
+    digest.update(env.spec.backend.model_dump_json().encode())  # bucket, table (rendered)
+    config = ctx.tf.cli_config
+    if config is not None and config.is_file():
+        digest.update(config.read_bytes())
+    root = env.project.root
+    for part in ("terraform/modules", "templates"):
+        for path in sorted((root / part).rglob("*")):
+            if path.is_file() and ".terraform" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]

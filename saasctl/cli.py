@@ -456,6 +456,24 @@ def ci_matrix(
     typer.echo(json.dumps(changes.matrix(shards)))
 
 
+@ci_app.command("cache-key", epilog=EXIT_CODES)
+def ci_cache_key(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
+    """Print the key of a CI cache of init (and, with --json, the paths it holds).
+
+    Restore those paths into the fresh clone before `saasctl plan`: workspaces
+    whose init stamp still matches skip `terraform init`. The key changes with the
+    terraform binary, any module or template file, the backend settings, the
+    providers offered and saasctl's version."""
+    from saasctl import changes
+
+    ctx = _context(env)
+    key = changes.cache_key(ctx)
+    if json_out:
+        ctx.ui.emit_json({"key": key, "paths": changes.cache_paths(ctx.env.name)})
+    else:
+        typer.echo(key)
+
+
 @app.command("fmt", epilog=EXIT_CODES)
 def fmt_cmd(
     check: Annotated[

@@ -289,3 +289,36 @@ def test_real_modules_select_through_the_modules_that_call_them(
     ctx = Context(Project(root).load_env("local"), UI(quiet=True))
     edit(root / f"terraform/modules/{module}/main.tf")
     assert selected(ctx) == expected
+
+
+def test_the_ci_cache_key_follows_what_init_depends_on(project: Path) -> None:
+    """Stable while nothing init depends on changes; a new key for a changed module
+    file, template, backend setting or terraform binary."""
+    import dataclasses
+
+    def key(binary: object = None) -> str:
+        ctx = Context(Project(project).load_env("golden"), UI(quiet=True), binary)  # type: ignore[arg-type]
+        return changes.cache_key(ctx)
+
+    first = key()
+    assert key() == first
+    edit(project / "templates" / "shared" / "main.tf.j2", "\n")
+    assert key() != first
+    second = key()
+    edit(project / "terraform/modules/vpc/main.tf")
+    assert key() != second
+    third = key()
+    env_file = project / "terraform/envs/golden/env.yaml"
+    text = env_file.read_text()
+    env_file.write_text(text.replace("bucket: ", "bucket: x", 1))
+    assert key() != third
+    env_file.write_text(text)
+    assert key() == third
+    ctx = Context(Project(project).load_env("golden"), UI(quiet=True))
+    older = dataclasses.replace(ctx.binary, version=(0, 15, 0))
+    assert key(older) != third
+    assert changes.cache_paths("golden") == [
+        "terraform/envs/golden/**/.terraform",
+        "terraform/envs/golden/**/.terraform.lock.hcl",
+        ".saasctl",
+    ]
