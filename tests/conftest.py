@@ -41,6 +41,23 @@ def processes_with(name: str, value: str) -> list[int]:
     return found
 
 
+# The slowest files first: with one file per worker (`make test`) they start at once
+# rather than last, so no single long file sets the end of the run alone.
+SLOW_FIRST = tuple(
+    f"integration/test_{name}.py"
+    for name in ("crash_resume", "real_modules", "releases", "concurrency")
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+
+    def key(item: pytest.Item) -> int:
+        return rank.get(f"{item.path.parent.name}/{item.path.name}", len(rank))
+
+    items.sort(key=key)  # stable: each file stays whole and in place otherwise
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """No stray process of ours: anything the suite started must have ended."""
     deadline = time.monotonic() + 2  # a process reaped a moment ago is not a stray
