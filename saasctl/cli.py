@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -671,16 +672,32 @@ def release_list(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
     ctx.ui.out.print(table)
 
 
-def _ledger_table(ctx: Context, data: dict[str, Any]) -> Table:
+# Past this many units a ledger table lists only the units that need a look (failed,
+# in flight, rolled back...) and counts the rest per wave: a fleet of 1,000 stays
+# readable, and quick (a rich table of 1,000 rows takes seconds to lay out).
+LISTED_UNITS = 50
+QUIET_STATES = ("healthy", "skipped", "pending")
+
+
+def _ledger_table(ctx: Context, data: dict[str, Any], *, every_unit: bool = False) -> Table:
     title = f"{data['kind']} of {data['version']}: {data['state']}"
     table = console.table("wave", "unit", "from", "to", "state", "detail", title=title)
+    brief = not every_unit and len(data["units"]) > LISTED_UNITS
     for wave in data["waves"]:
         if not wave["units"]:
             table.add_row(wave["name"], "-", "", "", wave["state"], "no units")
+        quiet: Counter[str] = Counter()
         for label in wave["units"]:
             u = data["units"][label]
+            if brief and u["state"] in QUIET_STATES:
+                quiet[u["state"]] += 1
+                continue
             table.add_row(wave["name"], label, u["from"] or "(env.yaml)", u["to"] or "(env.yaml)",
                           u["state"], escape(u.get("detail") or ""))  # fmt: skip
+        if quiet:
+            counts = ", ".join(f"{n} {state}" for state, n in sorted(quiet.items()))
+            table.add_row(wave["name"], f"({sum(quiet.values())} more)", "", "", counts,
+                          "`release status --all` lists them")  # fmt: skip
     return table
 
 
@@ -813,7 +830,16 @@ def release_rollback(
 
 
 @release_app.command("status", epilog=EXIT_CODES)
-def release_status(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
+def release_status(
+    env: EnvOpt = "local",
+    every_unit: Annotated[
+        bool,
+        typer.Option(
+            "--all", help=f"List every unit (past {LISTED_UNITS}, only those to look at)."
+        ),
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
     """The last rollout: its waves, units, versions, health and timings."""
     ctx = _context(env)
     data, _ = ctx.store.read_ledger()
@@ -822,7 +848,7 @@ def release_status(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
     if json_out:
         ctx.ui.emit_json(data)
         return
-    ctx.ui.out.print(_ledger_table(ctx, data))
+    ctx.ui.out.print(_ledger_table(ctx, data, every_unit=every_unit))
     if data.get("reason"):
         ctx.ui.info(f"halted: {data['reason']}")
 

@@ -54,3 +54,30 @@ def test_a_question_shows_its_default_and_enter_declines(monkeypatch) -> None:  
     assert ui.confirm("Offboard x: destroy 26 resource(s). Proceed?") is False
     assert "Proceed? [y/N]" in out.getvalue()
     assert ui.confirm("Proceed?") is True
+
+
+def test_a_large_ledger_lists_only_the_units_to_look_at() -> None:
+    from saasctl.cli import LISTED_UNITS, _ledger_table
+
+    labels = [f"t{i:03d}" for i in range(LISTED_UNITS + 10)]
+    states = {label: "healthy" for label in labels} | {"t001": "rolled-back", "t002": "skipped"}
+    data = {
+        "kind": "rollout", "version": "2.0.0", "state": "halted",
+        "waves": [{"name": "advanced", "units": labels, "state": "halted"}],
+        "units": {label: {"from": "1.0.0", "to": "2.0.0", "state": state, "detail": ""}
+                  for label, state in states.items()},
+    }  # fmt: skip
+
+    def shown(every_unit: bool) -> str:
+        out = io.StringIO()
+        table = _ledger_table(None, data, every_unit=every_unit)  # type: ignore[arg-type]
+        Console(file=out, width=120, no_color=True).print(table)
+        return out.getvalue()
+
+    brief = shown(False)
+    assert "t001" in brief and "rolled-back" in brief
+    assert "t000" not in brief and "t002" not in brief
+    assert f"({len(labels) - 1} more)" in brief
+    assert f"{len(labels) - 2} healthy, 1 skipped" in brief
+    full = shown(True)
+    assert all(label in full for label in labels)
