@@ -15,11 +15,15 @@ stand-in modules, and prints each measurement and its ratio to the baseline:
       cache, as a CI job starts) vs the same init + plan through `xargs -P <cores>`
   (b-cached) the same from a fresh clone into which a first run's CI cache
       (`saasctl ci cache-key --json` paths) was restored, vs the xargs of (b-cold)
+  (h1) a release rolled out to every applied tenant and the pool (no bake time)
+       vs the same change applied by `saasctl apply`; (h2) `release status` of a
+       1,000-unit rollout, against 1 s
   (g) plan of the applied shared stack (real modules) through the offline provider,
       state-only and emulator-backed, vs terraform planning as many applied
       `null_resource`s with the Go null provider (terraform's own floor)
 
-Usage: .venv/bin/python bench/fleet.py [--quick] [--only-onboard | --only-offline]
+Usage: .venv/bin/python bench/fleet.py [--quick] [--only-onboard | --only-offline |
+       --only-releases]
 (full run: about 6 minutes)
 """
 
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import shutil
 import statistics
@@ -48,7 +53,7 @@ from saasctl.files import atomic_write  # noqa: E402
 from saasctl.offline_aws.server import TIMINGS_ENV  # noqa: E402
 from saasctl.priorities import allocate  # noqa: E402
 from saasctl.project import Project  # noqa: E402
-from saasctl.specs import TenantSpec, Tier  # noqa: E402
+from saasctl.specs import PoolSpec, TenantSpec, Tier  # noqa: E402
 from saasctl.terraform import Terraform, find_binary  # noqa: E402
 
 CORES = os.cpu_count() or 2
@@ -229,6 +234,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--only-onboard", action="store_true", help="measure (a) alone, 5 rounds")
     parser.add_argument("--only-offline", action="store_true", help="measure (f) and (g) alone")
+    parser.add_argument("--only-releases", action="store_true", help="measure (h1) and (h2) alone")
     args = parser.parse_args()
     n_plan, n_changed, n_render, reps = (20, 100, 1000, 1) if args.quick else (100, 500, 1000, 3)
     if args.only_onboard:
@@ -245,6 +251,14 @@ def main() -> int:
             return summarize(b.results, misses)
         b.saasctl("bootstrap")
         b.saasctl("apply", "--shared-only", "--yes")
+        if args.only_releases:
+            b.add_tenants([f"pl{i:03d}" for i in range(n_plan)])
+            b.saasctl("apply", "--yes", "-p", str(CORES))  # set-up, not timed
+            releases_bench(b, Path(tmp))
+            have = len(b.project.load_env("local").tenant_ids())
+            b.add_tenants([f"rd{i:04d}" for i in range(n_render - have)])
+            status_bench(b)
+            return summarize(b.results, misses)
 
         print(
             "(a) one onboard (advanced tenant): saasctl vs its own terraform commands, replayed in bash"
@@ -340,6 +354,8 @@ def main() -> int:
         b.record("b-cached", "cached fresh-clone plan vs xargs", statistics.median(cached),
                  cold_base, "<= 0.8")  # fmt: skip
 
+        releases_bench(b, Path(tmp))
+
         print(f"(c) {n_changed} tenants, one changed, --changed-since")
         b.add_tenants([f"ch{i:03d}" for i in range(n_changed - n_plan - 2 * reps)], Tier.BASIC)
         for git_args in (
@@ -400,6 +416,8 @@ def main() -> int:
             "< 1",
         )
 
+        status_bench(b)
+
         print("(e) provider binaries per fleet run")
         workspaces = [
             p.parent for p in (Path(tmp) / "terraform/envs/local").rglob(".terraform") if p.is_dir()
@@ -426,6 +444,58 @@ def main() -> int:
         if copies:
             misses.append("e")
         return summarize(b.results, misses)
+
+
+def releases_bench(b: Bench, tmp: Path) -> None:
+    """(h1) a release rolled out with no bake time vs the same applies by `saasctl apply`."""
+    env_file = tmp / "terraform/envs/local/env.yaml"
+    waves = (
+        "rollout:\n  waves:\n    - {name: pool, pool: true}\n"
+        f"    - {{name: dedicated, tiers: [advanced, premium], parallelism: {CORES}}}\n"
+    )
+    env_file.write_text(
+        re.sub(r"^rollout:\n(?:[ \t].*\n)*", waves, env_file.read_text(), flags=re.M)
+    )
+    units = len(b.project.load_env("local").tenant_ids()) + 1
+    print(f"(h1) release rolled out to {units} units (no bake, -p {CORES}) vs saasctl apply")
+
+    def images(version: str) -> list[str]:
+        return [
+            a
+            for svc in ("web", "api")
+            for a in ("--image", f"{svc}=registry.example.com/{svc}:{version}")
+        ]
+
+    b.saasctl("release", "create", "9.0.0", *images("9.0.0"))
+    rolled = b.saasctl("release", "rollout", "9.0.0", "--yes")[0]
+    # the baseline: the same change (a new release on every unit) applied by a fleet apply
+    b.saasctl("release", "create", "9.0.1", *images("9.0.1"))
+    env = b.project.load_env("local")
+    for spec in env.load_tenants():
+        if spec.tier is not Tier.BASIC:
+            atomic_write(
+                env.tenant_file(spec.id), spec.model_copy(update={"release": "9.0.1"}).to_yaml()
+            )
+    atomic_write(env.pool_file, PoolSpec(release="9.0.1").to_yaml())
+    applied = b.saasctl("apply", "--yes", "-p", str(CORES))[0]
+    b.record("h1", "release rollout vs saasctl apply", rolled, applied, "<= 1.1")
+
+
+def status_bench(b: Bench) -> None:
+    """(h2) `release status` of a rollout over every tenant (1,000; basic ones are the
+    pool's unit), against 1 s."""
+    from saasctl import rollout
+
+    ctx = b.ctx()
+    data = rollout.prepare(ctx, None, "9.0.1", "rollout")
+    _, etag = ctx.store.read_ledger()
+    ctx.store.write_ledger(data, etag)
+    took = statistics.median(b.saasctl("release", "status")[0] for _ in range(3))
+    startup = statistics.median(b.saasctl("--version")[0] for _ in range(3))
+    tenants = len(ctx.env.tenant_ids())
+    print(f"(h2) release status of a rollout over {tenants} tenants ({len(data['units'])} units): "
+          f"{took:.3f}s, of which {startup:.3f}s is saasctl's start (`saasctl --version`)")  # fmt: skip
+    b.record("h2", "release status (1,000 units) vs 1 s", took, 1.0, "< 1")
 
 
 def offline(b: Bench, tmp: Path, url: str, reps: int) -> None:
