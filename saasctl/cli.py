@@ -702,7 +702,7 @@ def _ledger_table(ctx: Context, data: dict[str, Any], *, every_unit: bool = Fals
 
 
 def _run_rollout(
-    env: str,
+    ctx: Context,
     version: str,
     kind: str,
     targets: dict[str, str | None] | None,
@@ -714,8 +714,6 @@ def _run_rollout(
     json_out: bool,
 ) -> None:
     from saasctl import rollout
-
-    ctx = _context(env)
 
     def confirm(data: dict[str, Any]) -> None:
         if yes:
@@ -805,7 +803,7 @@ def release_rollout(
     """
     ctx = _context(env)
     ctx.env.load_release(version)
-    _run_rollout(env, version, "rollout", None, yes=yes, resume=resume,
+    _run_rollout(ctx, version, "rollout", None, yes=yes, resume=resume,
                  allow_infra_change=allow_infra_change, allow_destroy=allow_destroy,
                  json_out=json_out)  # fmt: skip
 
@@ -824,7 +822,7 @@ def release_rollback(
 
     ctx = _context(env)
     version, targets = rollout.previous_targets(ctx) if not resume else ("previous", {})
-    _run_rollout(env, version, "rollback", targets, yes=yes, resume=resume,
+    _run_rollout(ctx, version, "rollback", targets, yes=yes, resume=resume,
                  allow_infra_change=False, allow_destroy=allow_destroy,
                  json_out=json_out)  # fmt: skip
 
