@@ -251,7 +251,9 @@ def _secret_defaults() -> tuple[int, list[str]]:
         checked += 1
         default = json.dumps(body["default"])
         sensitive = str(body.get("sensitive")).lower() == "true"
-        if sensitive or SECRET_NAME.search(name) or SECRET_VALUE.search(default):
+        # A number or bool under a secret's name is a policy (password_minimum_length).
+        text = not isinstance(body["default"], (bool, int, float))
+        if sensitive or (text and SECRET_NAME.search(name)) or SECRET_VALUE.search(default):
             found.append(f"{module}: {name}")
     return checked, found
 
@@ -312,12 +314,28 @@ STAR_ONLY = {
 }
 
 
-def _statements() -> list[tuple[str, dict[str, Any]]]:
+def _key_policies() -> set[tuple[str, str]]:
+    """(module, document) of the policy documents that are KMS key policies."""
+    found = set()
+    for module, rtype, _, body in _blocks("resource"):
+        if rtype == "aws_kms_key":
+            ref = re.search(r"data\.aws_iam_policy_document\.(\w+)", str(body.get("policy", "")))
+            if ref:
+                found.add((module, ref.group(1)))
+    return found
+
+
+def _statements(*, key_policies: bool = False) -> list[tuple[str, dict[str, Any]]]:
+    """Statements of identity policies; of KMS key policies (where "*" names the key
+    itself) with ``key_policies``."""
+    keys = _key_policies()
     found = []
     for module, _, name, body in _blocks("data"):
         if name != "aws_iam_policy_document":
             continue
-        for doc in body.values() if isinstance(body, dict) else []:
+        for doc_name, doc in body.items() if isinstance(body, dict) else []:
+            if ((module, doc_name.strip('"')) in keys) != key_policies:
+                continue
             for stmt in doc.get("statement", []):
                 found.append((module, stmt))
             for dyn in doc.get("dynamic", []):
@@ -342,6 +360,17 @@ def test_iam_policies_are_least_privilege() -> None:
             )
         if "*" in resources:
             assert set(actions) <= STAR_ONLY, f"{module}: resources '*' for {actions}"
+
+
+def test_key_policies_name_their_actions() -> None:
+    """In a key policy "*" is the key itself, but the actions are still named."""
+    statements = _statements(key_policies=True)
+    assert {m for m, _ in statements} >= {"tenant-data"}
+    for module, stmt in statements:
+        for action in (str(a).strip('"') for a in stmt.get("actions", [])):
+            assert action.startswith("kms:") and action != "kms:*", f"{module}: {action}"
+        assert [str(r).strip('"') for r in stmt.get("resources", [])] == ["*"]
+        assert stmt.get("principals"), f"{module}: a key policy statement names its principal"
 
 
 def test_star_resources_are_exactly_the_documented_exceptions() -> None:

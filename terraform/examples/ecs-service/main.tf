@@ -36,4 +36,16 @@ module "service" {
   deployment_strategy      = "BLUE_GREEN"
   deployment_bake_minutes  = 10
   load_balancer_arn_suffix = "app/example/0123456789abcdef"
+
+  # Items of one tenant only, through the role the app assumes with a tenant tag;
+  # calls from the tenant's other services by the name "web".
+  tenant_data = {
+    table_arns = ["arn:aws:dynamodb:eu-west-1:111122223333:table/example-acme-orders"]
+    tenant_id  = "acme"
+  }
+  service_connect = {
+    namespace_arn          = "arn:aws:servicediscovery:eu-west-1:111122223333:namespace/ns-0123456789abcdef"
+    discovery_name         = "web"
+    mesh_security_group_id = "sg-0123456789abcdef1"
+  }
 }

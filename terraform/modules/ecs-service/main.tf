@@ -114,6 +114,104 @@ resource "aws_iam_role_policy" "exec" {
   policy = data.aws_iam_policy_document.exec.json
 }
 
+# The tenant-scoped role: the application assumes it with a `tenant` session tag
+# taken from the caller's token, and can then touch only items whose partition
+# key is that tenant (dynamodb:LeadingKeys). Scan is not granted: it has no
+# leading key to check.
+data "aws_iam_policy_document" "tenant_trust" {
+  count = var.tenant_data == null ? 0 : 1
+
+  statement {
+    sid     = "TaskRoleWithTenantTag"
+    actions = ["sts:AssumeRole", "sts:TagSession"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [aws_iam_role.task.arn]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "aws:RequestTag/tenant"
+      values   = [coalesce(var.tenant_data.tenant_id, "?*")]
+    }
+
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "aws:TagKeys"
+      values   = ["tenant"]
+    }
+  }
+}
+
+resource "aws_iam_role" "tenant" {
+  count = var.tenant_data == null ? 0 : 1
+
+  name_prefix          = substr("${var.name}-tenant-", 0, 32)
+  assume_role_policy   = data.aws_iam_policy_document.tenant_trust[0].json
+  max_session_duration = 3600
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "tenant_items" {
+  count = var.tenant_data == null ? 0 : 1
+
+  statement {
+    sid = "OwnTenantItemsOnly"
+    actions = [
+      "dynamodb:BatchGetItem",
+      "dynamodb:BatchWriteItem",
+      "dynamodb:ConditionCheckItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]
+    resources = var.tenant_data.table_arns
+
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["$${aws:PrincipalTag/tenant}"]
+    }
+
+    # ForAllValues holds on an empty set: require the key to be present.
+    condition {
+      test     = "Null"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "tenant_items" {
+  count = var.tenant_data == null ? 0 : 1
+
+  name   = "tenant-items"
+  role   = aws_iam_role.tenant[0].id
+  policy = data.aws_iam_policy_document.tenant_items[0].json
+}
+
+data "aws_iam_policy_document" "assume_tenant" {
+  count = var.tenant_data == null ? 0 : 1
+
+  statement {
+    sid       = "AssumeTenantScopedRole"
+    actions   = ["sts:AssumeRole", "sts:TagSession"]
+    resources = [aws_iam_role.tenant[0].arn]
+  }
+}
+
+resource "aws_iam_role_policy" "assume_tenant" {
+  count = var.tenant_data == null ? 0 : 1
+
+  name   = "assume-tenant-scoped-role"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.assume_tenant[0].json
+}
+
 # --- task definition ---------------------------------------------------------
 
 resource "aws_ecs_task_definition" "this" {
@@ -130,7 +228,7 @@ resource "aws_ecs_task_definition" "this" {
     image                  = var.image
     essential              = true
     readonlyRootFilesystem = var.readonly_root_filesystem
-    portMappings           = [{ containerPort = var.container_port, protocol = "tcp" }]
+    portMappings           = [merge({ containerPort = var.container_port, protocol = "tcp" }, var.service_connect == null ? {} : { name = "http" })]
     environment            = [for k in sort(keys(var.environment)) : { name = k, value = var.environment[k] }]
     secrets                = [for k in sort(keys(var.secrets)) : { name = k, valueFrom = var.secrets[k] }]
     logConfiguration = {
@@ -172,6 +270,19 @@ resource "aws_vpc_security_group_ingress_rule" "from_alb" {
   from_port                    = var.container_port
   to_port                      = var.container_port
   referenced_security_group_id = var.alb_security_group_id
+
+  tags = var.tags
+}
+
+resource "aws_vpc_security_group_ingress_rule" "from_mesh" {
+  count = var.service_connect == null ? 0 : 1
+
+  security_group_id            = aws_security_group.this.id
+  description                  = "From the tenant's other services (Service Connect)"
+  ip_protocol                  = "tcp"
+  from_port                    = var.container_port
+  to_port                      = var.container_port
+  referenced_security_group_id = var.service_connect.mesh_security_group_id
 
   tags = var.tags
 }
@@ -486,7 +597,7 @@ resource "aws_ecs_service" "this" {
 
   network_configuration {
     subnets          = var.subnet_ids
-    security_groups  = [aws_security_group.this.id]
+    security_groups  = var.service_connect == null ? [aws_security_group.this.id] : [aws_security_group.this.id, var.service_connect.mesh_security_group_id]
     assign_public_ip = false
   }
 
@@ -544,6 +655,25 @@ resource "aws_ecs_service" "this" {
     alarm_names = [aws_cloudwatch_metric_alarm.target_5xx.alarm_name, aws_cloudwatch_metric_alarm.unhealthy_hosts.alarm_name]
     enable      = true
     rollback    = true
+  }
+
+  dynamic "service_connect_configuration" {
+    for_each = var.service_connect == null ? [] : [var.service_connect]
+
+    content {
+      enabled   = true
+      namespace = service_connect_configuration.value.namespace_arn
+
+      service {
+        port_name      = "http"
+        discovery_name = service_connect_configuration.value.discovery_name
+
+        client_alias {
+          port     = var.container_port
+          dns_name = service_connect_configuration.value.discovery_name
+        }
+      }
+    }
   }
 
   dynamic "service_registries" {

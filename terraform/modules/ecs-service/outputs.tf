@@ -42,3 +42,8 @@ output "deployment_strategy" {
   description = "ROLLING, BLUE_GREEN, CANARY or LINEAR."
   value       = var.deployment_strategy
 }
+
+output "tenant_role_arn" {
+  description = "The tenant-scoped role the application assumes with a `tenant` session tag; null without tenant_data."
+  value       = var.tenant_data == null ? null : aws_iam_role.tenant[0].arn
+}
