@@ -301,13 +301,20 @@ class StateStore:
         return dest
 
     def archives(self, tenant_id: str) -> list[dict[str, Any]]:
+        """State archives, oldest first (data exports are folders beside them)."""
         prefix = self.env.archive_prefix(tenant_id)
-        resp = self._call(self.aws.s3.list_objects_v2, Bucket=self.bucket, Prefix=prefix)
-        return [
-            {"key": o["Key"], "name": o["Key"].removeprefix(prefix), "size": o["Size"],
-             "modified": o["LastModified"].isoformat()}
-            for o in resp.get("Contents", [])
-        ]  # fmt: skip
+        args: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "Delimiter": "/"}
+        found: list[dict[str, Any]] = []
+        while True:
+            resp = self._call(self.aws.s3.list_objects_v2, **args)
+            found += [
+                {"key": o["Key"], "name": o["Key"].removeprefix(prefix), "size": o["Size"],
+                 "modified": o["LastModified"].isoformat()}
+                for o in resp.get("Contents", [])
+            ]  # fmt: skip
+            if not resp.get("IsTruncated"):
+                return found
+            args["ContinuationToken"] = resp["NextContinuationToken"]
 
     def restore(self, tenant_id: str, archive_key: str | None = None) -> tuple[str, str]:
         """Copy an archive (default: the newest) back to the tenant's state key.
