@@ -22,6 +22,7 @@ from saasctl.files import atomic_write
 from saasctl.ids import validate_tenant_id
 from saasctl.project import SHARED, Environment, Project, find_root
 from saasctl.specs import Tier
+from saasctl.tenant_data import TenantData
 from saasctl.terraform import Terraform, find_binary
 
 if TYPE_CHECKING:
@@ -883,11 +884,20 @@ def onboard(
         list[str] | None,
         typer.Option("--tag", help="KEY=VALUE tag of a new tenant (repeatable), e.g. Ring=canary."),
     ] = None,
+    admin_email: Annotated[
+        str | None,
+        typer.Option(
+            "--admin-email",
+            help="The tenant's first administrator: created in its user pool (or its group "
+            "in the shared pool) with custom:tenantId, custom:tenantTier, custom:userRole=admin.",
+        ),
+    ] = None,
     yes: YesOpt = False,
     plan_only: PlanOnlyOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write the tenant's spec, render its workspace, plan and apply it.
+    """Write the tenant's spec, render its workspace, plan and apply it; create its
+    admin user; bring back its data after a `tenant restore`.
 
     Re-running for an existing tenant of the same tier converges (a no-op when up to date).
     """
@@ -898,7 +908,9 @@ def onboard(
         if not sep or not key:
             raise UserError(f"--tag {item!r}: expected KEY=VALUE")
         tags[key] = value
-    outcome = tenants.onboard(ctx, tenant_id, tier, yes=yes, plan_only=plan_only, tags=tags)
+    outcome = tenants.onboard(
+        ctx, tenant_id, tier, yes=yes, plan_only=plan_only, tags=tags, admin_email=admin_email
+    )
     _report(ctx, outcome, json_out)
     if plan_only and outcome.changes:
         raise typer.Exit(ExitCode.CHANGES)
@@ -969,6 +981,7 @@ def show(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = False)
     info = tenants.status(ctx, spec)
     info["outputs"] = ctx.outputs(ctx.tenant_workspace(tenant_id))
     info["spec"] = spec.model_dump(mode="json")
+    info["config"] = tenants.tenant_config(ctx, spec)
     if json_out:
         ctx.ui.emit_json(info)
         return
@@ -976,6 +989,12 @@ def show(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = False)
     for key in ("tier", "release", "listener_priority", "status", "state_key"):
         table.add_row(key, str(info[key] or "(env.yaml)") if key == "release" else str(info[key]))
     ctx.ui.out.print(table)
+    config = console.table("setting", "value", title="tenant configuration")
+    for key, value in info["config"].items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in sorted(value.items())) or "(none)"
+        config.add_row(key, "(none)" if value is None else str(value))
+    ctx.ui.out.print(config)
     if info["outputs"]:
         ctx.ui.out.print(_outputs_table(info["outputs"], "outputs"))
 
@@ -986,8 +1005,16 @@ def archives(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = Fa
     ctx = _context(env)
     ctx.preflight()
     items = ctx.store.archives(validate_tenant_id(tenant_id))
+    data = TenantData(ctx.store, tenant_id)
+    exports = []
+    prefix = ctx.env.archive_prefix(tenant_id)
+    for folder in data.exports():
+        m = data.manifest(folder)
+        exports.append({"key": folder, "name": folder.removeprefix(prefix), "items": m.items,
+                        "users": m.users["count"], "created": m.created,
+                        "tables": {k: v["count"] for k, v in m.tables.items()}})  # fmt: skip
     if json_out:
-        ctx.ui.emit_json({"tenant": tenant_id, "archives": items})
+        ctx.ui.emit_json({"tenant": tenant_id, "archives": items, "exports": exports})
         return
     where = f"s3://{ctx.env.spec.backend.bucket}/{ctx.env.archive_prefix(tenant_id)}"
     table = console.table(
@@ -996,6 +1023,12 @@ def archives(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = Fa
     for item in items:
         table.add_row(item["name"], str(item["size"]), item["modified"])
     ctx.ui.out.print(table)
+    if exports:
+        table = console.table("data export", "items", "users", "created",
+                              title=f"data exports of {tenant_id}")  # fmt: skip
+        for e in exports:
+            table.add_row(e["name"], str(e["items"]), str(e["users"]), e["created"])
+        ctx.ui.out.print(table)
 
 
 @tenant_app.command(epilog=EXIT_CODES)
@@ -1007,23 +1040,52 @@ def restore(
             "--archive", help="Archive name or key (default: the newest; see `archives`)."
         ),
     ] = None,
+    export: Annotated[
+        str | None,
+        typer.Option(
+            "--export", help="Data export name or key (default: the newest; see `archives`)."
+        ),
+    ] = None,
     env: EnvOpt = "local",
     json_out: JsonOpt = False,
 ) -> None:
-    """Copy an offboarded tenant's state archive back to its state key.
+    """Copy an offboarded tenant's state archive back to its state key, and name
+    the data export its next onboard brings back (items and users).
 
     Nothing is overwritten: a tenant with live state is refused (exit 3). Onboard
-    the tenant again afterwards and terraform plans against the restored state.
+    the tenant again afterwards: terraform plans against the restored state, and
+    once applied the export's items and users are written back (restored users
+    sign in after a password reset: Cognito exports no passwords).
     """
     ctx = _context(env)
     ctx.preflight()
-    source, key = ctx.store.restore(validate_tenant_id(tenant_id), archive)
+    validate_tenant_id(tenant_id)
+    data = TenantData(ctx.store, tenant_id)
+    exports = data.exports()
+    chosen = None
+    if export is not None:
+        chosen = export if "/" in export else ctx.env.archive_prefix(tenant_id) + export
+        chosen = chosen.rstrip("/") + "/"
+        if chosen not in exports:
+            raise NotFoundError(
+                f"{export!r} is not a complete data export of {tenant_id!r}",
+                hint=f"`saasctl tenant archives {tenant_id}` lists them",
+            )
+    elif exports:
+        chosen = exports[-1]
+    source, key = ctx.store.restore(tenant_id, archive)
+    if chosen is not None:
+        ctx.store.put_json(ctx.env.restore_marker_key(tenant_id), {"export": chosen})
     if json_out:
-        ctx.ui.emit_json({"tenant": tenant_id, "archive": source, "state": key})
+        ctx.ui.emit_json({"tenant": tenant_id, "archive": source, "state": key, "export": chosen})
         return
     ctx.ui.success(f"restored {source} to s3://{ctx.store.bucket}/{key}")
+    if chosen is not None:
+        m = data.manifest(chosen)
+        ctx.ui.info(f"data export {chosen}: {m.items} item(s), {m.users['count']} user(s)")
     ctx.ui.info(
         f"next: `saasctl tenant onboard {tenant_id} --tier TIER --env {env}` manages it again"
+        + (" and writes its data back" if chosen else "")
     )
 
 

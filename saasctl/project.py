@@ -244,5 +244,9 @@ class Environment:
     def priority_claims_prefix(self) -> str:
         return f"{self.name}/priorities/"
 
+    def restore_marker_key(self, tenant_id: str) -> str:
+        """Which data export the next onboard of a restored tenant brings back."""
+        return f"{self.name}/tenants/{validate_tenant_id(tenant_id)}/saasctl-restore.json"
+
     def archive_prefix(self, tenant_id: str) -> str:
         return f"{self.spec.backend.archive_prefix}/{self.name}/tenants/{tenant_id}/"

@@ -41,6 +41,8 @@ SHARED_INPUTS = (
     "pool",
     "tenant_rate_limits",
     "tags",
+    "pool_tables",
+    "shared_user_pool",
 )
 SHARED_OUTPUTS = (
     "vpc_id",
@@ -57,17 +59,22 @@ SHARED_OUTPUTS = (
     "log_group_name",
     "alb_arn_suffix",
     "pool_services",
+    "user_pool_id",
+    "user_pool_client_id",
+    "pool_tables",
 )
-_TENANT_COMMON = ("tenant_id", "name_prefix", "host", "listener_priority", "services", "tags")
-_DEDICATED = ("cpu", "memory", "desired_count", "min_capacity", "max_capacity",
-              "deployment_strategy", "deployment_bake_minutes")  # fmt: skip
+_TENANT_COMMON = ("tenant_id", "name_prefix", "host", "listener_priority", "services", "tags",
+                  "identity", "deletion_protection")  # fmt: skip
+_SIZING = ("cpu", "memory", "desired_count", "min_capacity", "max_capacity",
+           "deployment_strategy", "deployment_bake_minutes")  # fmt: skip
+_DEDICATED = (*_SIZING, "tables")
 TENANT_INPUTS: dict[Tier, tuple[str, ...]] = {
     Tier.BASIC: _TENANT_COMMON,
     Tier.ADVANCED: _TENANT_COMMON + _DEDICATED,
     Tier.PREMIUM: _TENANT_COMMON + _DEDICATED,
 }
 # Variables of the tenant modules that the workspace passes itself (not from tfvars).
-TENANT_WIRED = ("shared",)
+TENANT_WIRED = ("shared", "shared_user_pool_id")
 RENDERED_FILES = ("main.tf", "backend.tf.json", "terraform.tfvars.json")
 MODULE_SETS = ("real", "standin")
 
@@ -153,7 +160,12 @@ def shared_inputs(
         "services": _services(env, pool.release),
         "pool": s.tiers[Tier.BASIC].model_dump(
             mode="json",
-            exclude={"waf_rate_limit", "deployment_strategy", "deployment_bake_minutes"},
+            exclude={
+                "waf_rate_limit",
+                "deployment_strategy",
+                "deployment_bake_minutes",
+                "identity",
+            },
         ),
         # WAF rate rules live in the shared web ACL, one per tenant host.
         "tenant_rate_limits": {
@@ -161,6 +173,9 @@ def shared_inputs(
             for t in sorted(tenants, key=lambda t: t.id)
         },
         "tags": _tags(env, {}),
+        # Basic tenants' data is pooled: the pool's services serve every one of them.
+        "pool_tables": s.tables(),
+        "shared_user_pool": any(s.identity(t) == "shared" for t in Tier),
     }
 
 
@@ -182,7 +197,10 @@ def tenant_inputs(env: Environment, spec: TenantSpec) -> dict[str, Any]:
         "listener_priority": spec.listener_priority,
         "services": _services(env, spec.release, images=spec.tier != Tier.BASIC),
         "tags": _tags(env, {**spec.tags, "Tenant": spec.id, "Tier": spec.tier.value}),
-        **{k: sizing[k] for k in _DEDICATED},
+        **{k: sizing[k] for k in _SIZING},
+        "identity": s.identity(spec.tier),
+        "deletion_protection": spec.offboarding is None,
+        "tables": s.tables(),
     }
     return {k: values[k] for k in TENANT_INPUTS[spec.tier]}
 

@@ -36,6 +36,9 @@ class TierDefaults(_Strict):
     # BLUE_GREEN, CANARY, LINEAR with a bake time. The pool (basic) always rolls.
     deployment_strategy: Literal["ROLLING", "BLUE_GREEN", "CANARY", "LINEAR"] = "ROLLING"
     deployment_bake_minutes: int = Field(0, ge=0, le=1440)
+    # Identity: a group in the environment's shared user pool, or a pool of the
+    # tenant's own. None: shared for basic, dedicated otherwise (AWS's reference).
+    identity: Literal["shared", "dedicated"] | None = None
 
     @model_validator(mode="after")
     def _capacity_order(self) -> TierDefaults:
@@ -77,6 +80,21 @@ class Service(_Strict):
     port: int = Field(ge=1, le=65535)
     path: str = Field("/*", pattern=r"^/[A-Za-z0-9_\-./*]*$")
     health_check_path: str = Field("/", pattern=r"^/[A-Za-z0-9_\-./]*$")
+    # DynamoDB tables the service keeps tenant data in (keyed by tenantId): pooled
+    # in the shared stack for basic tenants, a tenant's own for the other tiers.
+    tables: list[str] = Field(default_factory=list, max_length=10)
+
+    @field_validator("tables")
+    @classmethod
+    def _tables(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if not re.fullmatch(r"[a-z][a-z0-9-]{0,20}", name):
+                raise ValueError(
+                    f"table {name!r}: 1-21 lowercase letters, digits or hyphens, from a letter"
+                )
+        if len(set(v)) != len(v):
+            raise ValueError("tables: names must be unique")
+        return v
 
 
 class Backend(_Strict):
@@ -265,6 +283,23 @@ class EnvSpec(_Strict):
             raise ValueError("endpoint: required when emulator is true")
         return self
 
+    def identity(self, tier: Tier) -> str:
+        """'shared' or 'dedicated': where the tier's tenants' users live."""
+        chosen = self.tiers[tier].identity
+        return chosen or ("shared" if tier == Tier.BASIC else "dedicated")
+
+    def tables(self) -> list[str]:
+        """Every table a service keeps tenant data in, sorted."""
+        return sorted({t for svc in self.services for t in svc.tables})
+
+
+# An address Cognito and mail servers take: dot-atom local part, a domain of
+# DNS labels with a top-level domain of letters (RFC 5322 without quoted forms).
+EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
 
 class TenantOverrides(_Strict):
     cpu: int | None = Field(None, ge=256, le=16384)
@@ -282,6 +317,19 @@ class TenantSpec(_Strict):
     release: str | None = Field(None, pattern=VERSION_PATTERN)
     tags: dict[str, str] = Field(default_factory=dict)
     overrides: TenantOverrides = TenantOverrides()
+    # The tenant's first administrator, created in its user pool (or its group in
+    # the shared pool) at onboarding.
+    admin_email: str | None = Field(None, max_length=254)
+    # Set while an offboard is under way: the verified export of the tenant's
+    # data. Deletion protection is off from then on, and a re-run resumes.
+    offboarding: str | None = None
+
+    @field_validator("admin_email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v is not None and not EMAIL.fullmatch(v):
+            raise ValueError(f"{v!r} is not an email address like admin@example.com")
+        return v
 
     @field_validator("id")
     @classmethod

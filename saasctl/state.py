@@ -342,6 +342,14 @@ class StateStore:
         self._copy(source, key, "restored state")
         return source, key
 
+    def put_json(self, key: str, data: dict[str, Any]) -> None:
+        body = json.dumps(data, indent=2, sort_keys=True).encode()
+        self._call(self.aws.s3.put_object, Bucket=self.bucket, Key=key, Body=body,
+                   ServerSideEncryption="AES256")  # fmt: skip
+
+    def delete_object(self, key: str) -> None:
+        self._call(self.aws.s3.delete_object, Bucket=self.bucket, Key=key)
+
     def delete_state(self, key: str) -> None:
         """Delete the current state object (its versions stay) and its lock-table digest."""
         self._call(self.aws.s3.delete_object, Bucket=self.bucket, Key=key)

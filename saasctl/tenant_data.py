@@ -339,33 +339,38 @@ class TenantData:
 
     # removal, after an export
 
-    def purge(self, location: Location, manifest: Manifest) -> dict[str, int]:
-        """Delete the tenant's pooled items and its users in the shared pool, which
-        Terraform does not own, after checking ``manifest`` holds as many as are
-        there now. Dedicated tables and pools are Terraform's to destroy."""
+    def purge(self, location: Location, folder: str) -> dict[str, int]:
+        """Delete the tenant's pooled items and its users in the shared pool (which
+        Terraform does not own), only if the export at ``folder`` holds every one of
+        them as it is now. Dedicated tables and pools are Terraform's to destroy.
+        A re-run after a crash finishes the job (what is left is still covered)."""
+        manifest = self.manifest(folder)
         removed: dict[str, int] = {}
         if location.pooled:
             for name, table in sorted(location.tables.items()):
-                now = self.count(table, pooled=True)
-                exported = int(manifest.tables.get(name, {}).get("count", -1))
-                if now != exported:
+                entry = manifest.tables.get(name)
+                if entry is None:
                     raise ConflictError(
-                        f"{table}: {now} item(s) of {self.tenant_id!r} now, {exported} exported; "
-                        "nothing deleted",
-                        hint="export again (items changed since the export)",
+                        f"the export {folder} has no table {name!r}; nothing deleted"
                     )
+                self._covered(table, folder + entry["file"], entry["sha256"])
                 keys = self.items(table, pooled=True, keys_only=True)
                 removed[name] = self.write_items(table, keys, delete=True)
                 left = self.count(table, pooled=True)
                 if left:
                     raise BackendError(f"{table}: {left} item(s) of {self.tenant_id!r} remain")
         if location.group and location.user_pool_id:
+            exported = {
+                json.loads(line)["username"]
+                for line in self._lines(folder + manifest.users["file"], manifest.users["sha256"])
+            }
             users = [u["username"] for u in self.users(location)]
-            if len(users) != int(manifest.users.get("count", -1)):
+            missing = sorted(set(users) - exported)
+            if missing:
                 raise ConflictError(
-                    f"{len(users)} user(s) in group {location.group} now, "
-                    f"{manifest.users.get('count')} exported; nothing deleted",
-                    hint="export again (users changed since the export)",
+                    f"{len(missing)} user(s) of group {location.group} are not in the export "
+                    f"(e.g. {missing[0]}); nothing deleted",
+                    hint="run the offboard again after the tenant's users stop changing",
                 )
             for username in users:
                 failpoints.hit("data.purge.user", username=username)
@@ -373,6 +378,25 @@ class TenantData:
                            Username=username)  # fmt: skip
             removed["users"] = len(users)
         return removed
+
+    def _covered(self, table: str, key: str, sha256: str) -> None:
+        """Every item of the tenant in the pooled ``table`` is in the export, as it is
+        now. Both are in the table's key order (a query's), so one pass over each
+        suffices, in constant memory."""
+        exported = (loads_item(line.decode()) for line in self._lines(key, sha256))
+        ahead: Item | None = next(exported, None)
+        for item in self.items(table, pooled=True):
+            sk = item[SORT_KEY]["S"].encode()
+            while ahead is not None and ahead[SORT_KEY]["S"].encode() < sk:
+                ahead = next(exported, None)
+            if ahead is None or ahead[SORT_KEY]["S"].encode() != sk or ahead != item:
+                raise ConflictError(
+                    f"{table}: item {item[SORT_KEY]['S']!r} of {self.tenant_id!r} is not in the "
+                    "export as it is now; nothing deleted",
+                    hint="the tenant's data changed after the export; stop its writers first",
+                )
+        for _ in exported:  # read to the end: the checksum is checked there
+            pass
 
     # restore and moves
 

@@ -19,12 +19,13 @@ from typing import Any
 
 from saasctl import failpoints, releases, render
 from saasctl.context import Context, Workspace
-from saasctl.errors import BackendError, ConflictError, SaasctlError, UserError
+from saasctl.errors import AbortedError, BackendError, ConflictError, SaasctlError, UserError
 from saasctl.files import atomic_write
 from saasctl.ids import validate_tenant_id
 from saasctl.priorities import allocate
 from saasctl.project import TENANT_FILE
 from saasctl.specs import TenantSpec, Tier
+from saasctl.tenant_data import Location, Manifest, TenantData
 from saasctl.terraform import PlanSummary
 
 
@@ -36,6 +37,7 @@ class Outcome:
     plan: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     archive: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)  # export, counts, admin user
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +47,7 @@ class Outcome:
             "plan": self.plan,
             "outputs": self.outputs,
             "archive": self.archive,
+            "data": self.data,
         }
 
 
@@ -135,6 +138,136 @@ def _finish(ctx: Context, ws: Workspace, outcome: Outcome) -> Outcome:
     return outcome
 
 
+# --- the tenant's data: users and items --------------------------------------
+
+
+def data_location(ctx: Context, spec: TenantSpec) -> Location:
+    """Where the tenant's users and items are, from the applied outputs: the pool's
+    tables for basic tenants, its own otherwise."""
+    tenant = ctx.outputs(ctx.tenant_workspace(spec.id)).get("tenant") or {}
+    identity = tenant.get("identity") or {}
+    if spec.tier == Tier.BASIC:
+        tables = ctx.outputs(ctx.shared_workspace()).get("pool_tables") or {}
+    else:
+        tables = tenant.get("table_names") or {}
+    return Location(
+        tables=dict(tables),
+        pooled=spec.tier == Tier.BASIC,
+        user_pool_id=identity.get("user_pool_id"),
+        group=identity.get("group_name"),
+    )
+
+
+def tenant_config(ctx: Context, spec: TenantSpec) -> dict[str, Any]:
+    """What the tenant's application and its sign-in need: pool, client, issuer,
+    endpoint and tables (the client of a group in the shared pool is the pool's)."""
+    outputs = ctx.outputs(ctx.tenant_workspace(spec.id))
+    identity = (outputs.get("tenant") or {}).get("identity") or {}
+    client = identity.get("client_id")
+    if client is None and identity.get("group_name"):
+        client = ctx.outputs(ctx.shared_workspace()).get("user_pool_client_id")
+    location = data_location(ctx, spec)
+    return {
+        "user_pool_id": identity.get("user_pool_id"),
+        "client_id": client,
+        "issuer": identity.get("issuer"),
+        "group": identity.get("group_name"),
+        "endpoint": f"https://{spec.id}.{ctx.env.spec.domain}",
+        "tables": location.tables,
+        "data": "pooled" if location.pooled else "dedicated",
+    }
+
+
+def _admin_user(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
+    if spec.admin_email is None:
+        return
+    location = data_location(ctx, spec)
+    if location.user_pool_id is None:
+        ctx.ui.warn(f"{spec.id}: the modules made no user pool; admin user not created")
+        return
+    user = {
+        "username": spec.admin_email,
+        "attributes": {
+            "email": spec.admin_email,
+            "email_verified": "true",
+            "custom:tenantId": spec.id,
+            "custom:tenantTier": spec.tier.value,
+            "custom:userRole": "admin",
+        },
+    }
+    created = TenantData(ctx.store, spec.id).ensure_user(location, user)
+    outcome.data["admin_user"] = spec.admin_email
+    ctx.ui.step(f"admin user {spec.admin_email} {'created' if created else 'exists'}")
+
+
+def _restore_data(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
+    """Finish a `tenant restore`: the export it named goes into the new tables and pool."""
+    marker = ctx.store.read_json(ctx.env.restore_marker_key(spec.id))
+    if marker is None:
+        return
+    data = TenantData(ctx.store, spec.id)
+    restored = data.restore(marker["export"], data_location(ctx, spec))
+    ctx.store.delete_object(ctx.env.restore_marker_key(spec.id))
+    outcome.data["restored"] = {"export": marker["export"], **restored}
+    ctx.ui.success(
+        f"restored {sum(v for k, v in restored.items() if k != 'users')} item(s) and "
+        f"{restored.get('users', 0)} user(s) from {marker['export']}"
+    )
+
+
+def _export(ctx: Context, spec: TenantSpec) -> tuple[TenantSpec, Manifest]:
+    """Export the tenant's data once per offboard (a re-run reuses the export its
+    spec names) and record it in the spec: from then on deletion protection is off."""
+    data = TenantData(ctx.store, spec.id)
+    if spec.offboarding is not None:
+        return spec, data.manifest(spec.offboarding)
+    location = data_location(ctx, spec)
+    with ctx.ui.status(f"exporting the data of {spec.id}"):
+        folder, manifest = data.export(location, progress=ctx.ui.info)
+    ctx.ui.success(
+        f"exported {manifest.items} item(s) and {manifest.users['count']} user(s) "
+        f"to s3://{ctx.store.bucket}/{folder}"
+    )
+    spec = spec.model_copy(update={"offboarding": folder})
+    _write_tenant(ctx, spec)
+    failpoints.hit("offboard-exported")
+    return spec, manifest
+
+
+def _placement(ctx: Context, tier: Tier) -> tuple[str, str]:
+    return ("pooled" if tier == Tier.BASIC else "dedicated", ctx.env.spec.identity(tier))
+
+
+def _data_stays(ctx: Context, spec: TenantSpec, tier: Tier) -> None:
+    """Refuse a move that would leave the tenant's items or users behind: between
+    pooled and dedicated data, or between a shared and a dedicated user pool."""
+    if _placement(ctx, spec.tier) == _placement(ctx, tier):
+        return
+    location = data_location(ctx, spec)
+    data = TenantData(ctx.store, spec.id)
+    items = sum(data.count(t, pooled=location.pooled) for t in location.tables.values())
+    users = sum(1 for _ in data.users(location))
+    if items or users:
+        env = ctx.env.name
+        raise ConflictError(
+            f"moving {spec.id} {spec.tier.value} -> {tier.value} moves its data to other tables "
+            f"and user pool, which set-tier does not do yet: {items} item(s) and {users} "
+            "user(s) would stay behind; nothing changed",
+            hint=f"offboard it (its data is exported), `saasctl tenant restore {spec.id} --env "
+            f"{env}`, then `saasctl tenant onboard {spec.id} --tier {tier.value} --env {env}`",
+        )
+
+
+def _same_destroy(confirmed: PlanSummary, fresh: PlanSummary, label: str) -> None:
+    unconfirmed = set(fresh.destroy + fresh.replace) - set(confirmed.destroy + confirmed.replace)
+    if unconfirmed:
+        raise AbortedError(
+            f"{label}: the plan now also destroys {', '.join(sorted(unconfirmed))}, "
+            "which was not confirmed",
+            hint="run the command again to review the new plan",
+        )
+
+
 def _release_for(ctx: Context, tier: Tier, spec: TenantSpec | None) -> str | None:
     """A tenant with services of its own runs a release: the one it ran before, or
     the environment's current one (the pool's). A basic tenant runs the pool's."""
@@ -195,6 +328,7 @@ def onboard(
     yes: bool,
     plan_only: bool,
     tags: dict[str, str] | None = None,
+    admin_email: str | None = None,
 ) -> Outcome:
     validate_tenant_id(tenant_id)
     env = ctx.env
@@ -209,10 +343,19 @@ def onboard(
             f"tenant {tenant_id!r} exists with tags {existing.tags}: --tag is for new tenants",
             hint=f"edit {env.project.display(env.tenant_file(tenant_id))} and re-run the onboard",
         )
+    if existing is not None and admin_email and existing.admin_email not in (None, admin_email):
+        raise ConflictError(
+            f"tenant {tenant_id!r} has admin {existing.admin_email}: --admin-email is for new "
+            "tenants (or ones without an admin)",
+        )
     try:
         new_tags = TenantSpec(id=tenant_id, tier=tier, listener_priority=1, tags=tags or {}).tags
     except ValueError as exc:
         raise UserError(f"--tag: {' '.join(str(exc).split())}") from None
+    try:
+        TenantSpec(id=tenant_id, tier=tier, listener_priority=1, admin_email=admin_email)
+    except ValueError as exc:
+        raise UserError(f"--admin-email: {_reason(exc)}") from None
     ctx.preflight()
     _ensure_shared(ctx, yes=yes, plan_only=plan_only)
     with _locked(ctx, tenant_id, "onboard"):
@@ -223,6 +366,7 @@ def onboard(
                 listener_priority=_claim_priority(ctx, tenant_id),
                 release=_release_for(ctx, tier, None),
                 tags=new_tags,
+                admin_email=admin_email,
             )
             ctx.ui.step(
                 f"onboarding {tenant_id} ({tier.value}, listener priorities from "
@@ -230,6 +374,8 @@ def onboard(
             )
         else:
             spec = existing
+            if admin_email and spec.admin_email is None:
+                spec = spec.model_copy(update={"admin_email": admin_email})
             ctx.ui.step(f"{tenant_id} is already onboarded ({tier.value}): converging")
         ws = _write_tenant(ctx, spec)
         failpoints.hit("onboard-written")
@@ -251,6 +397,8 @@ def onboard(
         outcome.changes = outcome.changes or shared_plan.has_changes
         if plan_only:
             return outcome
+        _restore_data(ctx, spec, outcome)
+        _admin_user(ctx, spec, outcome)
         return _finish(ctx, ws, outcome)
 
 
@@ -260,6 +408,7 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
     ctx.require_shared_applied()
     with _locked(ctx, tenant_id, "set-tier"):
         ws = ctx.tenant_workspace(tenant_id)
+        _data_stays(ctx, spec, tier)
         before = _snapshot(ws.dir)
         moved = spec.model_copy(update={"tier": tier, "release": _release_for(ctx, tier, spec)})
         if spec.tier == tier:
@@ -308,8 +457,39 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
             )
         else:
             what = f"Offboard {tenant_id}: it has no state; delete its spec and workspace."
+            what = what.replace("archive its state", "export its data and archive its state")
         ctx.confirm_destroy(what, yes)
         if has_state:
+            # Data first: nothing is removed unless the export was read back whole.
+            reused = spec.offboarding is not None
+            spec, manifest = _export(ctx, spec)
+            location = data_location(ctx, spec)
+            data = TenantData(ctx.store, tenant_id)
+            try:
+                removed = data.purge(location, spec.offboarding or "")
+            except ConflictError as exc:
+                if not reused:
+                    raise
+                # Resumed, and the tenant's data changed since: export what is there now
+                # (the earlier export stays; it holds what was removed before).
+                ctx.ui.warn(f"{exc.one_line()}: exporting again")
+                spec, manifest = _export(ctx, spec.model_copy(update={"offboarding": None}))
+                removed = data.purge(location, spec.offboarding or "")
+            outcome.data = {"export": spec.offboarding, "items": manifest.items,
+                            "users": manifest.users["count"]}  # fmt: skip
+            if removed:
+                ctx.ui.step(f"removed from the pool: {_counts(removed)}")
+            failpoints.hit("offboard-purged")
+            # Deletion protection off (the spec says offboarding), then plan the destroy again.
+            unprotect = ctx.plan(ws)
+            if unprotect.has_changes:
+                ctx.show_summary(ws, unprotect)
+                with ctx.ui.status(f"lifting the deletion protection of {tenant_id}"):
+                    ctx.apply_saved(ws, unprotect)
+                with ctx.ui.status(f"planning the destruction of {tenant_id}"):
+                    fresh = ctx.plan(ws, destroy=True)
+                _same_destroy(summary, fresh, ws.label)
+                summary = fresh
             outcome.archive = ctx.store.archive(ws.state_key, tenant_id)
             ctx.ui.success(f"state archived to s3://{ctx.store.bucket}/{outcome.archive}")
             failpoints.hit("offboard-archived")
@@ -331,6 +511,18 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
     else:
         ctx.ui.success(f"{tenant_id} offboarded")
     return outcome
+
+
+def _reason(exc: ValueError) -> str:
+    """The message of a pydantic error without its field path and URL."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in errors())
+    return " ".join(str(exc).split())
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
 
 
 def _already_offboarded(ctx: Context, tenant_id: str) -> Outcome:

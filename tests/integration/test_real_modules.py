@@ -14,12 +14,14 @@ import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from saasctl.backend import aws_provider_available, offline_aws_available, offline_aws_env
 from saasctl.emulator import moto_server
 from tests.conftest import REPO, copy_project
+from tests.iam_eval import allowed
 from tests.integration.conftest import BINARIES, BINARY_PARAMS, Stack, make_stack
 
 pytestmark = [
@@ -81,7 +83,8 @@ def test_real_modules_lifecycle(real_stack: Stack) -> None:
     claim = re.search(r"apply of the shared workspace \((\d+) resources\)", README.read_text())
     assert claim and int(claim.group(1)) == managed, (claim, managed)
     for tenant, tier in TENANTS.items():
-        s.saasctl("tenant", "onboard", tenant, "--tier", tier, "--yes", timeout=1800)
+        admin = f"--admin-email=admin@{tenant}.example.com"
+        s.saasctl("tenant", "onboard", tenant, "--tier", tier, admin, "--yes", timeout=1800)
     states = [k for k in s.object_keys("local/") if k.endswith(".tfstate")]
     assert sorted(states) == sorted(
         ["local/shared/terraform.tfstate"]
@@ -92,6 +95,15 @@ def test_real_modules_lifecycle(real_stack: Stack) -> None:
     shown = json.loads(s.saasctl("tenant", "show", "initech", "--json").stdout)
     cluster = json.dumps(shown)
     assert "arn:aws:ecs:us-east-1:123456789012:cluster/" in cluster, cluster
+    configs = _check_isolation(s)
+    _write_items(s, configs["acme"]["tables"]["orders"], "acme", 30)
+    _write_items(s, configs["acme"]["tables"]["orders"], "zeta", 5)  # another tenant's
+    _write_items(s, configs["initech"]["tables"]["orders"], "initech", 20)
+    # A move between pooled and dedicated data would strand it: refused, nothing changed.
+    before = (s.tenant_dir("acme") / "tenant.yaml").read_text()
+    moved = s.saasctl("tenant", "set-tier", "acme", "--tier", "premium", "--yes", check=3)
+    assert "30 item(s) and 1 user(s) would stay behind" in moved.stderr, moved.stderr
+    assert (s.tenant_dir("acme") / "tenant.yaml").read_text() == before
     # A clean re-plan of everything after apply: no changes (exit 0).
     report = json.loads(s.saasctl("plan", "--json", check=0, timeout=1800).stdout)
     assert {w["workspace"] for w in report["workspaces"]} == {"shared", *TENANTS}
@@ -113,18 +125,130 @@ def test_real_modules_lifecycle(real_stack: Stack) -> None:
     finally:
         spec.write_text(original)
 
+    offboarded = {}
     for tenant in TENANTS:
         out = json.loads(s.saasctl("tenant", "offboard", tenant, "--yes", "--json").stdout)
         assert out["archive"]
+        offboarded[tenant] = out["data"]
     assert s.object_keys("local/tenants/") == []
     assert s.object_keys("local/priorities/") == []  # claims released
-    assert len(s.object_keys("archive/local/tenants/")) == len(TENANTS)
+    # Data kept: every item and user exported; the pool holds none of acme's, the
+    # other tenant's untouched; dedicated tables and pools destroyed.
+    assert (offboarded["acme"]["items"], offboarded["acme"]["users"]) == (30, 1)
+    assert (offboarded["globex"]["items"], offboarded["globex"]["users"]) == (0, 1)
+    assert (offboarded["initech"]["items"], offboarded["initech"]["users"]) == (20, 1)
+    pool_table = configs["acme"]["tables"]["orders"]
+    assert _count(s, pool_table, "acme") == 0 and _count(s, pool_table, "zeta") == 5
+    tables = s.client("dynamodb").list_tables()["TableNames"]
+    assert configs["initech"]["tables"]["orders"] not in tables and pool_table in tables
+    pools = {p["Id"] for p in s.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]}
+    assert configs["initech"]["user_pool_id"] not in pools
+    assert configs["acme"]["user_pool_id"] in pools
+    for tenant in TENANTS:
+        listed = json.loads(s.saasctl("tenant", "archives", tenant, "--json").stdout)
+        assert len(listed["archives"]) == 1, listed
+        assert [e["items"] for e in listed["exports"]] == [offboarded[tenant]["items"]]
+
+    # Restore brings the state and the data back: items and users.
+    for tenant in ("acme", "initech"):
+        s.saasctl("tenant", "restore", tenant)
+        s.saasctl("tenant", "onboard", tenant, "--tier", TENANTS[tenant], "--yes", timeout=1800)
+    configs = {t: _config(s, t) for t in ("acme", "initech")}
+    assert _count(s, configs["acme"]["tables"]["orders"], "acme") == 30
+    assert _count(s, configs["initech"]["tables"]["orders"], "initech") == 20
+    for tenant in ("acme", "initech"):
+        idp = s.client("cognito-idp")
+        user = idp.admin_get_user(
+            UserPoolId=configs[tenant]["user_pool_id"], Username=f"admin@{tenant}.example.com"
+        )
+        assert {"Name": "custom:tenantId", "Value": tenant} in user["UserAttributes"]
+        s.saasctl("tenant", "offboard", tenant, "--yes")
 
     # Destroy the shared workspace too; its state is left with no resources.
     shared_dir = s.root / "terraform/envs/local/shared"
     var_file = shared_dir / ".terraform/saasctl.tfvars.json"
     destroyed = _terraform(s, shared_dir, "destroy", "-auto-approve", f"-var-file={var_file}")
+    # The pooled tables are deletion-protected: an operator lifts it on purpose.
+    assert destroyed.returncode == 1 and "DeletionProtectionEnabled" in destroyed.stderr
+    s.client("dynamodb").update_table(TableName=pool_table, DeletionProtectionEnabled=False)
+    idp = s.client("cognito-idp")
+    for pool in idp.list_user_pools(MaxResults=60)["UserPools"]:
+        idp.update_user_pool(UserPoolId=pool["Id"], DeletionProtection="INACTIVE")
+    destroyed = _terraform(s, shared_dir, "destroy", "-auto-approve", f"-var-file={var_file}")
     assert destroyed.returncode == 0, destroyed.stderr
     assert "Destroy complete!" in destroyed.stdout
     state = _terraform(s, shared_dir, "state", "list")
     assert state.returncode == 0 and state.stdout.strip() == "", state.stdout
+
+
+def _config(s: Stack, tenant: str) -> dict[str, Any]:
+    config: dict[str, Any] = json.loads(s.saasctl("tenant", "show", tenant, "--json").stdout)[
+        "config"
+    ]
+    return config
+
+
+def _check_isolation(s: Stack) -> dict[str, dict[str, Any]]:
+    """Each tier's identity and tables as the issue's table says; the admin users;
+    and a tenant-scoped role that reaches its own items only."""
+    configs = {t: _config(s, t) for t in TENANTS}
+    idp, ddb = s.client("cognito-idp"), s.client("dynamodb")
+    acme = configs["acme"]
+    assert (acme["group"], acme["data"]) == ("tenant-acme", "pooled") and acme["client_id"]
+    for tenant in ("globex", "initech"):
+        c = configs[tenant]
+        assert c["group"] is None and c["data"] == "dedicated" and c["client_id"]
+        assert c["user_pool_id"] != acme["user_pool_id"]
+        assert c["tables"]["orders"] != acme["tables"]["orders"]
+        table = ddb.describe_table(TableName=c["tables"]["orders"])["Table"]
+        assert [k["AttributeName"] for k in table["KeySchema"]] == ["tenantId", "sk"]
+        assert table["DeletionProtectionEnabled"] is True
+    for tenant, c in configs.items():
+        user = idp.admin_get_user(
+            UserPoolId=c["user_pool_id"], Username=f"admin@{tenant}.example.com"
+        )
+        attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+        assert (attrs["custom:tenantId"], attrs["custom:tenantTier"], attrs["custom:userRole"]) == (
+            tenant,
+            TENANTS[tenant],
+            "admin",
+        )
+    members = idp.list_users_in_group(UserPoolId=acme["user_pool_id"], GroupName="tenant-acme")
+    assert [u["Username"] for u in members["Users"]] == ["admin@acme.example.com"]
+
+    # The tenant-scoped policy as applied, evaluated: its own items only, no Scan.
+    state = s.read_json("local/tenants/initech/terraform.tfstate")
+    policies = [
+        i["attributes"]["policy"]
+        for r in state["resources"]
+        if r["type"] == "aws_iam_role_policy" and r["name"] == "tenant_items"
+        for i in r["instances"]
+    ]
+    assert policies
+    arn = ddb.describe_table(TableName=configs["initech"]["tables"]["orders"])["Table"]["TableArn"]
+    as_initech = {"aws:principaltag/tenant": ["initech"]}
+    for policy in policies:
+        assert allowed([policy], "dynamodb:GetItem", arn,
+                       {**as_initech, "dynamodb:leadingkeys": ["initech"]})  # fmt: skip
+        assert not allowed([policy], "dynamodb:GetItem", arn,
+                           {**as_initech, "dynamodb:leadingkeys": ["acme"]})  # fmt: skip
+        assert not allowed([policy], "dynamodb:Query", arn, as_initech)  # no leading key
+        assert not allowed([policy], "dynamodb:Scan", arn, as_initech)
+    return configs
+
+
+def _write_items(s: Stack, table: str, tenant: str, n: int) -> None:
+    ddb = s.client("dynamodb")
+    for i in range(n):
+        ddb.put_item(TableName=table, Item={"tenantId": {"S": tenant}, "sk": {"S": f"o#{i:04d}"},
+                                            "total": {"N": str(i)}})  # fmt: skip
+
+
+def _count(s: Stack, table: str, tenant: str) -> int:
+    out = s.client("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="tenantId = :t",
+        ExpressionAttributeValues={":t": {"S": tenant}},
+        Select="COUNT",
+    )
+    return int(out["Count"])

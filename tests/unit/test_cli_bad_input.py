@@ -145,3 +145,28 @@ def test_help_documents_exit_codes(run_cli: Run) -> None:
         result = run_cli(*args, "--help")
         assert result.code == 0
         assert "Exit codes" in result.out and "2 plan has changes" in result.out
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["admin", "admin@", "@example.com", "admin@example", "ad min@example.com",
+     "admin@@example.com", "admin@exa_mple.com", "admin@example.c0m", "a" * 250 + "@x.io"],
+)  # fmt: skip
+def test_malformed_admin_email(project: Path, run_cli: Run, email: str) -> None:
+    before = tree_digest(project)
+    result = run_cli(
+        "tenant", "onboard", "acme", "--tier", "basic", "--admin-email", email, "--env", "golden"
+    )
+    assert_one_line_error(result, 3, "--admin-email:")
+    assert tree_digest(project) == before
+
+
+def test_a_table_name_that_collides_or_is_malformed(project: Path, run_cli: Run) -> None:
+    env_file = project / "terraform/envs/golden/env.yaml"
+    good = env_file.read_text()
+    for tables, fragment in (("[orders, orders]", "names must be unique"),
+                             ("[Orders]", "table 'Orders': 1-21 lowercase")):  # fmt: skip
+        old = "health_check_path: /healthz}"
+        env_file.write_text(good.replace(old, old[:-1] + f", tables: {tables}}}"))
+        result = run_cli("tenant", "list", "--env", "golden")
+        assert_one_line_error(result, 3, fragment)

@@ -86,7 +86,13 @@ def test_a_module_selects_exactly_its_users(repo: tuple[Context, Path]) -> None:
 
 def test_real_module_tree_is_transitive(project: Path) -> None:
     tree = changes.module_tree(project / "terraform/modules/tenant-advanced")
-    assert {p.name for p in tree} == {"tenant-advanced", "ecs-service"}
+    assert {p.name for p in tree} == {
+        "tenant-advanced",
+        "ecs-service",
+        "tenant-isolation",
+        "identity",
+        "tenant-data",
+    }
     shared = {p.name for p in changes.module_tree(project / "terraform/modules/shared-stack")}
     assert shared == {
         "shared-stack",
@@ -96,6 +102,8 @@ def test_real_module_tree_is_transitive(project: Path) -> None:
         "waf",
         "ecs-cluster",
         "ecs-service",
+        "identity",
+        "tenant-data",
     }
 
 

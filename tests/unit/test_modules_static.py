@@ -398,3 +398,17 @@ def test_iam_scan_catches_wildcards(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(sys.modules[__name__], "MODULES", copy)
     with pytest.raises(AssertionError, match="wildcard action logs:\\*"):
         test_iam_policies_are_least_privilege()
+
+
+def test_validation_messages_suit_terraform_1_0() -> None:
+    """Terraform before 1.2 refuses a validation message that is not a sentence: it
+    must start with an uppercase letter and end with a period or question mark."""
+    checked = 0
+    for module, _, name, body in _blocks("variable"):
+        for rule in body.get("validation", []):
+            message = json.loads(str(rule["error_message"]))
+            checked += 1
+            assert re.match(r"[A-Z]", message) and message.endswith((".", "?")), (
+                f"{module}: variable {name}: {message!r}"
+            )
+    assert checked >= 20

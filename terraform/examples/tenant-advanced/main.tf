@@ -36,7 +36,7 @@ module "tenant" {
   host              = "acme.app.example.com"
   listener_priority = 100
   services = [
-    { name = "web", image = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/web:1.0.0", port = 8080, path = "/*", health_check_path = "/healthz" },
+    { name = "web", image = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/web:1.0.0", port = 8080, path = "/*", health_check_path = "/healthz", tables = ["orders"] },
   ]
   cpu           = 512
   memory        = 1024
@@ -48,4 +48,11 @@ module "tenant" {
 
   deployment_strategy     = "CANARY"
   deployment_bake_minutes = 5
+
+  # A user pool and an orders table of its own; its services find each other by
+  # name through Service Connect.
+  identity            = "dedicated"
+  tables              = ["orders"]
+  shared_user_pool_id = null
+  deletion_protection = true
 }

@@ -35,8 +35,13 @@ module "tenant" {
   host              = "acme.app.example.com"
   listener_priority = 100
   services = [
-    { name = "web", image = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/web:1.0.0", port = 8080, path = "/*", health_check_path = "/healthz" },
+    { name = "web", image = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/web:1.0.0", port = 8080, path = "/*", health_check_path = "/healthz", tables = ["orders"] },
   ]
   tags   = { Tenant = "acme" }
   shared = local.shared
+
+  # Its users in a group of the environment's pool; its orders in the pooled table.
+  identity            = "shared"
+  shared_user_pool_id = "eu-west-1_Example01"
+  deletion_protection = true
 }

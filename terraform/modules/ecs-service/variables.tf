@@ -280,16 +280,16 @@ variable "alarm_5xx_threshold" {
 }
 
 variable "tenant_data" {
-  description = "Tables the service reads and writes through a tenant-scoped role (items whose partition key equals the session's tenant tag); tenant_id pins the tag for a dedicated service, null lets a pooled service assume it for any tenant."
+  description = "Tables the service reads and writes through a tenant-scoped role (items whose partition key equals the session's tenant tag); tenant_id pins the tag for a dedicated service; null lets a pooled service assume it for any tenant."
   type = object({
     table_arns = list(string)
-    tenant_id  = optional(string)
+    tenant_id  = string
   })
   default = null
 
   validation {
     condition     = var.tenant_data == null || alltrue([for a in try(var.tenant_data.table_arns, []) : can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]+$", a))])
-    error_message = "tenant_data.table_arns must be DynamoDB table ARNs."
+    error_message = "The value of tenant_data.table_arns must be DynamoDB table ARNs."
   }
 }
 
@@ -304,6 +304,6 @@ variable "service_connect" {
 
   validation {
     condition     = var.service_connect == null || can(regex("^[a-z][a-z0-9-]{0,62}$", try(var.service_connect.discovery_name, "")))
-    error_message = "service_connect.discovery_name must be a DNS label (lowercase letters, digits, hyphens)."
+    error_message = "The value of service_connect.discovery_name must be a DNS label (lowercase letters, digits, hyphens)."
   }
 }

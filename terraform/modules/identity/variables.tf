@@ -4,7 +4,7 @@ variable "name" {
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.name))
-    error_message = "name must be 1-128 letters, digits, hyphens or underscores."
+    error_message = "The value of name must be 1-128 letters, digits, hyphens or underscores."
   }
 }
 
@@ -15,7 +15,7 @@ variable "shared_user_pool_id" {
 
   validation {
     condition     = var.shared_user_pool_id == null || can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]_[0-9A-Za-z]+$", var.shared_user_pool_id))
-    error_message = "shared_user_pool_id must be a user pool id such as eu-west-1_AbC123."
+    error_message = "The value of shared_user_pool_id must be a user pool id such as eu-west-1_AbC123."
   }
 }
 
@@ -26,7 +26,7 @@ variable "tenant_id" {
 
   validation {
     condition     = var.tenant_id == null || can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.tenant_id))
-    error_message = "tenant_id must be a saasctl tenant id (3-32 lowercase letters, digits, hyphens)."
+    error_message = "The value of tenant_id must be a saasctl tenant id (3-32 lowercase letters, digits, hyphens)."
   }
 }
 
@@ -37,7 +37,7 @@ variable "mfa_configuration" {
 
   validation {
     condition     = contains(["OFF", "OPTIONAL", "ON"], var.mfa_configuration)
-    error_message = "mfa_configuration must be OFF, OPTIONAL or ON."
+    error_message = "The value of mfa_configuration must be OFF, OPTIONAL or ON."
   }
 }
 
@@ -48,7 +48,7 @@ variable "advanced_security_mode" {
 
   validation {
     condition     = contains(["OFF", "AUDIT", "ENFORCED"], var.advanced_security_mode)
-    error_message = "advanced_security_mode must be OFF, AUDIT or ENFORCED."
+    error_message = "The value of advanced_security_mode must be OFF, AUDIT or ENFORCED."
   }
 }
 
@@ -59,7 +59,7 @@ variable "password_minimum_length" {
 
   validation {
     condition     = var.password_minimum_length >= 8 && var.password_minimum_length <= 99
-    error_message = "password_minimum_length must be 8-99."
+    error_message = "The value of password_minimum_length must be 8-99."
   }
 }
 

@@ -236,4 +236,65 @@ module "pool_service" {
   max_capacity             = var.pool.max_capacity
   log_group_name           = aws_cloudwatch_log_group.services.name
   tags                     = merge(var.tags, { Tier = "basic" })
+
+  # Any tenant's items, one tenant per session: the app assumes the role with
+  # the caller's tenant as session tag.
+  tenant_data = length(setintersection(each.value.tables, var.pool_tables)) == 0 ? null : {
+    table_arns = [for t in sort(setintersection(each.value.tables, var.pool_tables)) : module.pool_data[0].table_arns[t]]
+    tenant_id  = null
+  }
+  service_connect = {
+    namespace_arn          = aws_service_discovery_http_namespace.pool.arn
+    discovery_name         = each.key
+    mesh_security_group_id = aws_security_group.pool_mesh.id
+  }
+}
+
+# --- identity, pooled data and service discovery of the pool -----------------
+
+module "identity" {
+  source = "../identity"
+  count  = var.shared_user_pool ? 1 : 0
+
+  name = "${var.name}-users"
+  tags = var.tags
+}
+
+module "pool_data" {
+  source = "../tenant-data"
+  count  = length(var.pool_tables) > 0 ? 1 : 0
+
+  name_prefix = "${var.name}-pool"
+  account_id  = var.account_id
+  tables      = var.pool_tables
+  tags        = var.tags
+}
+
+resource "aws_service_discovery_http_namespace" "pool" {
+  name        = "${var.name}-pool"
+  description = "Service Connect of the pooled services"
+  tags        = var.tags
+}
+
+resource "aws_security_group" "pool_mesh" {
+  name_prefix = "${var.name}-pool-mesh-"
+  description = "Pooled tasks: may call each other"
+  vpc_id      = module.vpc.vpc_id
+
+  tags = merge(var.tags, { Name = "${var.name}-pool-mesh" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_egress_rule" "pool_mesh" {
+  security_group_id            = aws_security_group.pool_mesh.id
+  description                  = "To the other pooled services"
+  ip_protocol                  = "tcp"
+  from_port                    = 1
+  to_port                      = 65535
+  referenced_security_group_id = aws_security_group.pool_mesh.id
+
+  tags = var.tags
 }

@@ -74,3 +74,18 @@ output "pool_services" {
     }
   }
 }
+
+output "user_pool_id" {
+  description = "The shared user pool (tenants with shared identity have a group in it); null without one."
+  value       = var.shared_user_pool ? module.identity[0].user_pool_id : null
+}
+
+output "user_pool_client_id" {
+  description = "App client of the shared user pool; null without one."
+  value       = var.shared_user_pool ? module.identity[0].client_id : null
+}
+
+output "pool_tables" {
+  description = "Pooled tables by table (items keyed by tenantId)."
+  value       = length(var.pool_tables) > 0 ? module.pool_data[0].table_names : {}
+}

@@ -51,6 +51,7 @@ variable "services" {
     port              = number
     path              = string
     health_check_path = string
+    tables            = list(string)
   }))
 }
 
@@ -76,4 +77,14 @@ variable "tenant_rate_limits" {
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
+}
+
+variable "pool_tables" {
+  description = "Pooled DynamoDB tables of the basic tier's tenants (keyed by tenantId); empty for none."
+  type        = list(string)
+}
+
+variable "shared_user_pool" {
+  description = "Create the shared Cognito user pool that tenants with shared identity get a group in."
+  type        = bool
 }

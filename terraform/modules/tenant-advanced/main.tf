@@ -37,4 +37,30 @@ module "service" {
   deployment_strategy      = var.deployment_strategy
   deployment_bake_minutes  = var.deployment_bake_minutes
   load_balancer_arn_suffix = var.shared.alb_arn_suffix
+
+  # Items of this tenant only, in the tables the service uses; its other
+  # services by name through Service Connect.
+  tenant_data = length(setintersection(each.value.tables, var.tables)) == 0 ? null : {
+    table_arns = [for t in sort(setintersection(each.value.tables, var.tables)) : module.isolation.table_arns[t]]
+    tenant_id  = var.tenant_id
+  }
+  service_connect = {
+    namespace_arn          = module.isolation.service_connect.namespace_arn
+    discovery_name         = each.key
+    mesh_security_group_id = module.isolation.service_connect.mesh_security_group_id
+  }
+}
+
+module "isolation" {
+  source = "../tenant-isolation"
+
+  name_prefix         = var.name_prefix
+  tenant_id           = var.tenant_id
+  account_id          = local.arn_parts[4]
+  vpc_id              = var.shared.vpc_id
+  identity            = var.identity
+  shared_user_pool_id = var.shared_user_pool_id
+  tables              = var.tables
+  deletion_protection = var.deletion_protection
+  tags                = var.tags
 }

@@ -29,3 +29,13 @@ output "services" {
     }
   }
 }
+
+output "identity" {
+  description = "The tenant's user pool, app client, token issuer and group (the group only in a shared pool)."
+  value       = module.isolation.identity
+}
+
+output "table_names" {
+  description = "The tenant's own tables, by table; empty when its data is pooled."
+  value       = module.isolation.table_names
+}

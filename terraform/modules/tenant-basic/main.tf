@@ -31,3 +31,18 @@ resource "aws_lb_listener_rule" "this" {
 
   tags = var.tags
 }
+
+module "isolation" {
+  source = "../tenant-isolation"
+
+  name_prefix         = var.name_prefix
+  tenant_id           = var.tenant_id
+  account_id          = split(":", var.shared.pool_cluster_arn)[4]
+  vpc_id              = var.shared.vpc_id
+  identity            = var.identity
+  shared_user_pool_id = var.shared_user_pool_id
+  tables              = [] # pooled data: the shared stack's tables
+  service_connect     = false
+  deletion_protection = var.deletion_protection
+  tags                = var.tags
+}

@@ -25,6 +25,7 @@ variable "services" {
     port              = number
     path              = string
     health_check_path = string
+    tables            = list(string)
   }))
 }
 
@@ -45,4 +46,19 @@ variable "shared" {
     pool_target_group_arns = map(string)
     log_group_name         = string
   })
+}
+
+variable "identity" {
+  description = "The tenant's identity: shared (a group in the environment's user pool) or dedicated (a pool of its own)."
+  type        = string
+}
+
+variable "deletion_protection" {
+  description = "Deletion protection of the tenant's own user pool and tables; saasctl turns it off only to offboard, after exporting their data."
+  type        = bool
+}
+
+variable "shared_user_pool_id" {
+  description = "The environment's shared user pool (null when it has none); wired from the shared stack's outputs."
+  type        = string
 }

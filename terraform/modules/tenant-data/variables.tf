@@ -4,7 +4,7 @@ variable "name_prefix" {
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_.-]{3,200}$", var.name_prefix))
-    error_message = "name_prefix must be 3-200 letters, digits, '_', '-' or '.'."
+    error_message = "The value of name_prefix must be 3-200 letters, digits, '_', '-' or '.'."
   }
 }
 
@@ -14,7 +14,7 @@ variable "account_id" {
 
   validation {
     condition     = can(regex("^[0-9]{12}$", var.account_id))
-    error_message = "account_id must be 12 digits."
+    error_message = "The value of account_id must be 12 digits."
   }
 }
 

@@ -37,6 +37,14 @@ variable "tags" {
   type = any
 }
 
+variable "identity" {
+  type = any
+}
+
+variable "deletion_protection" {
+  type = any
+}
+
 variable "cpu" {
   type = any
 }
@@ -65,6 +73,10 @@ variable "deployment_bake_minutes" {
   type = any
 }
 
+variable "tables" {
+  type = any
+}
+
 variable "saasctl_config_digest" {
   description = "Digest of the rendered files, kept in state to tell applied from drifted."
   type        = string
@@ -80,6 +92,9 @@ module "tenant" {
   source = "../../../../modules/standins/tenant-advanced"
 
   shared = data.terraform_remote_state.shared.outputs
+  # null outputs are not kept in state, and a shared stack from before the pool
+  # existed has none
+  shared_user_pool_id = try(data.terraform_remote_state.shared.outputs.user_pool_id, null)
 
   tenant_id               = var.tenant_id
   name_prefix             = var.name_prefix
@@ -87,6 +102,8 @@ module "tenant" {
   listener_priority       = var.listener_priority
   services                = var.services
   tags                    = var.tags
+  identity                = var.identity
+  deletion_protection     = var.deletion_protection
   cpu                     = var.cpu
   memory                  = var.memory
   desired_count           = var.desired_count
@@ -94,6 +111,7 @@ module "tenant" {
   max_capacity            = var.max_capacity
   deployment_strategy     = var.deployment_strategy
   deployment_bake_minutes = var.deployment_bake_minutes
+  tables                  = var.tables
 }
 
 output "tenant" {

@@ -37,6 +37,14 @@ variable "tags" {
   type = any
 }
 
+variable "identity" {
+  type = any
+}
+
+variable "deletion_protection" {
+  type = any
+}
+
 variable "saasctl_config_digest" {
   description = "Digest of the rendered files, kept in state to tell applied from drifted."
   type        = string
@@ -52,13 +60,18 @@ module "tenant" {
   source = "../../../../modules/standins/tenant-basic"
 
   shared = data.terraform_remote_state.shared.outputs
+  # null outputs are not kept in state, and a shared stack from before the pool
+  # existed has none
+  shared_user_pool_id = try(data.terraform_remote_state.shared.outputs.user_pool_id, null)
 
-  tenant_id         = var.tenant_id
-  name_prefix       = var.name_prefix
-  host              = var.host
-  listener_priority = var.listener_priority
-  services          = var.services
-  tags              = var.tags
+  tenant_id           = var.tenant_id
+  name_prefix         = var.name_prefix
+  host                = var.host
+  listener_priority   = var.listener_priority
+  services            = var.services
+  tags                = var.tags
+  identity            = var.identity
+  deletion_protection = var.deletion_protection
 }
 
 output "tenant" {

@@ -57,6 +57,14 @@ variable "tags" {
   type = any
 }
 
+variable "pool_tables" {
+  type = any
+}
+
+variable "shared_user_pool" {
+  type = any
+}
+
 variable "saasctl_config_digest" {
   description = "Digest of the rendered files, kept in state to tell applied from drifted."
   type        = string
@@ -78,6 +86,8 @@ module "shared" {
   pool               = var.pool
   tenant_rate_limits = var.tenant_rate_limits
   tags               = var.tags
+  pool_tables        = var.pool_tables
+  shared_user_pool   = var.shared_user_pool
 }
 
 output "vpc_id" {
@@ -134,6 +144,18 @@ output "alb_arn_suffix" {
 
 output "pool_services" {
   value = module.shared.pool_services
+}
+
+output "user_pool_id" {
+  value = module.shared.user_pool_id
+}
+
+output "user_pool_client_id" {
+  value = module.shared.user_pool_client_id
+}
+
+output "pool_tables" {
+  value = module.shared.pool_tables
 }
 
 output "saasctl_config_digest" {

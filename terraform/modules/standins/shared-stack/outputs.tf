@@ -74,3 +74,18 @@ output "pool_services" {
     }
   }
 }
+
+output "user_pool_id" {
+  description = "The shared user pool (tenants with shared identity have a group in it); null without one."
+  value       = null # stand-ins create no pool
+}
+
+output "user_pool_client_id" {
+  description = "App client of the shared user pool; null without one."
+  value       = null
+}
+
+output "pool_tables" {
+  description = "Pooled tables by table (items keyed by tenantId)."
+  value       = {} # stand-ins create no table
+}

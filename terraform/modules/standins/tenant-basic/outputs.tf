@@ -22,3 +22,13 @@ output "services" {
   description = "Services of the tenant's own: none (basic tenants run on the pool's, see pool_services)."
   value       = {}
 }
+
+output "identity" {
+  description = "The tenant's user pool, app client, token issuer and group (the group only in a shared pool)."
+  value       = { user_pool_id = null, client_id = null, issuer = null, group_name = null } # stand-ins create no pool
+}
+
+output "table_names" {
+  description = "The tenant's own tables, by table; empty when its data is pooled."
+  value       = {} # stand-ins create no table
+}

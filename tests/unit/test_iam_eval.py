@@ -1,0 +1,74 @@
+"""The test policy evaluator against cases whose answers AWS documents, then the
+tenant-scoped policy of ecs-service as the module writes it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.iam_eval import allowed
+
+TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/pool-orders"
+
+
+def _policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+# The DynamoDB fine-grained access example of the IAM user guide.
+LEADING_KEYS = {
+    "Effect": "Allow",
+    "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"],
+    "Resource": TABLE,
+    "Condition": {
+        "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["${aws:PrincipalTag/tenant}"]}
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("statements", "action", "context", "expected"),
+    [
+        # implicit deny: nothing allows it
+        ([], "dynamodb:GetItem", {}, False),
+        # wildcard actions, case-insensitive
+        ([{"Effect": "Allow", "Action": "DynamoDB:Get*", "Resource": "*"}],
+         "dynamodb:GetItem", {}, True),
+        # explicit deny wins over an allow
+        ([{"Effect": "Allow", "Action": "*", "Resource": "*"},
+          {"Effect": "Deny", "Action": "dynamodb:*", "Resource": TABLE}],
+         "dynamodb:GetItem", {}, False),
+        # the policy variable is the principal's tag
+        ([LEADING_KEYS], "dynamodb:GetItem",
+         {"aws:principaltag/tenant": ["acme"], "dynamodb:leadingkeys": ["acme"]}, True),
+        ([LEADING_KEYS], "dynamodb:GetItem",
+         {"aws:principaltag/tenant": ["acme"], "dynamodb:leadingkeys": ["globex"]}, False),
+        # ForAllValues holds on a request without the key: why a Null check is needed
+        ([LEADING_KEYS], "dynamodb:Query", {"aws:principaltag/tenant": ["acme"]}, True),
+        ([{**LEADING_KEYS, "Condition": {**LEADING_KEYS["Condition"],
+                                          "Null": {"dynamodb:LeadingKeys": "false"}}}],
+         "dynamodb:Query", {"aws:principaltag/tenant": ["acme"]}, False),
+        # a missing policy variable matches nothing
+        ([LEADING_KEYS], "dynamodb:GetItem", {"dynamodb:leadingkeys": ["acme"]}, False),
+        # ForAnyValue is false on a missing key; StringLike globs
+        ([{"Effect": "Allow", "Action": "sts:TagSession", "Resource": "*",
+           "Condition": {"ForAnyValue:StringLike": {"aws:TagKeys": ["ten*"]}}}],
+         "sts:TagSession", {}, False),
+        ([{"Effect": "Allow", "Action": "sts:TagSession", "Resource": "*",
+           "Condition": {"ForAnyValue:StringLike": {"aws:TagKeys": ["ten*"]}}}],
+         "sts:TagSession", {"aws:tagkeys": ["tenant"]}, True),
+    ],
+)  # fmt: skip
+def test_known_cases(
+    statements: list[dict[str, Any]], action: str, context: dict[str, list[str]], expected: bool
+) -> None:
+    assert allowed([_policy(*statements)], action, TABLE, context) is expected
+
+
+def test_unknown_operators_are_refused() -> None:
+    when = {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}
+    stmt = {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": when}
+    with pytest.raises(NotImplementedError):
+        allowed([_policy(stmt)], "s3:GetObject", "arn:aws:s3:::b/k", {})
