@@ -121,6 +121,47 @@ def ship_releases(d: Demo, environment: Environment, url: str, checked: bool) ->
     )
 
 
+def write_items(environment: Environment, url: str, tenant: str, table: str, n: int) -> None:
+    """What the tenant's application would write (here straight through AWS's API)."""
+    os.environ["AWS_ENDPOINT_URL"] = url
+    ddb = Aws(environment.spec).dynamodb
+    for i in range(n):
+        item = {"tenantId": {"S": tenant}, "sk": {"S": f"order#{i:04d}"}, "total": {"N": str(i)}}
+        ddb.put_item(TableName=table, Item=item)
+    print(f"\n# the application wrote {n} orders of {tenant} to {table}")
+
+
+def count_items(environment: Environment, url: str, tenant: str, table: str) -> int:
+    os.environ["AWS_ENDPOINT_URL"] = url
+    out = Aws(environment.spec).dynamodb.query(
+        TableName=table, KeyConditionExpression="tenantId = :t",
+        ExpressionAttributeValues={":t": {"S": tenant}}, Select="COUNT",
+    )  # fmt: skip
+    return int(out["Count"])
+
+
+def keep_data(d: Demo, environment: Environment, url: str) -> None:
+    """Offboarding exports a tenant's items and users before anything is removed, and
+    a restore brings them back."""
+    config = json.loads(d.run("tenant", "show", "acme", "--json", show=False))["config"]
+    pool_table = config["tables"]["orders"]
+    write_items(environment, url, "acme", pool_table, 12)
+    premium = json.loads(d.run("tenant", "show", "initech", "--json", show=False))["config"]
+    write_items(environment, url, "initech", premium["tables"]["orders"], 8)
+    print("\n# moving acme to dedicated tables would strand its data: refused, exit 3")
+    d.run("tenant", "set-tier", "acme", "--tier", "premium", "--yes", expect=3)
+    d.run("tenant", "offboard", "acme", "--yes")
+    left = count_items(environment, url, "acme", pool_table)
+    print(f"\n# items of acme left in the pooled table {pool_table}: {left}")
+    d.run("tenant", "archives", "acme")
+    d.run("tenant", "restore", "acme")
+    d.run("tenant", "onboard", "acme", "--tier", "basic", "--yes")
+    back = count_items(environment, url, "acme", pool_table)
+    print(f"\n# items of acme in {pool_table} after the restore: {back}")
+    if (left, back) != (0, 12):
+        raise SystemExit(f"demo failed: acme's items {left} after offboard, {back} after restore")
+
+
 def _images(version: str) -> list[str]:
     return ["--image", f"web=registry.example.com/web:{version}",
             "--image", f"api=registry.example.com/api:{version}"]  # fmt: skip
@@ -163,10 +204,12 @@ def main() -> int:
             d = Demo(env)
             d.run("bootstrap")
             d.run("apply", "--shared-only", "--yes")
-            d.run("tenant", "onboard", "acme", "--tier", "basic", "--yes")
+            d.run("tenant", "onboard", "acme", "--tier", "basic", "--yes",
+                  "--admin-email", "admin@acme.example.com")  # fmt: skip
             d.run("tenant", "onboard", "globex", "--tier", "advanced", "--tag", "Ring=canary",
                   "--yes")  # fmt: skip
-            d.run("tenant", "onboard", "initech", "--tier", "premium", "--yes")
+            d.run("tenant", "onboard", "initech", "--tier", "premium", "--yes",
+                  "--admin-email", "ops@initech.example.com")  # fmt: skip
             d.run("tenant", "list")
             d.run("tenant", "show", "globex")
             if which == "real" and provider == "offline":
@@ -177,6 +220,8 @@ def main() -> int:
             print("\n# moving a tier without --yes and without a terminal is refused: exit 5")
             d.run("tenant", "set-tier", "globex", "--tier", "premium", expect=5)
             d.run("tenant", "set-tier", "globex", "--tier", "premium", "--yes")
+            if which == "real" and provider == "offline":
+                keep_data(d, environment, url)
             d.run("tenant", "offboard", "acme", "--yes")
             d.run("tenant", "archives", "acme")
             d.run("plan")

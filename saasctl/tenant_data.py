@@ -231,12 +231,12 @@ class TenantData:
         return written
 
     def _flush(self, table: str, batch: list[dict[str, Any]]) -> int:
-        failpoints.hit("data.batch", table=table, size=len(batch))
         pending = {table: batch}
         for attempt in range(10):
             out = self._call(self._ddb.batch_write_item, RequestItems=pending)
             pending = out.get("UnprocessedItems") or {}
             if not pending:
+                failpoints.hit("data.batch", table=table, size=len(batch))  # between batches
                 return len(batch)
             time.sleep(min(2.0, 0.05 * 2**attempt))
         raise BackendError(f"{table}: DynamoDB left {len(pending[table])} writes unprocessed")

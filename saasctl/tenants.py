@@ -480,12 +480,16 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
             if removed:
                 ctx.ui.step(f"removed from the pool: {_counts(removed)}")
             failpoints.hit("offboard-purged")
-            # Deletion protection off (the spec says offboarding), then plan the destroy again.
-            unprotect = ctx.plan(ws)
-            if unprotect.has_changes:
-                ctx.show_summary(ws, unprotect)
+            # Its own pool and tables are deletion-protected: lift that (the spec now
+            # says offboarding), then plan the destroy again (the plan file is one per run).
+            if (location.tables and not location.pooled) or (
+                location.user_pool_id and not location.group
+            ):
                 with ctx.ui.status(f"lifting the deletion protection of {tenant_id}"):
-                    ctx.apply_saved(ws, unprotect)
+                    unprotect = ctx.plan(ws)
+                    if unprotect.has_changes:
+                        ctx.show_summary(ws, unprotect)
+                        ctx.apply_saved(ws, unprotect)
                 with ctx.ui.status(f"planning the destruction of {tenant_id}"):
                     fresh = ctx.plan(ws, destroy=True)
                 _same_destroy(summary, fresh, ws.label)

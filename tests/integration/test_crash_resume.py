@@ -45,8 +45,9 @@ POINTS = {
     "onboard": ["onboard-locked", "priority-allocated", "onboard-written", "shared-locked",
                 "planned", "applied"],
     "set-tier": ["set-tier-locked", "set-tier-written", "shared-locked", "planned", "applied"],
-    "offboard": ["offboard-locked", "offboard-archived", "offboard-destroyed",
-                 "offboard-state-deleted", "offboard-unclaimed", "shared-locked"],
+    "offboard": ["offboard-locked", "offboard-exported", "offboard-purged", "offboard-archived",
+                 "offboard-destroyed", "offboard-state-deleted", "offboard-unclaimed",
+                 "shared-locked"],
 }  # fmt: skip
 SIGNALS = ("sigint", "kill", "kill-tree")
 EXPECTED_EXIT = {"kill": -9, "kill-tree": -9, "interrupt": 130, "sigint": 130}

@@ -180,6 +180,7 @@ def test_offboard_archives_then_destroys(stack: Stack) -> None:
         "tenant": "acme",
         "archive": result["archive"],
         "state": "local/tenants/acme/terraform.tfstate",
+        "export": result["data"]["export"],  # stand-ins hold no data: an empty export
     }
     state = json.loads(
         stack.s3.get_object(Bucket="saasctl-local-tfstate", Key=restored["state"])["Body"].read()

@@ -134,7 +134,7 @@ def test_export_purge_restore_of_a_pooled_tenant(world: dict[str, Any]) -> None:
     assert len(lines) == 130 and all(json.loads(x)["tenantId"] == {"S": "acme"} for x in lines)
     assert world["store"].archives("acme") == []  # exports are folders, not state archives
 
-    removed = data.purge(loc, manifest)
+    removed = data.purge(loc, folder)
     assert removed == {"orders": 130, "users": 3}
     assert _count(world, table, "acme") == 0
     assert _count(world, table, "other") == 40  # nobody else's items touched
@@ -157,11 +157,20 @@ def test_purge_refuses_when_items_changed_after_the_export(world: dict[str, Any]
     _fill(world, table, "beta", 10)
     loc = Location({"orders": table}, pooled=True)
     data = TenantData(world["store"], "beta")
-    _, manifest = data.export(loc)
+    folder, _ = data.export(loc)
     _fill(world, table, "beta", 11)  # one more item since the export
-    with pytest.raises(ConflictError, match=r"11 item.*10 exported; nothing deleted"):
-        data.purge(loc, manifest)
+    with pytest.raises(ConflictError, match=r"item 'order#000010' of 'beta' is not in the export"):
+        data.purge(loc, folder)
     assert _count(world, table, "beta") == 11
+    # A changed item is not covered either; an export of what is there now is.
+    folder, _ = data.export(loc)
+    _client(world, "dynamodb").put_item(
+        TableName=table, Item={"tenantId": {"S": "beta"}, "sk": {"S": "order#000003"}}
+    )
+    with pytest.raises(ConflictError, match=r"item 'order#000003' of 'beta' is not in the export"):
+        data.purge(loc, folder)
+    folder, _ = data.export(loc)
+    assert data.purge(loc, folder) == {"orders": 11}
 
 
 def test_a_corrupted_export_is_refused_on_restore(world: dict[str, Any]) -> None:
@@ -236,7 +245,7 @@ env = Project(Path(sys.argv[1])).load_env("local")
 data = TenantData(StateStore(env, Aws(env.spec)), sys.argv[2])
 loc = Location({"orders": sys.argv[3]}, pooled=True)
 folder, manifest = data.export(loc)
-print(json.dumps(data.purge(loc, manifest)))
+print(json.dumps(data.purge(loc, folder)))
 """
 
 
@@ -263,6 +272,11 @@ def test_sigkill_during_export_or_purge_loses_nothing(
         # and every item is in the export.
         assert len(exported) == 1
         assert data.manifest(exported[0]).tables["orders"]["count"] == 60
+        # Resuming the purge with the same export finishes it: what is left is covered.
+        left = _count(world, table, tenant)
+        assert 0 < left < 60
+        loc = Location({"orders": table}, pooled=True)
+        assert data.purge(loc, exported[0]) == {"orders": left}
     else:
         assert exported == [] and _count(world, table, tenant) == 60  # nothing deleted
     env.pop("SAASCTL_FAILPOINTS")
