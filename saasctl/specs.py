@@ -323,6 +323,9 @@ class TenantSpec(_Strict):
     # Set while an offboard is under way: the verified export of the tenant's
     # data. Deletion protection is off from then on, and a re-run resumes.
     offboarding: str | None = None
+    # Set while a tier move carries the tenant's data from the pool to its own
+    # tables and user pool: the export taken before the move. A re-run resumes.
+    data_move: str | None = None
 
     @field_validator("admin_email")
     @classmethod

@@ -423,6 +423,32 @@ class TenantData:
         restored["users"] = users
         return restored
 
+    def exported_users(self, folder: str) -> Iterator[dict[str, Any]]:
+        manifest = self.manifest(folder)
+        for line in self._lines(folder + manifest.users["file"], manifest.users["sha256"]):
+            user: dict[str, Any] = json.loads(line)
+            yield user
+
+    def delete_users(self, user_pool_id: str, users: Iterable[dict[str, Any]]) -> int:
+        """Delete these users of this tenant from a pool (those already gone, or of
+        another tenant, are left alone). Returns how many were deleted."""
+        deleted = 0
+        for user in users:
+            try:
+                got = self._call(self._idp.admin_get_user, UserPoolId=user_pool_id,
+                                 Username=user["username"])  # fmt: skip
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "UserNotFoundException":
+                    continue
+                raise
+            attrs = {a["Name"]: a["Value"] for a in got.get("UserAttributes", [])}
+            if attrs.get("custom:tenantId", self.tenant_id) != self.tenant_id:
+                continue
+            self._call(self._idp.admin_delete_user, UserPoolId=user_pool_id,
+                       Username=user["username"])  # fmt: skip
+            deleted += 1
+        return deleted
+
     def ensure_user(self, location: Location, user: dict[str, Any]) -> bool:
         """Create a user (attributes as given, no invitation sent) unless it exists, and
         put it in the tenant's group. True when it was created."""

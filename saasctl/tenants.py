@@ -238,24 +238,76 @@ def _placement(ctx: Context, tier: Tier) -> tuple[str, str]:
     return ("pooled" if tier == Tier.BASIC else "dedicated", ctx.env.spec.identity(tier))
 
 
-def _data_stays(ctx: Context, spec: TenantSpec, tier: Tier) -> None:
-    """Refuse a move that would leave the tenant's items or users behind: between
-    pooled and dedicated data, or between a shared and a dedicated user pool."""
-    if _placement(ctx, spec.tier) == _placement(ctx, tier):
-        return
+def _moves_data(ctx: Context, spec: TenantSpec, tier: Tier) -> bool:
+    """Whether a move to ``tier`` carries the tenant's data from the pool to its own
+    tables and user pool (from basic). The reverse would destroy its own
+    deletion-protected tables and pool: refused, saying what they hold."""
+    if spec.data_move is not None or _placement(ctx, spec.tier) == _placement(ctx, tier):
+        return False  # resumed (the export exists), or the data stays where it is
+    if spec.tier == Tier.BASIC:
+        return True
     location = data_location(ctx, spec)
+    own = bool(location.tables) or bool(location.user_pool_id and not location.group)
+    if not own:
+        return False
     data = TenantData(ctx.store, spec.id)
     items = sum(data.count(t, pooled=location.pooled) for t in location.tables.values())
     users = sum(1 for _ in data.users(location))
-    if items or users:
-        env = ctx.env.name
-        raise ConflictError(
-            f"moving {spec.id} {spec.tier.value} -> {tier.value} moves its data to other tables "
-            f"and user pool, which set-tier does not do yet: {items} item(s) and {users} "
-            "user(s) would stay behind; nothing changed",
-            hint=f"offboard it (its data is exported), `saasctl tenant restore {spec.id} --env "
-            f"{env}`, then `saasctl tenant onboard {spec.id} --tier {tier.value} --env {env}`",
-        )
+    env = ctx.env.name
+    raise ConflictError(
+        f"moving {spec.id} {spec.tier.value} -> {tier.value} would destroy its own tables and "
+        f"user pool ({items} item(s), {users} user(s)), and set-tier does not carry data into "
+        "the pool yet; nothing changed",
+        hint=f"offboard it (its data is exported), `saasctl tenant restore {spec.id} --env "
+        f"{env}`, then `saasctl tenant onboard {spec.id} --tier {tier.value} --env {env}`",
+    )
+
+
+def _carry_data(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
+    """After a move from the pool has been applied: copy the tenant's pooled items
+    into its own tables and its users into its own pool, check the copy, and only
+    then remove them from the pool. Every step is idempotent, so a re-run of the
+    move after a crash finishes it."""
+    assert spec.data_move is not None
+    data = TenantData(ctx.store, spec.id)
+    before = data.manifest(spec.data_move)
+    shared = ctx.outputs(ctx.shared_workspace())
+    source = Location(tables=dict(shared.get("pool_tables") or {}), pooled=True)
+    dest = data_location(ctx, spec)
+    with ctx.ui.status(f"copying the items of {spec.id} to its own tables"):
+        copied = data.copy(source, dest)  # the pool as it is now, verified by count
+    failpoints.hit("set-tier-copied", copied=copied)
+    old_pool = before.source.get("user_pool_id")
+    moved_users = 0
+    if old_pool and old_pool != dest.user_pool_id and dest.user_pool_id:
+        for user in data.exported_users(spec.data_move):
+            user["attributes"]["custom:tenantTier"] = spec.tier.value
+            data.ensure_user(dest, user)
+            moved_users += 1
+    failpoints.hit("set-tier-users-copied")
+    # Remove from the pool only what the new tables now hold: an export of the pool
+    # as it is now, whose items the purge checks one by one.
+    with ctx.ui.status(f"removing the items of {spec.id} from the pool"):
+        folder, remaining = data.export(source)
+        for name, entry in remaining.tables.items():
+            have = data.count(dest.tables[name], pooled=dest.pooled)
+            if have < int(entry["count"]):
+                raise BackendError(
+                    f"{dest.tables[name]} holds {have} item(s), the pool {entry['count']}: "
+                    "nothing removed from the pool"
+                )
+        removed = data.purge(source, folder)
+        if old_pool and old_pool != dest.user_pool_id and dest.user_pool_id:
+            data.delete_users(old_pool, data.exported_users(spec.data_move))
+    failpoints.hit("set-tier-purged")
+    done = spec.model_copy(update={"data_move": None})
+    atomic_write(ctx.env.tenant_file(spec.id), done.to_yaml())
+    outcome.data = {"export": spec.data_move, "copied": copied, "users": moved_users,
+                    "removed_from_pool": removed}  # fmt: skip
+    ctx.ui.success(
+        f"moved {sum(copied.values())} item(s) and {moved_users} user(s) of {spec.id} "
+        "to its own tables and user pool"
+    )
 
 
 def _same_destroy(confirmed: PlanSummary, fresh: PlanSummary, label: str) -> None:
@@ -408,9 +460,16 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
     ctx.require_shared_applied()
     with _locked(ctx, tenant_id, "set-tier"):
         ws = ctx.tenant_workspace(tenant_id)
-        _data_stays(ctx, spec, tier)
         before = _snapshot(ws.dir)
         moved = spec.model_copy(update={"tier": tier, "release": _release_for(ctx, tier, spec)})
+        if _moves_data(ctx, spec, tier) and not plan_only:
+            # Its users are known by its group only until the apply removes it:
+            # export items and users first (verified), the move's safety net.
+            data = TenantData(ctx.store, tenant_id)
+            with ctx.ui.status(f"exporting the data of {tenant_id} before the move"):
+                folder, _ = data.export(data_location(ctx, spec), progress=ctx.ui.info)
+            moved = moved.model_copy(update={"data_move": folder})
+            ctx.ui.step(f"exported the data of {tenant_id} to s3://{ctx.store.bucket}/{folder}")
         if spec.tier == tier:
             ctx.ui.step(f"{tenant_id} is already {tier.value}: converging")
         else:
@@ -433,6 +492,8 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
         outcome.changes = outcome.changes or shared_plan.has_changes
         if plan_only:
             return outcome
+        if moved.data_move is not None:
+            _carry_data(ctx, moved, outcome)
         return _finish(ctx, ws, outcome)
 
 

@@ -1,0 +1,117 @@
+"""A tier move from the pool carries the tenant's data: every item into its own
+tables, its users into its own pool, removed from the pool only after the copy
+is checked. Killed in the middle (after the copy, or between two batches of it)
+and run again, nothing is lost. Real modules on the emulator, newest terraform."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from saasctl.backend import aws_provider_available, offline_aws_available
+from saasctl.emulator import moto_server
+from tests.conftest import REPO, copy_project
+from tests.integration.conftest import BINARIES, Stack, failpoint_log, make_stack
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+    pytest.mark.skipif(
+        not (aws_provider_available() or offline_aws_available(REPO / ".saasctl")),
+        reason="no hashicorp/aws schema for the offline provider (make setup installs it)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def moves(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = copy_project(
+        tmp_path_factory.mktemp("moves"),
+        {"local": REPO / "terraform/envs/local/env.yaml"},
+        modules="real",
+    )
+    with moto_server(log=root / "moto.log") as url:
+        stack = make_stack(root, url, BINARIES[-1], SAASCTL_LOCK_TIMEOUT="2s")
+        stack.saasctl("bootstrap")
+        stack.saasctl("apply", "--shared-only", "--yes", timeout=1800)
+        yield stack
+
+
+def _config(s: Stack, tenant: str) -> dict[str, Any]:
+    shown = json.loads(s.saasctl("tenant", "show", tenant, "--json").stdout)
+    config: dict[str, Any] = shown["config"]
+    return config
+
+
+def _items(s: Stack, table: str, tenant: str) -> list[str]:
+    ddb = s.client("dynamodb")
+    args: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "tenantId = :t",
+        "ExpressionAttributeValues": {":t": {"S": tenant}},
+    }
+    out: list[str] = []
+    while True:
+        page = ddb.query(**args)
+        out += [json.dumps(i, sort_keys=True, default=str) for i in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return sorted(out)
+        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+@pytest.mark.parametrize(
+    ("tenant", "point"), [("acme", "set-tier-copied"), ("hooli", "data.batch")]
+)
+def test_a_move_from_the_pool_keeps_every_item_and_user(
+    moves: Stack, tenant: str, point: str, tmp_path: Path
+) -> None:
+    s = moves
+    admin = f"admin@{tenant}.example.com"
+    s.saasctl("tenant", "onboard", tenant, "--tier", "basic", "--admin-email", admin, "--yes")
+    before = _config(s, tenant)
+    pool_table, shared_pool = before["tables"]["orders"], before["user_pool_id"]
+    ddb = s.client("dynamodb")
+    for who, n in ((tenant, 60), (f"{tenant}-neighbour", 5)):
+        for i in range(n):
+            ddb.put_item(TableName=pool_table, Item={
+                "tenantId": {"S": who}, "sk": {"S": f"o#{i:03d}"}, "n": {"N": str(i)},
+                "blob": {"B": bytes([i])}})  # fmt: skip
+    original = _items(s, pool_table, tenant)
+    assert len(original) == 60
+
+    # Killed in the middle of carrying the data, then run again.
+    log = tmp_path / "failpoints"
+    died = s.popen_env(
+        {**s.env, "SAASCTL_FAILPOINTS": f"{point}=kill", "SAASCTL_FAILPOINT_LOG": str(log)},
+        "tenant", "set-tier", tenant, "--tier", "premium", "--yes",
+    )  # fmt: skip
+    died.communicate(timeout=900)
+    assert died.returncode == -9
+    reached = [e["point"] for e in failpoint_log(log)]
+    assert reached[-1] == point and "applied" in reached  # died after the apply, in the copy
+    assert _items(s, pool_table, tenant) == original  # nothing removed from the pool yet
+    assert "data_move:" in (s.tenant_dir(tenant) / "tenant.yaml").read_text()
+    steps = s.converge(tenant, "tenant", "set-tier", tenant, "--tier", "premium", "--yes")
+    assert steps[-1] == "rerun=0", steps
+
+    after = _config(s, tenant)
+    own = after["tables"]["orders"]
+    assert after["data"] == "dedicated" and own != pool_table
+    assert _items(s, own, tenant) == original  # every item, byte for byte
+    assert _items(s, pool_table, tenant) == []  # none left in the pool
+    assert len(_items(s, pool_table, f"{tenant}-neighbour")) == 5  # others untouched
+    idp = s.client("cognito-idp")
+    user = idp.admin_get_user(UserPoolId=after["user_pool_id"], Username=admin)
+    attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    assert (attrs["custom:tenantId"], attrs["custom:tenantTier"]) == (tenant, "premium")
+    assert after["user_pool_id"] != shared_pool
+    with pytest.raises(idp.exceptions.UserNotFoundException):
+        idp.admin_get_user(UserPoolId=shared_pool, Username=admin)
+    assert "data_move" not in (s.tenant_dir(tenant) / "tenant.yaml").read_text()
+    # The pre-move export stays: the safety net of the move.
+    exports = json.loads(s.saasctl("tenant", "archives", tenant, "--json").stdout)["exports"]
+    assert 60 in [e["items"] for e in exports]
