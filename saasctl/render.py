@@ -199,7 +199,7 @@ def tenant_inputs(env: Environment, spec: TenantSpec) -> dict[str, Any]:
         "tags": _tags(env, {**spec.tags, "Tenant": spec.id, "Tier": spec.tier.value}),
         **{k: sizing[k] for k in _SIZING},
         "identity": s.identity(spec.tier),
-        "deletion_protection": spec.offboarding is None,
+        "deletion_protection": spec.deletion_protection and spec.offboarding is None,
         "tables": s.tables(),
     }
     return {k: values[k] for k in TENANT_INPUTS[spec.tier]}

@@ -326,6 +326,9 @@ class TenantSpec(_Strict):
     # Set while a tier move carries the tenant's data from the pool to its own
     # tables and user pool: the export taken before the move. A re-run resumes.
     data_move: str | None = None
+    # Off only while a move out of its own tables and user pool destroys them
+    # (their data copied to the pool first); offboarding turns it off as well.
+    deletion_protection: bool = True
 
     @field_validator("admin_email")
     @classmethod

@@ -238,29 +238,89 @@ def _placement(ctx: Context, tier: Tier) -> tuple[str, str]:
     return ("pooled" if tier == Tier.BASIC else "dedicated", ctx.env.spec.identity(tier))
 
 
-def _moves_data(ctx: Context, spec: TenantSpec, tier: Tier) -> bool:
-    """Whether a move to ``tier`` carries the tenant's data from the pool to its own
-    tables and user pool (from basic). The reverse would destroy its own
-    deletion-protected tables and pool: refused, saying what they hold."""
-    if spec.data_move is not None or _placement(ctx, spec.tier) == _placement(ctx, tier):
-        return False  # resumed (the export exists), or the data stays where it is
+def _data_direction(ctx: Context, spec: TenantSpec, tier: Tier) -> str | None:
+    """'up' when a move to ``tier`` carries the tenant's data from the pool to its
+    own tables and user pool, 'down' for the reverse, None when it stays put."""
+    if spec.tier == tier or _placement(ctx, spec.tier) == _placement(ctx, tier):
+        return None
     if spec.tier == Tier.BASIC:
-        return True
+        return None if spec.data_move is not None else "up"  # resumed: export exists
     location = data_location(ctx, spec)
     own = bool(location.tables) or bool(location.user_pool_id and not location.group)
-    if not own:
-        return False
+    return "down" if own else None
+
+
+def _export_for_move(ctx: Context, spec: TenantSpec) -> str:
     data = TenantData(ctx.store, spec.id)
-    items = sum(data.count(t, pooled=location.pooled) for t in location.tables.values())
-    users = sum(1 for _ in data.users(location))
-    env = ctx.env.name
-    raise ConflictError(
-        f"moving {spec.id} {spec.tier.value} -> {tier.value} would destroy its own tables and "
-        f"user pool ({items} item(s), {users} user(s)), and set-tier does not carry data into "
-        "the pool yet; nothing changed",
-        hint=f"offboard it (its data is exported), `saasctl tenant restore {spec.id} --env "
-        f"{env}`, then `saasctl tenant onboard {spec.id} --tier {tier.value} --env {env}`",
+    with ctx.ui.status(f"exporting the data of {spec.id} before the move"):
+        folder, manifest = data.export(data_location(ctx, spec), progress=ctx.ui.info)
+    ctx.ui.step(
+        f"exported {manifest.items} item(s) and {manifest.users['count']} user(s) of "
+        f"{spec.id} to s3://{ctx.store.bucket}/{folder}"
     )
+    return folder
+
+
+def _leave_own_tables(ctx: Context, spec: TenantSpec, ws: Workspace, *, yes: bool) -> TenantSpec:
+    """Before a move into the pool destroys the tenant's own tables and user pool:
+    export them (once), copy the items into the pool's tables and the users into
+    the shared pool (idempotent, so a re-run repeats it and picks up new items),
+    and lift the deletion protection. Returns the spec as written."""
+    location = data_location(ctx, spec)
+    if spec.data_move is None:  # asked once, before anything is copied
+        ctx.confirm_destroy(
+            f"Move {spec.id} into the pool: its items and users are exported and copied into "
+            "the pool's tables and user pool, then its own tables and user pool destroyed.",
+            yes,
+        )
+    folder = spec.data_move or _export_for_move(ctx, spec)
+    shared = ctx.outputs(ctx.shared_workspace())
+    pool = Location(tables=dict(shared.get("pool_tables") or {}), pooled=True,
+                    user_pool_id=shared.get("user_pool_id"))  # fmt: skip
+    data = TenantData(ctx.store, spec.id)
+    with ctx.ui.status(f"copying the items of {spec.id} into the pool"):
+        copied = data.copy(location, pool)
+    failpoints.hit("set-tier-copied", copied=copied)
+    if pool.user_pool_id and pool.user_pool_id != location.user_pool_id:
+        for user in data.exported_users(folder):
+            user["attributes"]["custom:tenantTier"] = Tier.BASIC.value
+            data.ensure_user(pool, user)  # its group comes with the move
+    spec = spec.model_copy(update={"data_move": folder, "deletion_protection": False})
+    _write_tenant(ctx, spec)
+    with ctx.ui.status(f"lifting the deletion protection of {spec.id}"):
+        unprotect = ctx.plan(ws)
+    if unprotect.has_changes:
+        ctx.show_summary(ws, unprotect)
+        ctx.apply(ws, unprotect, yes=yes)
+    failpoints.hit("set-tier-unprotected")
+    ctx.ui.step(f"copied {sum(copied.values())} item(s) of {spec.id} into the pool")
+    return spec
+
+
+def _join_pool(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
+    """After a move into the pool has been applied: its users join its new group;
+    the pool holds at least what the export did."""
+    assert spec.data_move is not None
+    data = TenantData(ctx.store, spec.id)
+    manifest = data.manifest(spec.data_move)
+    location = data_location(ctx, spec)
+    for name, entry in manifest.tables.items():
+        have = data.count(location.tables[name], pooled=True)
+        if have < int(entry["count"]):
+            raise BackendError(
+                f"{location.tables[name]} holds {have} item(s) of {spec.id}, the export "
+                f"{entry['count']}: restore it from {spec.data_move}"
+            )
+    users = 0
+    if location.user_pool_id:
+        for user in data.exported_users(spec.data_move):
+            user["attributes"]["custom:tenantTier"] = Tier.BASIC.value
+            data.ensure_user(location, user)
+            users += 1
+    done = spec.model_copy(update={"data_move": None, "deletion_protection": True})
+    ctx.converge(_write_tenant(ctx, done), yes=True)  # records the spec as applied
+    outcome.data = {"export": spec.data_move, "items": manifest.items, "users": users}
+    ctx.ui.success(f"moved {manifest.items} item(s) and {users} user(s) of {spec.id} into the pool")
 
 
 def _carry_data(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
@@ -462,14 +522,14 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
         ws = ctx.tenant_workspace(tenant_id)
         before = _snapshot(ws.dir)
         moved = spec.model_copy(update={"tier": tier, "release": _release_for(ctx, tier, spec)})
-        if _moves_data(ctx, spec, tier) and not plan_only:
+        direction = _data_direction(ctx, spec, tier)
+        if direction == "up" and not plan_only:
             # Its users are known by its group only until the apply removes it:
             # export items and users first (verified), the move's safety net.
-            data = TenantData(ctx.store, tenant_id)
-            with ctx.ui.status(f"exporting the data of {tenant_id} before the move"):
-                folder, _ = data.export(data_location(ctx, spec), progress=ctx.ui.info)
-            moved = moved.model_copy(update={"data_move": folder})
-            ctx.ui.step(f"exported the data of {tenant_id} to s3://{ctx.store.bucket}/{folder}")
+            moved = moved.model_copy(update={"data_move": _export_for_move(ctx, spec)})
+        elif direction == "down" and not plan_only:
+            spec = _leave_own_tables(ctx, spec, ws, yes=yes)
+            moved = spec.model_copy(update={"tier": tier, "release": _release_for(ctx, tier, spec)})
         if spec.tier == tier:
             ctx.ui.step(f"{tenant_id} is already {tier.value}: converging")
         else:
@@ -492,8 +552,10 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
         outcome.changes = outcome.changes or shared_plan.has_changes
         if plan_only:
             return outcome
-        if moved.data_move is not None:
+        if moved.data_move is not None and moved.tier != Tier.BASIC:
             _carry_data(ctx, moved, outcome)
+        elif moved.data_move is not None:
+            _join_pool(ctx, moved, outcome)
         return _finish(ctx, ws, outcome)
 
 

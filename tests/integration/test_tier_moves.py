@@ -115,3 +115,54 @@ def test_a_move_from_the_pool_keeps_every_item_and_user(
     # The pre-move export stays: the safety net of the move.
     exports = json.loads(s.saasctl("tenant", "archives", tenant, "--json").stdout)["exports"]
     assert 60 in [e["items"] for e in exports]
+
+
+def test_a_move_into_the_pool_keeps_every_item_and_user(moves: Stack, tmp_path: Path) -> None:
+    s, tenant = moves, "wayne"
+    admin = f"admin@{tenant}.example.com"
+    s.saasctl("tenant", "onboard", tenant, "--tier", "premium", "--admin-email", admin, "--yes")
+    before = _config(s, tenant)
+    own = before["tables"]["orders"]
+    ddb = s.client("dynamodb")
+    for i in range(40):
+        ddb.put_item(TableName=own, Item={"tenantId": {"S": tenant}, "sk": {"S": f"o#{i:03d}"},
+                                          "blob": {"B": bytes([i])}})  # fmt: skip
+    original = _items(s, own, tenant)
+
+    # Without --yes and a terminal: refused before anything is copied (exit 5).
+    s.saasctl("tenant", "set-tier", tenant, "--tier", "basic", check=5)
+    assert "data_move" not in (s.tenant_dir(tenant) / "tenant.yaml").read_text()
+
+    # Killed after the copy and the lifted protection, before the move's apply.
+    log = tmp_path / "failpoints"
+    died = s.popen_env(
+        {**s.env, "SAASCTL_FAILPOINTS": "set-tier-unprotected=kill",
+         "SAASCTL_FAILPOINT_LOG": str(log)},
+        "tenant", "set-tier", tenant, "--tier", "basic", "--yes",
+    )  # fmt: skip
+    died.communicate(timeout=900)
+    assert died.returncode == -9
+    assert [e["point"] for e in failpoint_log(log)][-1] == "set-tier-unprotected"
+    assert _items(s, own, tenant) == original  # its own table is still whole
+    steps = s.converge(tenant, "tenant", "set-tier", tenant, "--tier", "basic", "--yes")
+    assert steps[-1] == "rerun=0", steps
+
+    after = _config(s, tenant)
+    pool_table = after["tables"]["orders"]
+    assert after["data"] == "pooled" and after["group"] == f"tenant-{tenant}"
+    assert _items(s, pool_table, tenant) == original  # every item, byte for byte
+    assert own not in ddb.list_tables()["TableNames"]  # its own table destroyed
+    idp = s.client("cognito-idp")
+    pools = {p["Id"] for p in idp.list_user_pools(MaxResults=60)["UserPools"]}
+    assert before["user_pool_id"] not in pools
+    members = idp.list_users_in_group(
+        UserPoolId=after["user_pool_id"], GroupName=f"tenant-{tenant}"
+    )
+    assert [u["Username"] for u in members["Users"]] == [admin]
+    user = idp.admin_get_user(UserPoolId=after["user_pool_id"], Username=admin)
+    attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    assert (attrs["custom:tenantId"], attrs["custom:tenantTier"]) == (tenant, "basic")
+    spec = (s.tenant_dir(tenant) / "tenant.yaml").read_text()
+    assert "data_move" not in spec and "deletion_protection" not in spec
+    listed = json.loads(s.saasctl("tenant", "list", "--json").stdout)["tenants"]
+    assert {t["id"]: t["status"] for t in listed}[tenant] == "applied"
