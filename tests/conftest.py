@@ -45,7 +45,7 @@ def processes_with(name: str, value: str) -> list[int]:
 # rather than last, so no single long file sets the end of the run alone.
 SLOW_FIRST = tuple(
     f"integration/test_{name}.py"
-    for name in ("crash_resume", "real_modules", "releases", "concurrency")
+    for name in ("real_modules", "crash_resume", "releases", "concurrency", "tier_moves")
 )
 
 

@@ -144,20 +144,19 @@ def test_real_modules_lifecycle(real_stack: Stack) -> None:
         assert len(listed["archives"]) == 1, listed
         assert [e["items"] for e in listed["exports"]] == [offboarded[tenant]["items"]]
 
-    # Restore brings the state and the data back: items and users.
-    for tenant in ("acme", "initech"):
-        s.saasctl("tenant", "restore", tenant)
-        s.saasctl("tenant", "onboard", tenant, "--tier", TENANTS[tenant], "--yes", timeout=1800)
-    configs = {t: _config(s, t) for t in ("acme", "initech")}
-    assert _count(s, configs["acme"]["tables"]["orders"], "acme") == 30
-    assert _count(s, configs["initech"]["tables"]["orders"], "initech") == 20
-    for tenant in ("acme", "initech"):
-        idp = s.client("cognito-idp")
-        user = idp.admin_get_user(
-            UserPoolId=configs[tenant]["user_pool_id"], Username=f"admin@{tenant}.example.com"
-        )
-        assert {"Name": "custom:tenantId", "Value": tenant} in user["UserAttributes"]
-        s.saasctl("tenant", "offboard", tenant, "--yes")
+    # Restore brings the state and the data back: items and users (on the newest
+    # terraform only: it is saasctl's data path, the same on both).
+    if s.binary == BINARIES[-1]:
+        for tenant, count in (("acme", 30), ("initech", 20)):
+            s.saasctl("tenant", "restore", tenant)
+            s.saasctl("tenant", "onboard", tenant, "--tier", TENANTS[tenant], "--yes", timeout=1800)
+            config = _config(s, tenant)
+            assert _count(s, config["tables"]["orders"], tenant) == count
+            user = s.client("cognito-idp").admin_get_user(
+                UserPoolId=config["user_pool_id"], Username=f"admin@{tenant}.example.com"
+            )
+            assert {"Name": "custom:tenantId", "Value": tenant} in user["UserAttributes"]
+            s.saasctl("tenant", "offboard", tenant, "--yes")
 
     # Destroy the shared workspace too; its state is left with no resources.
     shared_dir = s.root / "terraform/envs/local/shared"
