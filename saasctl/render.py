@@ -179,6 +179,11 @@ def shared_inputs(
     }
 
 
+def tenant_name_prefix(env: Environment, tenant_id: str) -> str:
+    """Prefix of a tenant's AWS names (its tables: <prefix>-<table>)."""
+    return aws_name(env.name, tenant_id, max_len=21)  # + "-<service>" <= 32
+
+
 def tenant_inputs(env: Environment, spec: TenantSpec) -> dict[str, Any]:
     s = env.spec
     check_fits(s.listener_priorities, spec.listener_priority, len(s.services))
@@ -192,7 +197,7 @@ def tenant_inputs(env: Environment, spec: TenantSpec) -> dict[str, Any]:
         )
     values: dict[str, Any] = {
         "tenant_id": spec.id,
-        "name_prefix": aws_name(env.name, spec.id, max_len=21),  # + "-<service>" <= 32
+        "name_prefix": tenant_name_prefix(env, spec.id),
         "host": f"{spec.id}.{s.domain}",
         "listener_priority": spec.listener_priority,
         "services": _services(env, spec.release, images=spec.tier != Tier.BASIC),

@@ -179,6 +179,19 @@ class TenantData:
                 raise NotFoundError(f"table {table!r} does not exist") from None
             raise
 
+    def existing(self, tables: Iterable[str]) -> list[str]:
+        """Those of ``tables`` that exist."""
+        found = []
+        for table in tables:
+            try:
+                self._call(self._ddb.describe_table, TableName=table)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+                    continue
+                raise
+            found.append(table)
+        return found
+
     def count(self, table: str, *, pooled: bool) -> int:
         return sum(1 for _ in self.items(table, pooled=pooled, keys_only=True))
 

@@ -407,6 +407,20 @@ def _claim_priority(ctx: Context, tenant_id: str) -> int:
         taken.add(start)  # claimed by a concurrent onboard a moment ago
 
 
+def _no_table_collision(ctx: Context, tenant_id: str) -> None:
+    """A new tenant's own tables must not exist yet: one that does belongs to
+    something else (terraform would fail half-way, or worse, adopt it later)."""
+    prefix = render.tenant_name_prefix(ctx.env, tenant_id)
+    names = [f"{prefix}-{table}" for table in ctx.env.spec.tables()]
+    taken = TenantData(ctx.store, tenant_id).existing(names)
+    if taken:
+        raise ConflictError(
+            f"table {taken[0]} already exists: {tenant_id!r} would need that name for its own "
+            "data; nothing written",
+            hint="choose another tenant id, or remove or rename that table",
+        )
+
+
 def _ensure_shared(ctx: Context, *, yes: bool, plan_only: bool) -> None:
     """The first onboard of an environment applies its shared workspace first (the
     tenant's services need its network, load balancer and clusters): shown, and
@@ -469,6 +483,8 @@ def onboard(
     except ValueError as exc:
         raise UserError(f"--admin-email: {_reason(exc)}") from None
     ctx.preflight()
+    if existing is None and tier != Tier.BASIC:
+        _no_table_collision(ctx, tenant_id)
     _ensure_shared(ctx, yes=yes, plan_only=plan_only)
     with _locked(ctx, tenant_id, "onboard"):
         if existing is None:

@@ -57,6 +57,25 @@ def test_bootstrap_is_idempotent_and_secures_the_bucket(stack: Stack) -> None:
     assert "local/shared/terraform.tfstate" in stack.object_keys()
 
 
+def test_a_table_name_collision_is_refused_before_anything_is_written(stack: Stack) -> None:
+    ddb = stack.client("dynamodb")
+    ddb.create_table(
+        TableName="local-umbrella-orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    try:
+        before = stack.object_keys()
+        refused = stack.saasctl("tenant", "onboard", "umbrella", "--tier", "premium", "--yes",
+                                check=3)  # fmt: skip
+        assert "table local-umbrella-orders already exists" in refused.stderr, refused.stderr
+        assert not stack.tenant_dir("umbrella").exists()
+        assert stack.object_keys() == before
+    finally:
+        ddb.delete_table(TableName="local-umbrella-orders")
+
+
 def test_onboard_one_tenant_per_tier(stack: Stack) -> None:
     fresh = {f"new{t}": tier for t, tier in TIERS.items()}  # never onboarded in this stack
     for tenant, tier in fresh.items():
