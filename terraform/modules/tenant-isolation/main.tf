@@ -2,10 +2,18 @@
 # a group in the shared one), its own tables when its data is dedicated, and a
 # Service Connect namespace with a mesh security group for its own services.
 
+locals {
+  # A shared identity needs the shared stack's pool; without it the module would
+  # quietly create a pool of the tenant's own. Terraform 1.0 has no
+  # preconditions, so the plan fails on this conversion, showing the text.
+  pool_missing  = var.identity == "shared" && var.shared_user_pool_id == null
+  identity_name = local.pool_missing ? tonumber("The shared user pool is missing: apply the shared workspace first.") : (var.identity == "shared" ? "tenant-${var.tenant_id}" : var.name_prefix)
+}
+
 module "identity" {
   source = "../identity"
 
-  name                = var.identity == "shared" ? "tenant-${var.tenant_id}" : var.name_prefix
+  name                = local.identity_name
   tenant_id           = var.tenant_id
   shared_user_pool_id = var.identity == "shared" ? var.shared_user_pool_id : null
   deletion_protection = var.deletion_protection
