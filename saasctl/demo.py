@@ -141,25 +141,27 @@ def count_items(environment: Environment, url: str, tenant: str, table: str) -> 
 
 
 def keep_data(d: Demo, environment: Environment, url: str) -> None:
-    """Offboarding exports a tenant's items and users before anything is removed, and
-    a restore brings them back."""
+    """A tier move carries a tenant's items and users; offboarding exports them
+    before anything is removed, and a restore brings them back."""
     config = json.loads(d.run("tenant", "show", "acme", "--json", show=False))["config"]
     pool_table = config["tables"]["orders"]
     write_items(environment, url, "acme", pool_table, 12)
     premium = json.loads(d.run("tenant", "show", "initech", "--json", show=False))["config"]
     write_items(environment, url, "initech", premium["tables"]["orders"], 8)
-    print("\n# moving acme to dedicated tables would strand its data: refused, exit 3")
-    d.run("tenant", "set-tier", "acme", "--tier", "premium", "--yes", expect=3)
+    print("\n# moving acme to premium carries its orders and its admin to its own table and pool")
+    d.run("tenant", "set-tier", "acme", "--tier", "premium", "--yes")
+    own = json.loads(d.run("tenant", "show", "acme", "--json", show=False))["config"]["tables"]
+    moved = (count_items(environment, url, "acme", own["orders"]),
+             count_items(environment, url, "acme", pool_table))  # fmt: skip
+    print(f"\n# items of acme: {moved[0]} in {own['orders']}, {moved[1]} left in {pool_table}")
     d.run("tenant", "offboard", "acme", "--yes")
-    left = count_items(environment, url, "acme", pool_table)
-    print(f"\n# items of acme left in the pooled table {pool_table}: {left}")
     d.run("tenant", "archives", "acme")
     d.run("tenant", "restore", "acme")
-    d.run("tenant", "onboard", "acme", "--tier", "basic", "--yes")
-    back = count_items(environment, url, "acme", pool_table)
-    print(f"\n# items of acme in {pool_table} after the restore: {back}")
-    if (left, back) != (0, 12):
-        raise SystemExit(f"demo failed: acme's items {left} after offboard, {back} after restore")
+    d.run("tenant", "onboard", "acme", "--tier", "premium", "--yes")
+    back = count_items(environment, url, "acme", own["orders"])
+    print(f"\n# items of acme in {own['orders']} after the restore: {back}")
+    if (*moved, back) != (12, 0, 12):
+        raise SystemExit(f"demo failed: acme's items {moved} after the move, {back} restored")
 
 
 def _images(version: str) -> list[str]:
