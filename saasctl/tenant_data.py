@@ -51,6 +51,11 @@ class Location:
     user_pool_id: str | None = None
     group: str | None = None  # the tenant's group in a shared pool (basic)
 
+    @property
+    def owned(self) -> bool:
+        """The tenant has tables or a user pool of its own (deletion-protected)."""
+        return bool(self.tables and not self.pooled) or bool(self.user_pool_id and not self.group)
+
     def as_dict(self) -> dict[str, Any]:
         return {"tables": dict(self.tables), "pooled": self.pooled,
                 "user_pool_id": self.user_pool_id, "group": self.group}  # fmt: skip
@@ -441,6 +446,15 @@ class TenantData:
         for line in self._lines(folder + manifest.users["file"], manifest.users["sha256"]):
             user: dict[str, Any] = json.loads(line)
             yield user
+
+    def copy_users(self, folder: str, location: Location, tier: str) -> int:
+        """Recreate the users of an export in ``location``, at ``tier``."""
+        count = 0
+        for user in self.exported_users(folder):
+            user["attributes"]["custom:tenantTier"] = tier
+            self.ensure_user(location, user)
+            count += 1
+        return count
 
     def delete_users(self, user_pool_id: str, users: Iterable[dict[str, Any]]) -> int:
         """Delete these users of this tenant from a pool (those already gone, or of

@@ -246,8 +246,7 @@ def _data_direction(ctx: Context, spec: TenantSpec, tier: Tier) -> str | None:
     if spec.tier == Tier.BASIC:
         return None if spec.data_move is not None else "up"  # resumed: export exists
     location = data_location(ctx, spec)
-    own = bool(location.tables) or bool(location.user_pool_id and not location.group)
-    return "down" if own else None
+    return "down" if location.owned else None
 
 
 def _export_for_move(ctx: Context, spec: TenantSpec) -> str:
@@ -282,9 +281,7 @@ def _leave_own_tables(ctx: Context, spec: TenantSpec, ws: Workspace, *, yes: boo
         copied = data.copy(location, pool)
     failpoints.hit("set-tier-copied", copied=copied)
     if pool.user_pool_id and pool.user_pool_id != location.user_pool_id:
-        for user in data.exported_users(folder):
-            user["attributes"]["custom:tenantTier"] = Tier.BASIC.value
-            data.ensure_user(pool, user)  # its group comes with the move
+        data.copy_users(folder, pool, Tier.BASIC.value)  # its group comes with the move
     spec = spec.model_copy(update={"data_move": folder, "deletion_protection": False})
     _write_tenant(ctx, spec)
     with ctx.ui.status(f"lifting the deletion protection of {spec.id}"):
@@ -313,10 +310,7 @@ def _join_pool(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
             )
     users = 0
     if location.user_pool_id:
-        for user in data.exported_users(spec.data_move):
-            user["attributes"]["custom:tenantTier"] = Tier.BASIC.value
-            data.ensure_user(location, user)
-            users += 1
+        users = data.copy_users(spec.data_move, location, Tier.BASIC.value)
     done = spec.model_copy(update={"data_move": None, "deletion_protection": True})
     ctx.converge(_write_tenant(ctx, done), yes=True)  # records the spec as applied
     outcome.data = {"export": spec.data_move, "items": manifest.items, "users": users}
@@ -340,10 +334,7 @@ def _carry_data(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
     old_pool = before.source.get("user_pool_id")
     moved_users = 0
     if old_pool and old_pool != dest.user_pool_id and dest.user_pool_id:
-        for user in data.exported_users(spec.data_move):
-            user["attributes"]["custom:tenantTier"] = spec.tier.value
-            data.ensure_user(dest, user)
-            moved_users += 1
+        moved_users = data.copy_users(spec.data_move, dest, spec.tier.value)
     failpoints.hit("set-tier-users-copied")
     # Remove from the pool only what the new tables now hold: an export of the pool
     # as it is now, whose items the purge checks one by one.
@@ -621,9 +612,7 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
             failpoints.hit("offboard-purged")
             # Its own pool and tables are deletion-protected: lift that (the spec now
             # says offboarding), then plan the destroy again (the plan file is one per run).
-            if (location.tables and not location.pooled) or (
-                location.user_pool_id and not location.group
-            ):
+            if location.owned:
                 with ctx.ui.status(f"lifting the deletion protection of {tenant_id}"):
                     unprotect = ctx.plan(ws)
                     if unprotect.has_changes:
