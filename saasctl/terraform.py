@@ -339,6 +339,16 @@ class Terraform:
     # --- commands -------------------------------------------------------
 
     def init(self, workdir: Path, backend_config: Path | None) -> Result:
+        # terraform rewrites its backend record in place: a run killed at that moment
+        # leaves it empty, and terraform >= 1.10 then refuses even `init -reconfigure`
+        # (which discards the record anyway).
+        record = workdir / ".terraform/terraform.tfstate"
+        try:
+            json.loads(record.read_bytes())
+        except FileNotFoundError:
+            pass
+        except ValueError:
+            record.unlink()
         args = ["init", "-input=false", "-no-color", "-reconfigure"]
         if backend_config is not None:
             args.append(f"-backend-config={backend_config}")

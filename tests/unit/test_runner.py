@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -11,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from saasctl.errors import LockError, TerraformError
-from saasctl.terraform import Binary, PlanSummary, Redactor, Terraform, first_error, parse_version
+from saasctl.terraform import (
+    Binary,
+    PlanSummary,
+    Redactor,
+    Terraform,
+    find_binary,
+    first_error,
+    parse_version,
+)
 
 FAKE = '''#!{python}
 import json, os, subprocess, sys, time
@@ -226,3 +235,22 @@ def test_version_probe_is_cached_per_binary_file(
     os.utime(fake.binary.path, ns=(1, 1))  # a different binary file: probe again
     assert find_binary(fake.binary.path).version == (1, 5, 7)
     assert log.read_text().count("version") == 2
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not shutil.which("terraform"), reason="no terraform binary on PATH")
+def test_init_recovers_a_backend_record_emptied_by_a_killed_run(tmp_path: Path) -> None:
+    """A run killed while terraform rewrote .terraform/terraform.tfstate leaves it
+    empty; terraform >= 1.10 then fails `init -reconfigure` with "Failed to load
+    state". The runner's init discards the unreadable record; a readable one stays."""
+    (tmp_path / "main.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+    tf = Terraform(find_binary(shutil.which("terraform")))
+    tf.init(tmp_path, None)
+    record = tmp_path / ".terraform/terraform.tfstate"
+    kept = record.read_text()
+    tf.init(tmp_path, None)
+    assert json.loads(record.read_text()) == json.loads(kept)
+    for broken in ("", '{"version": 3, "backend": {'):
+        record.write_text(broken)
+        tf.init(tmp_path, None)
+        assert json.loads(record.read_text())["backend"]["type"] == "local"
