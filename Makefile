@@ -46,14 +46,15 @@ $(SCAN_STAMP):
 demo: $(STAMP)
 	$(BIN)/python -m saasctl.demo
 
-# The README's test command: static checks, terraform validate of every module,
-# example and workspace (offline AWS provider), then unit and integration tests.
-# Test files run in parallel, one file per worker at a time (-n auto: one worker
-# per core): the integration tests spend much of their time waiting on terraform.
+# The README's test command: static checks, then unit and integration tests (the
+# integration tests include `saasctl validate` of every module, example and
+# workspace through the offline AWS provider, so it is not run twice).
+# Test files run in parallel (-n auto: one worker per core), one file and
+# terraform binary per worker at a time (tests/conftest.py: the slowest first);
+# the integration tests spend much of their time waiting on terraform.
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
 
 test: lint
-	$(BIN)/python -m saasctl validate
 	$(PYTEST)
 
 validate: $(STAMP)

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import signal
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,6 +49,27 @@ SLOW_FIRST = tuple(
     f"integration/test_{name}.py"
     for name in ("real_modules", "crash_resume", "releases", "concurrency", "tier_moves")
 )
+# A test id naming a terraform binary (the integration stacks' parameter).
+BINARY_ID = re.compile(r"\[(?:.*-)?((?:terraform|tofu)-\d+\.\d+\.\d+)(?:-.*)?\]$")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile`, with two changes that keep both workers busy to the end:
+    one unit per file *and terraform binary* (a file's stacks are per binary, so the
+    two halves of a slow file run side by side), handed out in collection order
+    (SLOW_FIRST) rather than xdist's largest-test-count-first."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FileAndBinary(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            found = BINARY_ID.search(nodeid)
+            scope = nodeid.split("::", 1)[0]
+            return f"{scope}[{found.group(1)}]" if found else scope
+
+    config.option.loadscopereorder = False
+    return FileAndBinary(config, log)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
