@@ -283,7 +283,7 @@ def main() -> int:
                 check = "; test $? -ne 1" if " plan " in cmd else ""
                 steps.append(f"{{ {cmd} >/dev/null{check}; }}")
             base.append(b.shell(" && ".join(steps)))
-        b.record("a", "onboard", statistics.median(ours), statistics.median(base), "<= 1.05")
+        b.record("a", "onboard", statistics.median(ours), statistics.median(base), "<= 1.0")
         if args.only_onboard:
             return summarize(b.results, misses)
 
@@ -372,7 +372,7 @@ def main() -> int:
         print(
             f"  planned workspaces: {planned} (of {len(b.project.load_env('local').tenant_ids()) + 1})"
         )
-        b.record("c", "changed-since vs one plan", took, single, "<= 1.2")
+        b.record("c", "changed-since vs one plan", took, single, "<= 1.1")
         if planned != ["pl007"]:
             print("  MISS: --changed-since should plan exactly pl007")
             misses.append("c: selection")
