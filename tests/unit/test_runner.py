@@ -1,4 +1,4 @@
-"""The terraform runner against a fake terraform script (no real binary)."""
+"""The terraform runner against a fake terraform script (and, for init, the real binary)."""
 
 from __future__ import annotations
 
