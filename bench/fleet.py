@@ -320,6 +320,10 @@ def main() -> int:
 
         print(f"(c) {n_changed} tenants, one changed, --changed-since")
         b.add_tenants([f"ch{i:03d}" for i in range(n_changed - n_plan - 2 * reps)], Tier.BASIC)
+        # as in a real repository, what is machine-local is not tracked
+        (Path(tmp) / ".gitignore").write_text(
+            ".saasctl/\n.terraform/\n.terraform.lock.hcl\n*.tfplan\n"
+        )
         for git_args in (
             ["init", "-q"],
             ["add", "-A"],
