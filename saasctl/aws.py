@@ -11,12 +11,10 @@ import threading
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import botocore.session
-from botocore.config import Config
-
 from saasctl.specs import EnvSpec
 
 if TYPE_CHECKING:
+    import botocore.session
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
@@ -32,6 +30,8 @@ class Aws:
     def __init__(self, spec: EnvSpec) -> None:
         self.spec = spec
         self.endpoint = endpoint_for(spec)
+        from botocore.config import Config  # botocore on first use: help and completion skip it
+
         self._config = Config(
             region_name=spec.region,
             retries={"max_attempts": 5, "mode": "standard"},  # 5 retries after the first try
@@ -45,6 +45,8 @@ class Aws:
     @cached_property
     def session(self) -> botocore.session.Session:
         # botocore directly (boto3's core): boto3 adds only s3transfer, ~70 ms of imports.
+        import botocore.session
+
         session = botocore.session.get_session()
         if self.spec.emulator:
             session.set_credentials(

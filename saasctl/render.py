@@ -13,9 +13,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from saasctl.backend import aws_provider_available, offline_aws_available, static_backend
 from saasctl.errors import SaasctlError, UserError
@@ -24,6 +22,9 @@ from saasctl.ids import aws_name
 from saasctl.priorities import check_fits
 from saasctl.project import Environment
 from saasctl.specs import PoolSpec, TenantSpec, Tier
+
+if TYPE_CHECKING:
+    import jinja2
 
 # The module interface. Stand-ins and real modules must declare exactly these
 # (tests/unit/test_module_interface.py checks it).
@@ -111,6 +112,8 @@ def module_dir(env: Environment, name: str, which: str | None = None) -> Path:
 @functools.lru_cache(maxsize=8)
 def _env(templates: Path) -> jinja2.Environment:
     """One environment per templates directory: templates compile once per process."""
+    import jinja2  # on first render: help and completion skip it
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
         undefined=jinja2.StrictUndefined,
@@ -239,6 +242,8 @@ def _render_cached(
 ) -> str:
     """Templates see only structure (module source, input names), never a tenant's values,
     so every tenant of a tier shares one rendered main.tf."""
+    import jinja2
+
     try:
         jinja = _env(templates)
         return jinja.get_template(template).render(

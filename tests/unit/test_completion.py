@@ -4,6 +4,9 @@ project's files alone, and silent when the project cannot be read."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,3 +79,35 @@ def test_a_broken_project_completes_nothing_quietly(project: Path, complete: Com
     env_file.write_text(env_file.read_text() + "\nextra: [\n")
     assert complete("saasctl tenant show ") == []
     assert complete("saasctl tenant show ", SAASCTL_ROOT=str(project / "nowhere")) == []
+
+
+def test_completion_loads_neither_the_aws_sdk_nor_the_template_engine(project: Path) -> None:
+    """Every TAB starts saasctl: botocore's clients and jinja2 (a quarter of a second of
+    imports) are loaded on first use, never for completion or --help."""
+    add_tenant(project, "local", "zeta", 100)
+    script = (
+        "import sys\n"
+        "from saasctl import cli\n"
+        "try:\n"
+        "    cli.run([])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('botocore.session', 'botocore.client', 'jinja2')\n"
+        "print('loaded:', *sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    env = {
+        **os.environ,
+        "_SAASCTL_COMPLETE": "complete_bash",
+        "COMP_WORDS": "saasctl tenant show z",
+        "COMP_CWORD": "3",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=Path(cli.__file__).parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.stdout.split() == ["zeta"], proc.stderr  # the completion itself worked
+    assert proc.stderr.strip() == "loaded:"
