@@ -34,7 +34,8 @@ with open(os.environ["FAKE_TF_LOG"], "a") as log:
     log.write(json.dumps({{"args": args, "cwd": os.getcwd(),
         "in_automation": os.environ.get("TF_IN_AUTOMATION"),
         "cli_config": os.environ.get("TF_CLI_CONFIG_FILE"),
-        "tf_log": os.environ.get("TF_LOG")}}) + "\\n")
+        "tf_log": os.environ.get("TF_LOG"), "gogc": os.environ.get("GOGC"),
+        "gomemlimit": os.environ.get("GOMEMLIMIT")}}) + "\\n")
 if mode.startswith("exit:"):
     print("some output")
     if mode != "exit:0":
@@ -106,6 +107,25 @@ def test_detailed_exitcode(
     assert seen["cli_config"] == str(tmp_path / "terraform.rc")
     assert seen["tf_log"] is None
     assert "TF_LOG" in os.environ  # the caller's environment was not mutated
+
+
+def test_go_collector_settings_are_ours_unless_the_operator_set_them(
+    fake: Terraform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_TF_MODE", "exit:0")
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.delenv("GOMEMLIMIT", raising=False)
+    fake.run(tmp_path, ["validate"])
+    monkeypatch.setenv("GOGC", "100")  # an operator's own choice wins, whole
+    fake.run(tmp_path, ["validate"])
+    monkeypatch.delenv("GOGC")
+    monkeypatch.setenv("GOMEMLIMIT", "2GiB")
+    fake.run(tmp_path, ["validate"])
+    ours, gogc, limit = calls(tmp_path)
+    assert ours["gogc"] == "400"
+    assert ours["gomemlimit"].endswith("MiB") and int(ours["gomemlimit"][:-3]) >= 512
+    assert (gogc["gogc"], gogc["gomemlimit"]) == ("100", None)
+    assert (limit["gogc"], limit["gomemlimit"]) == (None, "2GiB")
 
 
 def test_exit_code_2_is_an_error_outside_plan(
