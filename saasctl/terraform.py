@@ -35,7 +35,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 GO_GC_PERCENT = 400
 
 
-def go_runtime_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def go_runtime_env() -> dict[str, str]:
     """Garbage-collector settings for the Go processes a run starts, unless the
     operator set their own.
 
@@ -45,8 +45,7 @@ def go_runtime_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     trades memory for that; GOMEMLIMIT (honoured by Go >= 1.19) caps each process at
     its share of the machine, counting a terraform and a provider per core in flight.
     """
-    environ = os.environ if environ is None else environ
-    if "GOGC" in environ or "GOMEMLIMIT" in environ:
+    if "GOGC" in os.environ or "GOMEMLIMIT" in os.environ:
         return {}
     try:
         total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")

@@ -40,15 +40,15 @@ def run_all(
     return out
 
 
-def all_succeeded(commands: list[tuple[str, ...]], results: list[tuple[int, str]]) -> str | None:
-    """None when every run exited 0; else each failed run's command, exit code and
-    whole stderr (an assertion's repr would cut the error line)."""
+def assert_all_succeeded(commands: list[tuple[str, ...]], results: list[tuple[int, str]]) -> None:
+    """Every run exited 0; else each failed run's command, exit code and whole stderr
+    (an assertion's repr would cut the error line)."""
     failed = [
         f"$ saasctl {' '.join(args)} -> exit {code}\n{err}"
         for args, (code, err) in zip(commands, results, strict=True)
         if code != 0
     ]
-    return "\n".join(failed) or None
+    assert not failed, "\n".join(failed)
 
 
 def rate_rules(s: Stack) -> set[str]:
@@ -103,7 +103,7 @@ def test_three_onboards_collide_on_a_block_and_all_succeed(
             for n, t in zip(names, TIERS, strict=True)
         ]
         results = run_all(s, onboards, env)
-        assert all_succeeded(onboards, results) is None, all_succeeded(onboards, results)
+        assert_all_succeeded(onboards, results)
         first: dict[int, int] = {}
         for e in failpoint_log(log):
             if e["point"] == "priority-allocated":
@@ -115,7 +115,7 @@ def test_three_onboards_collide_on_a_block_and_all_succeed(
         waited = sum("waiting for the shared workspace" in err for _, err in results)
         offboards = [("tenant", "offboard", n, "--yes") for n in names]
         results = run_all(s, offboards, s.env)
-        assert all_succeeded(offboards, results) is None, all_succeeded(offboards, results)
+        assert_all_succeeded(offboards, results)
         for n in names:
             expected.pop(n)
         check_converged(s, expected)
@@ -142,7 +142,7 @@ def test_onboard_offboard_and_set_tier_at_once(stack: Stack, cpu_hog: int) -> No
             ("tenant", "set-tier", moving, "--tier", new_tier, "--yes"),
         ]
         results = run_all(s, commands, s.env)
-        assert all_succeeded(commands, results) is None, all_succeeded(commands, results)
+        assert_all_succeeded(commands, results)
         del present[leaving], expected[leaving]
         present[moving] = expected[moving] = new_tier
         present[absent] = expected[absent] = joining_tier
