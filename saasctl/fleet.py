@@ -160,8 +160,7 @@ def render_all(ctx: Context, *, check: bool) -> list[str]:
                     id=tid, tier=Tier(cached[0]), listener_priority=cached[1], release=None
                 )
             )
-        else:
-            spec = env.load_tenant(tid)  # validated
+        elif (spec := env.load_present_tenant(tid)) is not None:  # validated
             tenants.append(spec)
             changed.append(spec)
     check_priorities(tenants)

@@ -146,13 +146,26 @@ class Environment:
         return spec
 
     def tenant_ids(self) -> list[str]:
+        """Tenants with a spec on disk. Dot-directories are saasctl's own: an
+        offboard renames the tenant's directory to one before removing it."""
         if not self.tenants_dir.is_dir():
             return []
-        return sorted(p.parent.name for p in self.tenants_dir.glob(f"*/{TENANT_FILE}"))
+        found = (p.parent.name for p in self.tenants_dir.glob(f"*/{TENANT_FILE}"))
+        return sorted(name for name in found if not name.startswith("."))
+
+    def load_present_tenant(self, tenant_id: str) -> TenantSpec | None:
+        """A listed tenant's spec, or None if a concurrent offboard removed it
+        since the listing (an error in a spec that is still there is raised)."""
+        try:
+            return self.load_tenant(tenant_id)
+        except (NotFoundError, SpecError):
+            if self.has_tenant(tenant_id):
+                raise
+            return None
 
     def load_tenants(self) -> list[TenantSpec]:
         """All tenant specs; duplicate listener priorities are an error."""
-        specs = [self.load_tenant(t) for t in self.tenant_ids()]
+        specs = [s for t in self.tenant_ids() if (s := self.load_present_tenant(t)) is not None]
         check_priorities(specs)
         return specs
 

@@ -80,6 +80,7 @@ def _remove_dir(path: Path) -> None:
         return
     trash = path.with_name(f".removed-{path.name}-{time.time_ns()}")
     os.replace(path, trash)
+    failpoints.hit("dir-renamed", path=str(trash))
     shutil.rmtree(trash)
 
 

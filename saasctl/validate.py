@@ -43,7 +43,8 @@ def targets(project: Project, envs: list[str]) -> list[Path]:
     for name in envs:
         env_dir = project.envs / name
         found += sorted(p.parent for p in env_dir.glob("shared/main.tf"))
-        found += sorted(p.parent for p in env_dir.glob("tenants/*/main.tf"))
+        tenants = env_dir.glob("tenants/*/main.tf")  # not the dot-directories being removed
+        found += sorted(p.parent for p in tenants if not p.parent.name.startswith("."))
     return found
 
 

@@ -197,6 +197,36 @@ def test_a_live_holder_is_waited_for_and_reported(stack: Stack, tmp_path: Path) 
         s.saasctl("tenant", "offboard", tenant, "--yes")
 
 
+@pytest.mark.newest_terraform  # saasctl's listing of the specs: no terraform path
+def test_runs_beside_an_offboard_removing_its_directory_do_not_see_it(
+    stack: Stack, tmp_path: Path
+) -> None:
+    # Found under load: an onboard listed the tenants while an offboard beside it
+    # was removing its directory (renamed to a dot-name first), took that name
+    # for a tenant id and exited 3. The offboard now waits there until told.
+    s = stack
+    s.saasctl("tenant", "onboard", "goner", "--tier", "basic", "--yes")
+    log = tmp_path / "points.jsonl"
+    paused = {"SAASCTL_FAILPOINT_LOG": str(log), "SAASCTL_FAILPOINTS": "dir-renamed=await:go:1"}
+    leaving = s.popen_env({**s.env, **paused}, "tenant", "offboard", "goner", "--yes")
+    _wait_for_point(log, "dir-renamed")
+    try:
+        trash = [e["path"] for e in failpoint_log(log) if e["point"] == "dir-renamed"]
+        assert Path(trash[0]).name.startswith(".removed-goner-"), trash
+        assert (Path(trash[0]) / "tenant.yaml").is_file()  # what the listing used to trip on
+        listed = json.loads(s.saasctl("tenant", "list", "--json").stdout)
+        assert "goner" not in str(listed), listed
+        s.saasctl("tenant", "onboard", "newer", "--tier", "basic", "--yes")
+    finally:
+        with log.open("a") as fh:
+            fh.write(json.dumps({"point": "go", "pid": 0}) + "\n")
+        _, err = leaving.communicate(timeout=600)
+    assert leaving.returncode == 0, err
+    assert not Path(trash[0]).exists()
+    check_converged(s, live_tenants(s))
+    s.saasctl("tenant", "offboard", "newer", "--yes")
+
+
 @pytest.mark.newest_terraform  # saasctl's lock and the emulator: no terraform path
 def test_a_killed_holder_of_the_shared_lock_is_named_with_its_unlock_command(
     stack: Stack,

@@ -1,9 +1,10 @@
+import shutil
 from pathlib import Path
 
 import pytest
 
 from saasctl.errors import NotFoundError, SpecError
-from saasctl.project import Project
+from saasctl.project import Environment, Project
 from saasctl.specs import TenantSpec, Tier
 
 
@@ -187,3 +188,37 @@ def test_ipv6_allowed_cidrs_are_accepted(project: Path) -> None:
         "203.0.113.0/24",
         "2001:db8::/32",
     ]
+
+
+def test_a_tenant_directory_being_removed_is_not_a_tenant(project: Path) -> None:
+    # An offboard renames the directory to a dot-name, then removes it: a run
+    # listing the tenants meanwhile must neither see it nor fail on its name.
+    write_spec(project, "golden", "beta", "id: beta\ntier: basic\nlistener_priority: 100\n")
+    trash = "golden", ".removed-acme-1764727392000000000"
+    write_spec(project, *trash, "id: acme\ntier: basic\nlistener_priority: 110\n")
+    env = Project(project).load_env("golden")
+    assert env.tenant_ids() == ["beta"]
+    assert [t.id for t in env.load_tenants()] == ["beta"]
+
+
+def test_a_spec_removed_after_the_listing_is_skipped_and_a_bad_one_is_not(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n, tid in enumerate(("acme", "beta", "gone")):
+        write_spec(
+            project, "golden", tid, f"id: {tid}\ntier: basic\nlistener_priority: {100 + n * 10}\n"
+        )
+    env = Project(project).load_env("golden")
+    listing = Environment.tenant_ids
+
+    def listed_then_offboarded(self: Environment) -> list[str]:
+        ids = listing(self)
+        shutil.rmtree(self.tenant_dir("gone"))  # a concurrent offboard, between list and read
+        return ids
+
+    monkeypatch.setattr(Environment, "tenant_ids", listed_then_offboarded)
+    assert [t.id for t in env.load_tenants()] == ["acme", "beta"]
+    monkeypatch.undo()
+    write_spec(project, "golden", "beta", "id: beta\ntier: [basic\n")
+    with pytest.raises(SpecError, match=r"beta/tenant\.yaml:3: malformed YAML"):
+        env.load_tenants()
