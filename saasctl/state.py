@@ -9,7 +9,7 @@ import os
 import random
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -118,6 +118,18 @@ class StateStore:
             return fn(**kwargs)
         except BotoCoreError as exc:  # connection failures; API errors are ClientError
             raise _unreachable(self.env, self.aws, exc) from None
+
+    def list_pages(self, prefix: str, *, folders: bool = False) -> Iterator[dict[str, Any]]:
+        """Every page of a LIST of ``prefix`` (``folders``: one level, by "/")."""
+        args: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
+        if folders:
+            args["Delimiter"] = "/"
+        while True:
+            page = self._call(self.aws.s3.list_objects_v2, **args)
+            yield page
+            if not page.get("IsTruncated"):
+                return
+            args["ContinuationToken"] = page["NextContinuationToken"]
 
     # --- checks and bootstrap -------------------------------------------
 
@@ -303,18 +315,12 @@ class StateStore:
     def archives(self, tenant_id: str) -> list[dict[str, Any]]:
         """State archives, oldest first (data exports are folders beside them)."""
         prefix = self.env.archive_prefix(tenant_id)
-        args: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "Delimiter": "/"}
-        found: list[dict[str, Any]] = []
-        while True:
-            resp = self._call(self.aws.s3.list_objects_v2, **args)
-            found += [
-                {"key": o["Key"], "name": o["Key"].removeprefix(prefix), "size": o["Size"],
-                 "modified": o["LastModified"].isoformat()}
-                for o in resp.get("Contents", [])
-            ]  # fmt: skip
-            if not resp.get("IsTruncated"):
-                return found
-            args["ContinuationToken"] = resp["NextContinuationToken"]
+        return [
+            {"key": o["Key"], "name": o["Key"].removeprefix(prefix), "size": o["Size"],
+             "modified": o["LastModified"].isoformat()}
+            for page in self.list_pages(prefix, folders=True)
+            for o in page.get("Contents", [])
+        ]  # fmt: skip
 
     def restore(self, tenant_id: str, archive_key: str | None = None) -> tuple[str, str]:
         """Copy an archive (default: the newest) back to the tenant's state key.
@@ -491,9 +497,7 @@ class StateStore:
         """Claimed block starts (one LIST; owners are read only where needed)."""
         prefix = self.env.priority_claims_prefix()
         out: set[int] = set()
-        for page in self.aws.s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=prefix
-        ):
+        for page in self.list_pages(prefix):
             for obj in page.get("Contents", []):
                 start = obj["Key"][len(prefix) :].removesuffix(".claim")
                 if start.isdigit():

@@ -336,18 +336,9 @@ class TenantData:
 
     def exports(self) -> list[str]:
         """Complete exports (those with a manifest), oldest first."""
-        prefix = self.env.archive_prefix(self.tenant_id)
-        found, token = [], None
-        while True:
-            args: dict[str, Any] = {"Bucket": self.store.bucket, "Prefix": prefix, "Delimiter": "/"}
-            if token:
-                args["ContinuationToken"] = token
-            page = self._call(self.aws.s3.list_objects_v2, **args)
-            found += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
-            if not page.get("IsTruncated"):
-                break
-            token = page["NextContinuationToken"]
-        return [f for f in sorted(found) if self.store.exists(f + MANIFEST)]
+        pages = self.store.list_pages(self.env.archive_prefix(self.tenant_id), folders=True)
+        found = sorted(p["Prefix"] for page in pages for p in page.get("CommonPrefixes", []))
+        return [f for f in found if self.store.exists(f + MANIFEST)]
 
     def manifest(self, folder: str) -> Manifest:
         data = self.store.read_json(folder + MANIFEST)

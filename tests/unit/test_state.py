@@ -9,14 +9,16 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from saasctl.aws import Aws
-from saasctl.errors import LockError
+from saasctl.errors import BackendError, LockError
 from saasctl.project import Project
 from saasctl.state import HOST_ID, LockHolder, StateStore
 
@@ -159,3 +161,34 @@ def test_a_zombie_is_not_alive() -> None:
     assert pid_alive(os.getpid())
     child.wait()
     assert not pid_alive(child.pid)
+
+
+def test_listings_read_every_page_and_a_lost_connection_is_one_error(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claims = "local/priorities/"
+    archives = store.env.archive_prefix("acme")
+    when = datetime(2026, 12, 3, tzinfo=timezone.utc)
+    with Stubber(store.aws.s3) as stub:
+        listings = [
+            (claims, {}, ("100.claim", "110.claim", "junk")),
+            (archives, {"Delimiter": "/"}, ("a.tfstate", "b.tfstate")),
+        ]
+        for prefix, folders, names in listings:
+            first = {"Bucket": BUCKET, "Prefix": prefix, **folders}
+            objs = [{"Key": prefix + n, "Size": 1, "LastModified": when} for n in names]
+            page1 = {"IsTruncated": True, "NextContinuationToken": "t1", "Contents": objs[:1]}
+            stub.add_response("list_objects_v2", page1, first)
+            page2 = {"IsTruncated": False, "Contents": objs[1:]}
+            stub.add_response("list_objects_v2", page2, {**first, "ContinuationToken": "t1"})
+        assert store.claims() == {100, 110}
+        assert [a["name"] for a in store.archives("acme")] == ["a.tfstate", "b.tfstate"]
+        stub.assert_no_pending_responses()
+
+    def down(**_: object) -> None:
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+    monkeypatch.setattr(store.aws.s3, "list_objects_v2", down)
+    for listing in (store.claims, lambda: store.archives("acme")):
+        with pytest.raises(BackendError, match="cannot reach the state backend"):
+            listing()
