@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -142,21 +142,23 @@ def _finish(ctx: Context, ws: Workspace, outcome: Outcome) -> Outcome:
 # --- the tenant's data: users and items --------------------------------------
 
 
+def _pool_location(ctx: Context) -> Location:
+    """The pool's tables and shared user pool, from the shared workspace's outputs."""
+    shared = ctx.outputs(ctx.shared_workspace())
+    return Location(tables=dict(shared.get("pool_tables") or {}), pooled=True,
+                    user_pool_id=shared.get("user_pool_id"))  # fmt: skip
+
+
 def data_location(ctx: Context, spec: TenantSpec) -> Location:
     """Where the tenant's users and items are, from the applied outputs: the pool's
     tables for basic tenants, its own otherwise."""
     tenant = ctx.outputs(ctx.tenant_workspace(spec.id)).get("tenant") or {}
     identity = tenant.get("identity") or {}
+    user_pool_id, group = identity.get("user_pool_id"), identity.get("group_name")
     if spec.tier == Tier.BASIC:
-        tables = ctx.outputs(ctx.shared_workspace()).get("pool_tables") or {}
-    else:
-        tables = tenant.get("table_names") or {}
-    return Location(
-        tables=dict(tables),
-        pooled=spec.tier == Tier.BASIC,
-        user_pool_id=identity.get("user_pool_id"),
-        group=identity.get("group_name"),
-    )
+        return replace(_pool_location(ctx), user_pool_id=user_pool_id, group=group)
+    tables = dict(tenant.get("table_names") or {})
+    return Location(tables=tables, pooled=False, user_pool_id=user_pool_id, group=group)
 
 
 def tenant_config(ctx: Context, spec: TenantSpec) -> dict[str, Any]:
@@ -274,9 +276,7 @@ def _leave_own_tables(ctx: Context, spec: TenantSpec, ws: Workspace, *, yes: boo
             yes,
         )
     folder = spec.data_move or _export_for_move(ctx, spec)
-    shared = ctx.outputs(ctx.shared_workspace())
-    pool = Location(tables=dict(shared.get("pool_tables") or {}), pooled=True,
-                    user_pool_id=shared.get("user_pool_id"))  # fmt: skip
+    pool = _pool_location(ctx)
     data = TenantData(ctx.store, spec.id)
     with ctx.ui.status(f"copying the items of {spec.id} into the pool"):
         copied = data.copy(location, pool)
@@ -326,8 +326,9 @@ def _carry_data(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
     assert spec.data_move is not None
     data = TenantData(ctx.store, spec.id)
     before = data.manifest(spec.data_move)
-    shared = ctx.outputs(ctx.shared_workspace())
-    source = Location(tables=dict(shared.get("pool_tables") or {}), pooled=True)
+    # Items only: its users come from the export, and an export or purge of this
+    # location must never touch the shared user pool's other tenants.
+    source = replace(_pool_location(ctx), user_pool_id=None)
     dest = data_location(ctx, spec)
     with ctx.ui.status(f"copying the items of {spec.id} to its own tables"):
         copied = data.copy(source, dest)  # the pool as it is now, verified by count
