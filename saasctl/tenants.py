@@ -74,13 +74,16 @@ def _write_tenant(ctx: Context, spec: TenantSpec) -> Workspace:
     return ws
 
 
-def _remove_dir(path: Path) -> None:
-    """Rename out of the way first, so a crash never leaves half a tenant directory."""
+def _remove_dir(path: Path, point: str | None = None) -> None:
+    """Rename out of the way first, so a crash never leaves half a tenant directory.
+    ``point``: the failpoint between the two (an offboard's, not a failed onboard's
+    clean-up, whose last point must stay where it failed)."""
     if not path.exists():
         return
     trash = path.with_name(f".removed-{path.name}-{time.time_ns()}")
     os.replace(path, trash)
-    failpoints.hit("dir-renamed", path=str(trash))
+    if point is not None:
+        failpoints.hit(point, path=str(trash))
     shutil.rmtree(trash)
 
 
@@ -634,7 +637,8 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
             failpoints.hit("offboard-state-deleted")
         ctx.store.unclaim(spec.listener_priority, tenant_id)
         failpoints.hit("offboard-unclaimed")
-        _remove_dir(ws.dir)  # last: while the spec exists, a re-run can finish the job
+        # Last: while the spec exists, a re-run can finish the job.
+        _remove_dir(ws.dir, "offboard-dir-renamed")
     try:
         ctx.converge_shared("offboard", yes=yes)  # drop its WAF rate rule
     except SaasctlError as exc:

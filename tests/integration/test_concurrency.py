@@ -207,11 +207,12 @@ def test_runs_beside_an_offboard_removing_its_directory_do_not_see_it(
     s = stack
     s.saasctl("tenant", "onboard", "goner", "--tier", "basic", "--yes")
     log = tmp_path / "points.jsonl"
-    paused = {"SAASCTL_FAILPOINT_LOG": str(log), "SAASCTL_FAILPOINTS": "dir-renamed=await:go:1"}
+    point = "offboard-dir-renamed"
+    paused = {"SAASCTL_FAILPOINT_LOG": str(log), "SAASCTL_FAILPOINTS": f"{point}=await:go:1"}
     leaving = s.popen_env({**s.env, **paused}, "tenant", "offboard", "goner", "--yes")
-    _wait_for_point(log, "dir-renamed")
+    _wait_for_point(log, point)
     try:
-        trash = [e["path"] for e in failpoint_log(log) if e["point"] == "dir-renamed"]
+        trash = [e["path"] for e in failpoint_log(log) if e["point"] == point]
         assert Path(trash[0]).name.startswith(".removed-goner-"), trash
         assert (Path(trash[0]) / "tenant.yaml").is_file()  # what the listing used to trip on
         listed = json.loads(s.saasctl("tenant", "list", "--json").stdout)
