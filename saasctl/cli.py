@@ -1067,8 +1067,7 @@ def restore(
     exports = data.exports()
     chosen = None
     if export is not None:
-        chosen = export if "/" in export else ctx.env.archive_prefix(tenant_id) + export
-        chosen = chosen.rstrip("/") + "/"
+        chosen = data.folder(export)  # this tenant's archive only
         if chosen not in exports:
             raise NotFoundError(
                 f"{export!r} is not a complete data export of {tenant_id!r}",
@@ -1076,6 +1075,7 @@ def restore(
             )
     elif exports:
         chosen = exports[-1]
+    manifest = data.manifest(chosen) if chosen is not None else None  # before any write
     source, key = ctx.store.restore(tenant_id, archive)
     if chosen is not None:
         ctx.store.put_json(ctx.env.restore_marker_key(tenant_id), {"export": chosen})
@@ -1083,9 +1083,10 @@ def restore(
         ctx.ui.emit_json({"tenant": tenant_id, "archive": source, "state": key, "export": chosen})
         return
     ctx.ui.success(f"restored {source} to s3://{ctx.store.bucket}/{key}")
-    if chosen is not None:
-        m = data.manifest(chosen)
-        ctx.ui.info(f"data export {chosen}: {m.items} item(s), {m.users['count']} user(s)")
+    if manifest is not None:
+        ctx.ui.info(
+            f"data export {chosen}: {manifest.items} item(s), {manifest.users['count']} user(s)"
+        )
     ctx.ui.info(
         f"next: `saasctl tenant onboard {tenant_id} --tier TIER --env {env}` manages it again"
         + (" and writes its data back" if chosen else "")

@@ -16,10 +16,12 @@ import base64
 import gzip
 import hashlib
 import json
+import re
 import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,8 +35,13 @@ from saasctl.state import StateStore
 
 PARTITION_KEY = "tenantId"
 SORT_KEY = "sk"
+TENANT_ATTRIBUTE = "custom:tenantId"
 MANIFEST = "manifest.json"
+USERS_FILE = "users.jsonl.gz"
 FORMAT = 1
+# The folder names export() makes (UTC time to the microsecond); a pointer to
+# anything else is refused.
+_EXPORT_NAME = re.compile(r"[0-9]{8}T[0-9]{12}Z")
 _BATCH = 25  # BatchWriteItem's limit
 _CHUNK = 1 << 18
 
@@ -81,7 +88,15 @@ class Manifest:
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
         if data.get("format") != FORMAT:
             raise BackendError(f"unknown export format {data.get('format')!r}")
-        return cls(data["tenant"], data["created"], data["source"], data["tables"], data["users"])
+        try:
+            return cls(data["tenant"], data["created"], data["source"], dict(data["tables"]),
+                       dict(data["users"]))  # fmt: skip
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendError(f"malformed export manifest ({exc!r})") from None
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every file of the export: the tables' (by table name), then the users'."""
+        return [*(self.tables[n] for n in sorted(self.tables)), self.users]
 
 
 # --- typed JSON: DynamoDB's attribute values, binary as base64 ----------------
@@ -134,6 +149,42 @@ def dumps_item(item: Item) -> str:
 def loads_item(line: str) -> Item:
     item: Item = _decode(json.loads(line))
     return item
+
+
+def _items_file(table: str) -> str:
+    return f"items-{table}.jsonl.gz"
+
+
+def _gz_lines(path: Path) -> Iterator[bytes]:
+    with gzip.open(path, "rb") as fh:
+        for line in fh:
+            if line.strip():
+                yield line.rstrip(b"\n")
+
+
+def _same_count(folder: str, entry: dict[str, Any], seen: int) -> None:
+    if seen != entry["count"]:
+        raise BackendError(
+            f"export {folder}{entry['file']}: {seen} line(s), the manifest says "
+            f"{entry['count']}; nothing written"
+        )
+
+
+@dataclass(frozen=True)
+class Export:
+    """An export whose files were downloaded into ``dir`` and checked whole."""
+
+    folder: str
+    manifest: Manifest
+    dir: Path
+
+    def items(self, table: str) -> Iterator[Item]:
+        entry = self.manifest.tables[table]
+        return (loads_item(line.decode()) for line in _gz_lines(self.dir / entry["file"]))
+
+    def users(self) -> Iterator[dict[str, Any]]:
+        lines = _gz_lines(self.dir / self.manifest.users["file"])
+        return (json.loads(line) for line in lines)
 
 
 # --- the data itself ---------------------------------------------------------
@@ -213,9 +264,14 @@ class TenantData:
         while True:
             page = self._call(read, **args)
             for user in page.get("Users", []):
+                attributes = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}
+                # A shared pool's group may hold someone else's user (added by hand, or by
+                # an older saasctl): never export, purge or move it as this tenant's.
+                if location.group and attributes.get(TENANT_ATTRIBUTE) != self.tenant_id:
+                    continue
                 yield {
                     "username": user["Username"],
-                    "attributes": {a["Name"]: a["Value"] for a in user.get("Attributes", [])},
+                    "attributes": attributes,
                     "enabled": user.get("Enabled", True),
                     "status": user.get("UserStatus", ""),
                 }
@@ -273,14 +329,14 @@ class TenantData:
         with tempfile.TemporaryDirectory(prefix="saasctl-export-") as tmp:
             for name, table in sorted(location.tables.items()):
                 lines = (dumps_item(i) for i in self.items(table, pooled=location.pooled))
-                entry = self._upload(Path(tmp), folder, f"items-{name}.jsonl.gz", lines)
+                entry = self._upload(Path(tmp), folder, _items_file(name), lines)
                 manifest.tables[name] = {**entry, "table": table}
                 say(f"exported {entry['count']} item(s) of {table}")
                 failpoints.hit("data.export.table", table=table, count=entry["count"])
             users = (json.dumps(u, sort_keys=True) for u in self.users(location))
-            manifest.users = self._upload(Path(tmp), folder, "users.jsonl.gz", users)
+            manifest.users = self._upload(Path(tmp), folder, USERS_FILE, users)
             say(f"exported {manifest.users['count']} user(s)")
-        self._verify_files(folder, manifest)
+            self._fetch(folder, manifest, Path(tmp) / "read-back")  # as a restore will read it
         failpoints.hit("data.export.verified", folder=folder)
         body = json.dumps(manifest.as_dict(), indent=2, sort_keys=True).encode()
         if not self.store._put_if_absent(folder + MANIFEST, body):
@@ -305,34 +361,62 @@ class TenantData:
         return {"file": name, "count": count, "sha256": digest.hexdigest(),
                 "bytes": path.stat().st_size}  # fmt: skip
 
-    def _lines(self, key: str, sha256: str | None = None) -> Iterator[bytes]:
-        """The lines of a stored gzip file, streamed; checks its checksum at the end."""
+    def _download(self, key: str, path: Path, sha256: str) -> None:
+        """A stored file to ``path``, streamed; its checksum must match the manifest."""
         body = self._call(self.aws.s3.get_object, Bucket=self.store.bucket, Key=key)["Body"]
         digest = hashlib.sha256()
-        inflate = zlib.decompressobj(wbits=31)
-        rest = b""
-        for chunk in body.iter_chunks(_CHUNK):
-            digest.update(chunk)
-            while chunk:  # inflate at most a chunk at a time: JSON lines compress 10-1000x
-                data = rest + inflate.decompress(chunk, _CHUNK)
-                chunk = inflate.unconsumed_tail
-                *whole, rest = data.split(b"\n")
-                yield from whole
-        tail = (rest + inflate.flush()).split(b"\n")
-        yield from (line for line in tail if line)
-        if sha256 is not None and digest.hexdigest() != sha256:
+        with path.open("wb") as fh:
+            for chunk in body.iter_chunks(_CHUNK):
+                digest.update(chunk)
+                fh.write(chunk)
+        if digest.hexdigest() != sha256:
             raise BackendError(
-                f"s3://{self.store.bucket}/{key}: checksum does not match the manifest"
+                f"s3://{self.store.bucket}/{key}: checksum does not match the manifest; "
+                "nothing written"
             )
 
-    def _verify_files(self, folder: str, manifest: Manifest) -> None:
-        for entry in [*manifest.tables.values(), manifest.users]:
-            seen = sum(1 for _ in self._lines(folder + entry["file"], entry["sha256"]))
-            if seen != entry["count"]:
-                raise BackendError(
-                    f"export {folder}{entry['file']}: {seen} line(s) read back, "
-                    f"{entry['count']} written"
-                )
+    def _fetch(self, folder: str, manifest: Manifest, into: Path) -> Export:
+        """Download every file of an export into ``into`` and check it whole before
+        anyone reads it: checksums, line counts, every item under this tenant's key
+        and no user of another tenant."""
+        into.mkdir(parents=True, exist_ok=True)
+        export = Export(folder, manifest, into)
+        for entry in manifest.entries():
+            self._download(folder + entry["file"], into / entry["file"], entry["sha256"])
+        try:
+            for name, entry in manifest.tables.items():
+                seen = 0
+                for item in export.items(name):
+                    if item.get(PARTITION_KEY, {}).get("S") != self.tenant_id:
+                        owner = item.get(PARTITION_KEY)
+                        raise ConflictError(
+                            f"export {folder}{entry['file']}: an item of {owner!r}, not of "
+                            f"{self.tenant_id!r}; nothing written"
+                        )
+                    seen += 1
+                _same_count(folder, entry, seen)
+            seen = 0
+            for user in export.users():
+                owner = user["attributes"].get(TENANT_ATTRIBUTE, self.tenant_id)
+                if owner != self.tenant_id:
+                    raise ConflictError(
+                        f"export {folder}{manifest.users['file']}: user {user['username']} "
+                        f"belongs to tenant {owner!r}, not {self.tenant_id!r}; nothing written"
+                    )
+                seen += 1
+            _same_count(folder, manifest.users, seen)
+        except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError) as exc:
+            raise BackendError(f"export {folder}: unreadable ({exc!r}); nothing written") from None
+        return export
+
+    @contextmanager
+    def verified(self, pointer: str) -> Iterator[Export]:
+        """The export ``pointer`` names, downloaded and checked whole (see ``_fetch``)
+        before the caller reads any of it; removed afterwards."""
+        folder = self.folder(pointer)
+        manifest = self.manifest(folder)
+        with tempfile.TemporaryDirectory(prefix="saasctl-import-") as tmp:
+            yield self._fetch(folder, manifest, Path(tmp))
 
     def exports(self) -> list[str]:
         """Complete exports (those with a manifest), oldest first."""
@@ -340,11 +424,39 @@ class TenantData:
         found = sorted(p["Prefix"] for page in pages for p in page.get("CommonPrefixes", []))
         return [f for f in found if self.store.exists(f + MANIFEST)]
 
-    def manifest(self, folder: str) -> Manifest:
+    def folder(self, pointer: str) -> str:
+        """The export folder that ``pointer`` (a name or a key) names, refused unless it
+        lies directly under this tenant's archive prefix: a spec, a restore marker or
+        an option that names another tenant's export must never read its data."""
+        prefix = self.env.archive_prefix(self.tenant_id)
+        key = pointer if "/" in pointer.rstrip("/") else prefix + pointer
+        name = key.rstrip("/").removeprefix(prefix) if key.startswith(prefix) else ""
+        if not _EXPORT_NAME.fullmatch(name):
+            raise ConflictError(
+                f"{pointer!r} is not a data export of {self.tenant_id!r}: its exports lie "
+                f"under {prefix}; nothing read",
+                hint=f"`saasctl tenant archives {self.tenant_id}` lists them",
+            )
+        return prefix + name + "/"
+
+    def manifest(self, pointer: str) -> Manifest:
+        """The manifest of an export of this tenant (see ``folder``): it must name this
+        tenant, and its files the export's own."""
+        folder = self.folder(pointer)
         data = self.store.read_json(folder + MANIFEST)
         if data is None:
             raise NotFoundError(f"{folder} is not a complete export (no manifest)")
-        return Manifest.from_dict(data)
+        manifest = Manifest.from_dict(data)
+        if manifest.tenant != self.tenant_id:
+            raise ConflictError(
+                f"{folder}{MANIFEST} names tenant {manifest.tenant!r}, not "
+                f"{self.tenant_id!r}; nothing read"
+            )
+        files = [manifest.users.get("file") == USERS_FILE]
+        files += [e.get("file") == _items_file(n) for n, e in manifest.tables.items()]
+        if not all(files):
+            raise BackendError(f"{folder}{MANIFEST} names files that are not the export's own")
+        return manifest
 
     # removal, after an export
 
@@ -353,46 +465,41 @@ class TenantData:
         Terraform does not own), only if the export at ``folder`` holds every one of
         them as it is now. Dedicated tables and pools are Terraform's to destroy.
         A re-run after a crash finishes the job (what is left is still covered)."""
-        manifest = self.manifest(folder)
         removed: dict[str, int] = {}
-        if location.pooled:
-            for name, table in sorted(location.tables.items()):
-                entry = manifest.tables.get(name)
-                if entry is None:
+        with self.verified(folder) as export:
+            if location.pooled:
+                for name, table in sorted(location.tables.items()):
+                    if name not in export.manifest.tables:
+                        raise ConflictError(
+                            f"the export {folder} has no table {name!r}; nothing deleted"
+                        )
+                    self._covered(table, export.items(name))
+                    keys = self.items(table, pooled=True, keys_only=True)
+                    removed[name] = self.write_items(table, keys, delete=True)
+                    left = self.count(table, pooled=True)
+                    if left:
+                        raise BackendError(f"{table}: {left} item(s) of {self.tenant_id!r} remain")
+            if location.group and location.user_pool_id:
+                exported = {u["username"] for u in export.users()}
+                users = [u["username"] for u in self.users(location)]  # this tenant's only
+                missing = sorted(set(users) - exported)
+                if missing:
                     raise ConflictError(
-                        f"the export {folder} has no table {name!r}; nothing deleted"
+                        f"{len(missing)} user(s) of group {location.group} are not in the "
+                        f"export (e.g. {missing[0]}); nothing deleted",
+                        hint="run the offboard again after the tenant's users stop changing",
                     )
-                self._covered(table, folder + entry["file"], entry["sha256"])
-                keys = self.items(table, pooled=True, keys_only=True)
-                removed[name] = self.write_items(table, keys, delete=True)
-                left = self.count(table, pooled=True)
-                if left:
-                    raise BackendError(f"{table}: {left} item(s) of {self.tenant_id!r} remain")
-        if location.group and location.user_pool_id:
-            exported = {
-                json.loads(line)["username"]
-                for line in self._lines(folder + manifest.users["file"], manifest.users["sha256"])
-            }
-            users = [u["username"] for u in self.users(location)]
-            missing = sorted(set(users) - exported)
-            if missing:
-                raise ConflictError(
-                    f"{len(missing)} user(s) of group {location.group} are not in the export "
-                    f"(e.g. {missing[0]}); nothing deleted",
-                    hint="run the offboard again after the tenant's users stop changing",
-                )
-            for username in users:
-                failpoints.hit("data.purge.user", username=username)
-                self._call(self._idp.admin_delete_user, UserPoolId=location.user_pool_id,
-                           Username=username)  # fmt: skip
-            removed["users"] = len(users)
+                for username in users:
+                    failpoints.hit("data.purge.user", username=username)
+                    self._call(self._idp.admin_delete_user, UserPoolId=location.user_pool_id,
+                               Username=username)  # fmt: skip
+                removed["users"] = len(users)
         return removed
 
-    def _covered(self, table: str, key: str, sha256: str) -> None:
+    def _covered(self, table: str, exported: Iterator[Item]) -> None:
         """Every item of the tenant in the pooled ``table`` is in the export, as it is
         now. Both are in the table's key order (a query's), so one pass over each
         suffices, in constant memory."""
-        exported = (loads_item(line.decode()) for line in self._lines(key, sha256))
         ahead: Item | None = next(exported, None)
         for item in self.items(table, pooled=True):
             sk = item[SORT_KEY]["S"].encode()
@@ -404,63 +511,87 @@ class TenantData:
                     "export as it is now; nothing deleted",
                     hint="the tenant's data changed after the export; stop its writers first",
                 )
-        for _ in exported:  # read to the end: the checksum is checked there
-            pass
 
     # restore and moves
 
     def restore(self, folder: str, location: Location) -> dict[str, int]:
         """Write an export's items and users into ``location`` (idempotent: items are
-        put by key, existing users are kept). Checks every checksum on the way."""
-        manifest = self.manifest(folder)
+        put by key, existing users of this tenant are kept). The whole export is
+        checked first, and so is every user it would meet in the pool: nothing is
+        written from an export that is not whole and this tenant's."""
         restored: dict[str, int] = {}
-        for name, entry in sorted(manifest.tables.items()):
-            table = location.tables.get(name)
-            if table is None:
-                raise ConflictError(f"the export has table {name!r}, which the tier has not")
-            items = (
-                loads_item(line.decode())
-                for line in self._lines(folder + entry["file"], entry["sha256"])
-            )
-            restored[name] = self.write_items(table, items)
-        users = 0
-        if location.user_pool_id:
-            lines = self._lines(folder + manifest.users["file"], manifest.users["sha256"])
-            for line in lines:
-                self.ensure_user(location, json.loads(line))
-                users += 1
-        restored["users"] = users
+        with self.verified(folder) as export:
+            missing = sorted(set(export.manifest.tables) - set(location.tables))
+            if missing:
+                raise ConflictError(
+                    f"the export has table {missing[0]!r}, which the tier has not; nothing written"
+                )
+            if location.user_pool_id:
+                self.check_users(location, export.users())
+            for name in sorted(export.manifest.tables):
+                restored[name] = self.write_items(location.tables[name], export.items(name))
+            users = 0
+            if location.user_pool_id:
+                for user in export.users():
+                    self.ensure_user(location, user)
+                    users += 1
+            restored["users"] = users
         return restored
 
     def exported_users(self, folder: str) -> Iterator[dict[str, Any]]:
-        manifest = self.manifest(folder)
-        for line in self._lines(folder + manifest.users["file"], manifest.users["sha256"]):
-            user: dict[str, Any] = json.loads(line)
-            yield user
+        with self.verified(folder) as export:
+            yield from export.users()
 
     def copy_users(self, folder: str, location: Location, tier: str) -> int:
-        """Recreate the users of an export in ``location``, at ``tier``."""
-        count = 0
-        for user in self.exported_users(folder):
-            user["attributes"]["custom:tenantTier"] = tier
-            self.ensure_user(location, user)
-            count += 1
+        """Recreate the users of an export in ``location``, at ``tier`` (every one
+        checked against the pool first: none may be another tenant's)."""
+        with self.verified(folder) as export:
+            self.check_users(location, export.users())
+            count = 0
+            for user in export.users():
+                user["attributes"]["custom:tenantTier"] = tier
+                self.ensure_user(location, user)
+                count += 1
         return count
 
+    def _user_attributes(self, user_pool_id: str, username: str) -> dict[str, str] | None:
+        """A user's attributes, or None when the pool has no such user."""
+        try:
+            got = self._call(self._idp.admin_get_user, UserPoolId=user_pool_id,
+                             Username=username)  # fmt: skip
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "UserNotFoundException":
+                return None
+            raise
+        return {a["Name"]: a["Value"] for a in got.get("UserAttributes", [])}
+
+    def _refuse_foreign(self, user_pool_id: str, username: str, attrs: dict[str, str]) -> None:
+        """A user of the pool that is not this tenant's is never taken over."""
+        owner = attrs.get(TENANT_ATTRIBUTE)
+        if owner == self.tenant_id:
+            return
+        whose = f"tenant {owner!r}" if owner else "no tenant (no custom:tenantId)"
+        raise ConflictError(
+            f"user {username} already exists in user pool {user_pool_id} and belongs to "
+            f"{whose}, not {self.tenant_id!r}; nothing written",
+            hint="choose another address for this tenant's user",
+        )
+
+    def check_users(self, location: Location, users: Iterable[dict[str, Any]]) -> None:
+        """Every one of ``users`` that the pool has already is this tenant's."""
+        assert location.user_pool_id is not None
+        for user in users:
+            attrs = self._user_attributes(location.user_pool_id, user["username"])
+            if attrs is not None:
+                self._refuse_foreign(location.user_pool_id, user["username"], attrs)
+
     def delete_users(self, user_pool_id: str, users: Iterable[dict[str, Any]]) -> int:
-        """Delete these users of this tenant from a pool (those already gone, or of
-        another tenant, are left alone). Returns how many were deleted."""
+        """Delete these users of this tenant from a pool (those already gone, or not
+        this tenant's, are left alone). Returns how many were deleted."""
         deleted = 0
         for user in users:
-            try:
-                got = self._call(self._idp.admin_get_user, UserPoolId=user_pool_id,
-                                 Username=user["username"])  # fmt: skip
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] == "UserNotFoundException":
-                    continue
-                raise
-            attrs = {a["Name"]: a["Value"] for a in got.get("UserAttributes", [])}
-            if attrs.get("custom:tenantId", self.tenant_id) != self.tenant_id:
+            attrs = self._user_attributes(user_pool_id, user["username"])
+            if attrs is None or attrs.get(TENANT_ATTRIBUTE) != self.tenant_id:
                 continue
             self._call(self._idp.admin_delete_user, UserPoolId=user_pool_id,
                        Username=user["username"])  # fmt: skip
@@ -468,12 +599,12 @@ class TenantData:
         return deleted
 
     def ensure_user(self, location: Location, user: dict[str, Any]) -> bool:
-        """Create a user (attributes as given, no invitation sent) unless it exists, and
-        put it in the tenant's group. True when it was created."""
+        """Create a user (attributes as given, no invitation sent) unless this tenant
+        has it already, and put it in the tenant's group. A user of that name who is
+        not this tenant's is refused, never added to the group. True when created."""
         assert location.user_pool_id is not None
-        attrs = [
-            {"Name": k, "Value": v} for k, v in sorted(user["attributes"].items()) if k != "sub"
-        ]
+        attributes = {**user["attributes"], TENANT_ATTRIBUTE: self.tenant_id}
+        attrs = [{"Name": k, "Value": v} for k, v in sorted(attributes.items()) if k != "sub"]
         created = True
         try:
             self._call(self._idp.admin_create_user, UserPoolId=location.user_pool_id,
@@ -482,6 +613,8 @@ class TenantData:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "UsernameExistsException":
                 raise
+            existing = self._user_attributes(location.user_pool_id, user["username"]) or {}
+            self._refuse_foreign(location.user_pool_id, user["username"], existing)
             created = False
         if location.group:
             self._call(self._idp.admin_add_user_to_group, UserPoolId=location.user_pool_id,

@@ -206,6 +206,31 @@ def _admin_user(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
     ctx.ui.step(f"admin user {spec.admin_email} {'created' if created else 'exists'}")
 
 
+def _check_pointers(ctx: Context, tenant_id: str, spec: TenantSpec | None) -> None:
+    """Every export that the spec (``offboarding``, ``data_move``) or a restore marker
+    points at is this tenant's own: checked before anything is written, since a
+    pointer to another tenant's export would copy that tenant's data into this one."""
+    data = TenantData(ctx.store, tenant_id)
+    pointers = [p for p in (spec.offboarding, spec.data_move) if p] if spec else []
+    marker = ctx.store.read_json(ctx.env.restore_marker_key(tenant_id))
+    if marker is not None:
+        pointers.append(str(marker.get("export") or ""))
+    for pointer in pointers:
+        data.manifest(pointer)
+
+
+def _admin_is_free(ctx: Context, tenant_id: str, tier: Tier, admin_email: str | None) -> None:
+    """A new admin in the shared user pool must not be someone else's user: refused
+    before anything is written rather than taken into this tenant's group."""
+    if admin_email is None or ctx.env.spec.identity(tier) != "shared":
+        return
+    if not ctx.store.exists(ctx.env.shared_state_key):
+        return  # no shared pool yet: nobody to collide with
+    pool = _pool_location(ctx)
+    if pool.user_pool_id:
+        TenantData(ctx.store, tenant_id).check_users(pool, [{"username": admin_email}])
+
+
 def _restore_data(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
     """Finish a `tenant restore`: the export it named goes into the new tables and pool."""
     marker = ctx.store.read_json(ctx.env.restore_marker_key(spec.id))
@@ -272,6 +297,10 @@ def _leave_own_tables(ctx: Context, spec: TenantSpec, ws: Workspace, *, yes: boo
     the shared pool (idempotent, so a re-run repeats it and picks up new items),
     and lift the deletion protection. Returns the spec as written."""
     location = data_location(ctx, spec)
+    pool = _pool_location(ctx)
+    data = TenantData(ctx.store, spec.id)
+    if pool.user_pool_id and pool.user_pool_id != location.user_pool_id:
+        data.check_users(pool, data.users(location))  # none may be another tenant's there
     if spec.data_move is None:  # asked once, before anything is copied
         ctx.confirm_destroy(
             f"Move {spec.id} into the pool: its items and users are exported and copied into "
@@ -279,8 +308,6 @@ def _leave_own_tables(ctx: Context, spec: TenantSpec, ws: Workspace, *, yes: boo
             yes,
         )
     folder = spec.data_move or _export_for_move(ctx, spec)
-    pool = _pool_location(ctx)
-    data = TenantData(ctx.store, spec.id)
     with ctx.ui.status(f"copying the items of {spec.id} into the pool"):
         copied = data.copy(location, pool)
     failpoints.hit("set-tier-copied", copied=copied)
@@ -479,6 +506,8 @@ def onboard(
     except ValueError as exc:
         raise UserError(f"--admin-email: {_reason(exc)}") from None
     ctx.preflight()
+    _check_pointers(ctx, tenant_id, existing)
+    _admin_is_free(ctx, tenant_id, tier, admin_email)
     if existing is None and tier != Tier.BASIC:
         _no_table_collision(ctx, tenant_id)
     _ensure_shared(ctx, yes=yes, plan_only=plan_only)
@@ -529,6 +558,7 @@ def onboard(
 def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: bool) -> Outcome:
     spec = ctx.env.load_tenant(validate_tenant_id(tenant_id))
     ctx.preflight()
+    _check_pointers(ctx, tenant_id, spec)
     ctx.require_shared_applied()
     with _locked(ctx, tenant_id, "set-tier"):
         ws = ctx.tenant_workspace(tenant_id)
@@ -577,6 +607,7 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
         return _already_offboarded(ctx, tenant_id)
     spec = ctx.env.load_tenant(tenant_id)
     ctx.preflight()
+    _check_pointers(ctx, tenant_id, spec)
     with _locked(ctx, tenant_id, "offboard"):
         ws = _write_tenant(ctx, spec)
         outcome = Outcome(tenant_id, "offboard")

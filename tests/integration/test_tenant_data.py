@@ -5,8 +5,10 @@ middle of an export or a purge losing nothing."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tracemalloc
@@ -23,7 +25,7 @@ from saasctl.errors import BackendError, ConflictError
 from saasctl.project import Project
 from saasctl.state import StateStore
 from saasctl.tenant_data import Location, TenantData, dumps_item, loads_item
-from tests.conftest import REPO, copy_project
+from tests.conftest import REPO, copy_project, tree_digest
 
 pytestmark = pytest.mark.integration
 
@@ -92,18 +94,32 @@ def _count(world: dict[str, Any], table: str, tenant: str) -> int:
     return int(out["Count"])
 
 
-def _pool_with_group(world: dict[str, Any], name: str, group: str, users: int) -> str:
+def _user(world: dict[str, Any], pool: str, name: str, tenant: str | None, group: str) -> None:
+    """A user of ``tenant`` (None: without custom:tenantId) in ``group`` of the pool."""
     idp = _client(world, "cognito-idp")
-    pool = idp.create_user_pool(PoolName=name)["UserPool"]["Id"]
+    attrs = [{"Name": "email", "Value": name}]
+    if tenant is not None:
+        attrs.append({"Name": "custom:tenantId", "Value": tenant})
+    idp.admin_create_user(
+        UserPoolId=pool, Username=name, MessageAction="SUPPRESS", UserAttributes=attrs
+    )
+    idp.admin_add_user_to_group(UserPoolId=pool, Username=name, GroupName=group)
+
+
+def _pool_with_group(world: dict[str, Any], name: str, group: str, users: int) -> str:
+    """A shared pool with the group ``tenant-<id>`` and ``users`` users of that tenant."""
+    idp = _client(world, "cognito-idp")
+    pool = str(idp.create_user_pool(PoolName=name)["UserPool"]["Id"])
     idp.create_group(UserPoolId=pool, GroupName=group)
     for i in range(users):
-        name = f"u{i}-{group}@example.com"
-        attrs = [{"Name": "email", "Value": name}]
-        idp.admin_create_user(
-            UserPoolId=pool, Username=name, MessageAction="SUPPRESS", UserAttributes=attrs
-        )
-        idp.admin_add_user_to_group(UserPoolId=pool, Username=name, GroupName=group)
-    return str(pool)
+        _user(world, pool, f"u{i}-{group}@example.com", group.removeprefix("tenant-"), group)
+    return pool
+
+
+def _members(world: dict[str, Any], pool: str, group: str) -> list[str]:
+    idp = _client(world, "cognito-idp")
+    users = idp.list_users_in_group(UserPoolId=pool, GroupName=group)["Users"]
+    return sorted(u["Username"] for u in users)
 
 
 def test_items_round_trip_through_typed_json() -> None:
@@ -173,18 +189,212 @@ def test_purge_refuses_when_items_changed_after_the_export(world: dict[str, Any]
     assert data.purge(loc, folder) == {"orders": 11}
 
 
-def test_a_corrupted_export_is_refused_on_restore(world: dict[str, Any]) -> None:
-    table = _table(world, "pool-corrupt")
-    _fill(world, table, "gamma", 5)
-    loc = Location({"orders": table}, pooled=True)
-    data = TenantData(world["store"], "gamma")
-    folder, _ = data.export(loc)
+def _rewrite(world: dict[str, Any], folder: str, name: str, edit: Any, *, sign: bool) -> None:
+    """Replace one file of an export by ``edit(lines)``; ``sign``: and give the manifest
+    its new checksum and count, as someone who tampers with both would."""
     s3 = _client(world, "s3")
-    key = folder + "items-orders.jsonl.gz"
-    lines = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
-    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(lines.replace(b"order", b"ordex")))
-    with pytest.raises(BackendError, match="checksum does not match"):
-        data.restore(folder, Location({"orders": _table(world, "pool-corrupt-2")}, pooled=True))
+    key = folder + name
+    lines = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()).splitlines()
+    body = gzip.compress(b"\n".join(edit(lines)) + b"\n", mtime=0)
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    if sign:
+        manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=folder + "manifest.json")["Body"]
+                              .read())  # fmt: skip
+        entries = [manifest["users"], *manifest["tables"].values()]
+        entry = next(e for e in entries if e["file"] == name)
+        entry["sha256"] = hashlib.sha256(body).hexdigest()
+        entry["count"] = len(edit(lines))
+        s3.put_object(Bucket=BUCKET, Key=folder + "manifest.json", Body=json.dumps(manifest))
+
+
+def _set_count(world: dict[str, Any], folder: str, count: int) -> None:
+    s3 = _client(world, "s3")
+    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=folder + "manifest.json")["Body"].read())
+    manifest["tables"]["orders"]["count"] = count
+    s3.put_object(Bucket=BUCKET, Key=folder + "manifest.json", Body=json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    ("case", "error"),
+    [
+        ("item-changed", "checksum does not match the manifest; nothing written"),
+        ("users-file-changed", "checksum does not match the manifest; nothing written"),
+        ("count-changed", "60 line(s), the manifest says 61; nothing written"),
+        ("foreign-item-signed", "an item of {'S': 'mallory'}, not of 'gamma'; nothing written"),
+        ("foreign-user-signed", "belongs to tenant 'mallory', not 'gamma'; nothing written"),
+    ],
+    ids=["item-changed", "users-file-changed", "count-changed", "foreign-item", "foreign-user"],
+)
+def test_a_damaged_export_writes_nothing(world: dict[str, Any], case: str, error: str) -> None:
+    """60 items (more than two batches of 25) and 2 users: whatever is wrong with the
+    export, the restore refuses before its first write, not after 50 items."""
+    table = _table(world, f"pool-damaged-{case}")
+    _fill(world, table, "gamma", 60)
+    pool = _pool_with_group(world, f"pool-{case}", "tenant-gamma", 2)
+    source = Location({"orders": table}, pooled=True, user_pool_id=pool, group="tenant-gamma")
+    data = TenantData(world["store"], "gamma")
+    folder, manifest = data.export(source)
+    assert manifest.tables["orders"]["count"] == 60 and manifest.users["count"] == 2
+    items, users = "items-orders.jsonl.gz", "users.jsonl.gz"
+
+    def last_item(lines: list[bytes], old: bytes, new: bytes) -> list[bytes]:
+        # The last item: a restore that checked the stream at its end wrote 50 first.
+        return [*lines[:-1], lines[-1].replace(old, new)]
+
+    if case == "item-changed":
+        _rewrite(world, folder, items, lambda ls: last_item(ls, b'"177"', b'"1"'), sign=False)
+    elif case == "users-file-changed":
+        _rewrite(world, folder, users, lambda ls: ls[:1], sign=False)
+    elif case == "count-changed":
+        _set_count(world, folder, 61)
+    elif case == "foreign-item-signed":
+        _rewrite(
+            world, folder, items, lambda ls: last_item(ls, b'"gamma"', b'"mallory"'), sign=True
+        )
+    else:
+        _rewrite(
+            world, folder, users, lambda ls: last_item(ls, b'"gamma"', b'"mallory"'), sign=True
+        )
+    target_pool = _pool_with_group(world, f"target-{case}", "tenant-gamma", 0)
+    target = Location({"orders": _table(world, f"restored-{case}")}, pooled=True,
+                      user_pool_id=target_pool, group="tenant-gamma")  # fmt: skip
+    with pytest.raises((BackendError, ConflictError)) as refused:
+        data.restore(folder, target)
+    written = (_count(world, target.tables["orders"], "gamma"), _members(world, target_pool,
+               "tenant-gamma"))  # fmt: skip
+    assert written == (0, []), refused.value
+    assert error in refused.value.one_line()
+    # A purge checks the export as a restore does: nothing leaves the pool.
+    with pytest.raises((BackendError, ConflictError), match=re.escape(error)):
+        data.purge(source, folder)
+    assert _count(world, table, "gamma") == 60
+    assert len(_members(world, pool, "tenant-gamma")) == 2
+
+
+def test_a_user_of_another_tenant_is_never_taken_over(world: dict[str, Any]) -> None:
+    """The shared pool already has the address as another tenant's user: adding it to
+    this tenant is refused, and a group that holds a foreign user anyway (put there
+    by hand, or by an older saasctl) is exported, purged and moved without it."""
+    pool = _pool_with_group(world, "pool-users", "tenant-other", 0)
+    idp = _client(world, "cognito-idp")
+    idp.create_group(UserPoolId=pool, GroupName="tenant-acme")
+    _user(world, pool, "boss@shared.example", "other", "tenant-other")
+    _user(world, pool, "legacy@shared.example", None, "tenant-other")
+    loc = Location({}, pooled=True, user_pool_id=pool, group="tenant-acme")
+    data = TenantData(world["store"], "acme")
+    for name, whose in (("boss", "tenant 'other'"), ("legacy", "no tenant (no custom:tenantId)")):
+        address = f"{name}@shared.example"
+        user = {"username": address, "attributes": {"email": address, "custom:tenantId": "acme"}}
+        with pytest.raises(
+            ConflictError, match=re.escape(f"belongs to {whose}, not 'acme'; nothing written")
+        ):
+            data.ensure_user(loc, user)
+    assert _members(world, pool, "tenant-acme") == []
+    # acme's own users, and the other tenant's user in acme's group anyway
+    _user(world, pool, "a1@acme.example", "acme", "tenant-acme")
+    _user(world, pool, "a2@acme.example", "acme", "tenant-acme")
+    idp.admin_add_user_to_group(UserPoolId=pool, Username="boss@shared.example",
+                                GroupName="tenant-acme")  # fmt: skip
+    folder, manifest = data.export(loc)
+    assert manifest.users["count"] == 2
+    assert sorted(u["username"] for u in data.exported_users(folder)) == [
+        "a1@acme.example", "a2@acme.example"]  # fmt: skip
+    assert data.purge(loc, folder) == {"users": 2}
+    left = sorted(u["Username"] for u in idp.list_users(UserPoolId=pool)["Users"])
+    assert left == ["boss@shared.example", "legacy@shared.example"]
+    # Its export restored where the address now belongs to another tenant: refused
+    # before any item or user is written.
+    _user(world, pool, "a2@acme.example", "other", "tenant-other")
+    with pytest.raises(ConflictError, match=r"a2@acme.example already exists .* tenant 'other'"):
+        data.restore(folder, loc)
+    assert _members(world, pool, "tenant-acme") == ["boss@shared.example"]
+    # Deleting exported users spares those who are not the tenant's.
+    assert data.delete_users(pool, [{"username": "a2@acme.example"}]) == 0
+
+
+def test_an_export_of_another_tenant_is_never_read(world: dict[str, Any]) -> None:
+    """Pointers to exports (a spec's offboarding: or data_move:, a restore marker, an
+    option) must lie under the tenant's own archive prefix, and the manifest there
+    must name the tenant: nobody's personal data is copied into another tenant."""
+    table = _table(world, "pool-pointers")
+    _fill(world, table, "victim", 30)
+    pool = _pool_with_group(world, "pool-pointers", "tenant-victim", 2)
+    idp = _client(world, "cognito-idp")
+    idp.create_group(UserPoolId=pool, GroupName="tenant-thief")
+    victim = Location({"orders": table}, pooled=True, user_pool_id=pool, group="tenant-victim")
+    folder, _ = TenantData(world["store"], "victim").export(victim)
+    thief = TenantData(world["store"], "thief")
+    into = Location({"orders": table}, pooled=True, user_pool_id=pool, group="tenant-thief")
+    name = folder.rstrip("/").rsplit("/", 1)[1]
+    own = world["store"].env.archive_prefix("thief")
+    for pointer in (folder, folder.rstrip("/"), f"{own}../victim/{name}", f"{own}{name}/x",
+                    "../victim/" + name, ""):  # fmt: skip
+        with pytest.raises(ConflictError, match="is not a data export of 'thief'"):
+            thief.restore(pointer, into)
+        with pytest.raises(ConflictError, match="is not a data export of 'thief'"):
+            thief.copy_users(pointer, into, "basic")  # a move's users, from a spec's data_move
+        with pytest.raises(ConflictError, match="is not a data export of 'thief'"):
+            thief.copy_users(pointer, into, "basic")  # a move's users, from a spec's data_move
+    # The victim's export copied under the thief's prefix: its manifest names the victim.
+    s3 = _client(world, "s3")
+    theirs = world["store"].env.archive_prefix("victim")
+    for obj in s3.list_objects_v2(Bucket=BUCKET, Prefix=folder)["Contents"]:
+        copy = own + obj["Key"].removeprefix(theirs)
+        s3.copy_object(Bucket=BUCKET, Key=copy, CopySource={"Bucket": BUCKET, "Key": obj["Key"]})
+    with pytest.raises(ConflictError, match="names tenant 'victim', not 'thief'; nothing read"):
+        thief.restore(name, into)
+    # ... and with the manifest's tenant changed, every item and user still names the victim.
+    _rewrite_manifest(world, own + name + "/", tenant="thief")
+    with pytest.raises(ConflictError, match="not of 'thief'; nothing written"):
+        thief.restore(name, into)
+    _rewrite_manifest(world, own + name + "/", users_file="../../victim/users.jsonl.gz")
+    with pytest.raises(BackendError, match="names files that are not the export's own"):
+        thief.restore(name, into)
+    assert _count(world, table, "thief") == 0 and _members(world, pool, "tenant-thief") == []
+
+
+def test_the_cli_refuses_pointers_to_another_tenants_export(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch, run_cli: Any
+) -> None:
+    """A spec's offboarding: or data_move:, a restore marker and --export that name
+    another tenant's export: one line, exit 3, before anything is written."""
+    table = _table(world, "pool-cli-pointers")
+    _fill(world, table, "victim", 3)
+    folder, _ = TenantData(world["store"], "victim").export(Location({"orders": table}, True))
+    world["store"].bootstrap(lock_table=False)  # a bucket that passes the checks
+    monkeypatch.setenv("SAASCTL_ROOT", str(world["root"]))
+    monkeypatch.setenv("NO_COLOR", "1")
+    tenants = world["root"] / "terraform/envs/local/tenants"
+    refusal = f"{folder!r} is not a data export of 'thief'"
+    for field in ("offboarding", "data_move"):
+        (tenants / "thief").mkdir(parents=True, exist_ok=True)
+        (tenants / "thief/tenant.yaml").write_text(
+            f"id: thief\ntier: basic\nlistener_priority: 100\n{field}: {folder}\n"
+        )
+        before = tree_digest(world["root"] / "terraform")
+        for argv in (("offboard", "thief", "--yes"), ("set-tier", "thief", "--tier", "premium",
+                     "--yes")):  # fmt: skip
+            result = run_cli("tenant", *argv)
+            assert (result.code, result.err.count("\n")) == (3, 1), result.err
+            assert refusal in result.err
+            assert tree_digest(world["root"] / "terraform") == before
+    marker = world["store"].env.restore_marker_key("thief2")
+    world["store"].put_json(marker, {"export": folder})
+    result = run_cli("tenant", "onboard", "thief2", "--tier", "basic", "--yes")
+    assert result.code == 3 and f"{folder!r} is not a data export of 'thief2'" in result.err
+    assert not (tenants / "thief2").exists()
+    result = run_cli("tenant", "restore", "thief", "--export", folder)
+    assert result.code == 3 and refusal in result.err
+
+
+def _rewrite_manifest(world: dict[str, Any], folder: str, **changes: str) -> None:
+    s3 = _client(world, "s3")
+    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=folder + "manifest.json")["Body"].read())
+    if "tenant" in changes:
+        manifest["tenant"] = changes["tenant"]
+    if "users_file" in changes:
+        manifest["users"]["file"] = changes["users_file"]
+    s3.put_object(Bucket=BUCKET, Key=folder + "manifest.json", Body=json.dumps(manifest))
 
 
 def test_a_move_from_the_pool_to_dedicated_tables_keeps_every_item(world: dict[str, Any]) -> None:
