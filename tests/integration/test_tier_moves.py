@@ -166,3 +166,15 @@ def test_a_move_into_the_pool_keeps_every_item_and_user(moves: Stack, tmp_path: 
     assert "data_move" not in spec and "deletion_protection" not in spec
     listed = json.loads(s.saasctl("tenant", "list", "--json").stdout)["tenants"]
     assert {t["id"]: t["status"] for t in listed}[tenant] == "applied"
+
+    # Another tenant's onboard naming wayne's admin is refused before anything is
+    # written: the address is a user of wayne in the shared pool, never taken over.
+    refused = s.saasctl("tenant", "onboard", "intruder", "--tier", "basic", "--admin-email",
+                        admin, "--yes", check=3)  # fmt: skip
+    assert f"user {admin} already exists" in refused.stderr
+    assert "belongs to tenant 'wayne', not 'intruder'; nothing written" in refused.stderr
+    assert not s.tenant_dir("intruder").exists()
+    members = idp.list_users_in_group(
+        UserPoolId=after["user_pool_id"], GroupName=f"tenant-{tenant}"
+    )
+    assert [u["Username"] for u in members["Users"]] == [admin]
