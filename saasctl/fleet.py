@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from saasctl import changes, policy, render
@@ -456,3 +457,17 @@ def summary_markdown(data: dict[str, Any], limit: int = 200) -> str:
             lines += [f"  - {v}" for v in w["violations"][1:]]
         lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
+
+
+def write_reports(data: dict[str, Any], report_json: Path | None, summary_md: Path | None) -> None:
+    """The JSON report and the Markdown summary where asked, and the summary on
+    the CI job's page when ``$GITHUB_STEP_SUMMARY`` is set."""
+    if report_json:
+        atomic_write(report_json, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    markdown = summary_markdown(data)
+    if summary_md:
+        atomic_write(summary_md, markdown)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as fh:
+            fh.write(markdown)

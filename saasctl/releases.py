@@ -10,6 +10,7 @@ Basic tenants have no services of their own: they run what the pool runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from saasctl.errors import ConflictError, UserError
 from saasctl.files import atomic_write
@@ -106,3 +107,25 @@ def create(
             )
     atomic_write(path, release.to_yaml())
     return release, True
+
+
+def listing(env: Environment) -> list[dict[str, Any]]:
+    """Every release (env.yaml's images first, when a unit runs them) with its images
+    and the units that run it."""
+    by_release = running(env)
+    current = env.current_release()
+    versions: list[str | None] = [None] if None in by_release else []
+    rows: list[dict[str, Any]] = []
+    for version in versions + env.release_versions():
+        release = env.load_release(version) if version else None
+        rows.append(
+            {
+                "version": version,
+                "images": release.images if release else env.images(None),
+                "notes": release.notes if release else "the images in env.yaml",
+                "upgradeable_from": release.upgradeable_from if release else None,
+                "units": by_release.get(version, []),
+                "current": version == current,
+            }
+        )
+    return rows

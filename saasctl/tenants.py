@@ -19,7 +19,14 @@ from typing import Any
 
 from saasctl import failpoints, releases, render
 from saasctl.context import Context, Workspace
-from saasctl.errors import AbortedError, BackendError, ConflictError, SaasctlError, UserError
+from saasctl.errors import (
+    AbortedError,
+    BackendError,
+    ConflictError,
+    NotFoundError,
+    SaasctlError,
+    UserError,
+)
 from saasctl.files import atomic_write
 from saasctl.ids import validate_tenant_id
 from saasctl.priorities import allocate
@@ -740,3 +747,63 @@ def status(ctx: Context, spec: TenantSpec) -> dict[str, Any]:
         "stale_files": stale,
         "state_key": ws.state_key,
     }
+
+
+def listing(ctx: Context) -> list[dict[str, Any]]:
+    """Every tenant's status (see ``status``)."""
+    specs = ctx.env.load_tenants()
+    ctx.preflight()
+    return [status(ctx, spec) for spec in specs]
+
+
+def describe(ctx: Context, tenant_id: str) -> dict[str, Any]:
+    """A tenant's status, spec, outputs and configuration."""
+    spec = ctx.env.load_tenant(validate_tenant_id(tenant_id))
+    ctx.preflight()
+    info = status(ctx, spec)
+    info["outputs"] = ctx.outputs(ctx.tenant_workspace(tenant_id))
+    info["spec"] = spec.model_dump(mode="json")
+    info["config"] = tenant_config(ctx, spec)
+    return info
+
+
+def archives(ctx: Context, tenant_id: str) -> dict[str, Any]:
+    """A tenant's state archives and data exports, oldest first."""
+    ctx.preflight()
+    items = ctx.store.archives(validate_tenant_id(tenant_id))
+    data = TenantData(ctx.store, tenant_id)
+    prefix = ctx.env.archive_prefix(tenant_id)
+    exports = []
+    for folder in data.exports():
+        m = data.manifest(folder)
+        exports.append({"key": folder, "name": folder.removeprefix(prefix), "items": m.items,
+                        "users": m.users["count"], "created": m.created,
+                        "tables": {k: v["count"] for k, v in m.tables.items()}})  # fmt: skip
+    return {"tenant": tenant_id, "archives": items, "exports": exports}
+
+
+def restore(
+    ctx: Context, tenant_id: str, archive: str | None, export: str | None
+) -> tuple[dict[str, Any], Manifest | None]:
+    """Copy a state archive back to the tenant's state key (never over live state)
+    and name the data export its next onboard writes back (default: the newest).
+    Returns what was restored, and the manifest of the export named."""
+    ctx.preflight()
+    validate_tenant_id(tenant_id)
+    data = TenantData(ctx.store, tenant_id)
+    exports = data.exports()
+    chosen = None
+    if export is not None:
+        chosen = data.folder(export)  # this tenant's archive only
+        if chosen not in exports:
+            raise NotFoundError(
+                f"{export!r} is not a complete data export of {tenant_id!r}",
+                hint=f"`saasctl tenant archives {tenant_id}` lists them",
+            )
+    elif exports:
+        chosen = exports[-1]
+    manifest = data.manifest(chosen) if chosen is not None else None  # before any write
+    source, key = ctx.store.restore(tenant_id, archive)
+    if chosen is not None:
+        ctx.store.put_json(ctx.env.restore_marker_key(tenant_id), {"export": chosen})
+    return {"tenant": tenant_id, "archive": source, "state": key, "export": chosen}, manifest

@@ -14,6 +14,7 @@ import pytest
 
 from saasctl import cli
 from saasctl.specs import ReleaseSpec, TenantSpec, Tier
+from tests.conftest import REPO
 
 Complete = Callable[..., list[str]]
 
@@ -104,7 +105,7 @@ def test_completion_loads_neither_the_aws_sdk_nor_the_template_engine(project: P
     proc = subprocess.run(
         [sys.executable, "-c", script],
         env=env,
-        cwd=Path(cli.__file__).parents[1],
+        cwd=REPO,
         capture_output=True,
         text=True,
         timeout=120,

@@ -57,7 +57,7 @@ def test_a_question_shows_its_default_and_enter_declines(monkeypatch) -> None:  
 
 
 def test_a_large_ledger_lists_only_the_units_to_look_at() -> None:
-    from saasctl.cli import LISTED_UNITS, _ledger_table
+    from saasctl.cli.release import LISTED_UNITS, ledger_table
 
     labels = [f"t{i:03d}" for i in range(LISTED_UNITS + 10)]
     states = {label: "healthy" for label in labels} | {"t001": "rolled-back", "t002": "skipped"}
@@ -70,7 +70,7 @@ def test_a_large_ledger_lists_only_the_units_to_look_at() -> None:
 
     def shown(every_unit: bool) -> str:
         out = io.StringIO()
-        table = _ledger_table(None, data, every_unit=every_unit)  # type: ignore[arg-type]
+        table = ledger_table(data, every_unit=every_unit)
         Console(file=out, width=120, no_color=True).print(table)
         return out.getvalue()
 

@@ -1,0 +1,62 @@
+"""Local AWS: the emulator, and `offline env` for any Terraform code."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from saasctl import console
+from saasctl.cli.common import EnvOpt, command, context, group
+
+offline_app = group("Run any Terraform code through saasctl's offline AWS provider.")
+
+
+def emulator(
+    port: Annotated[int, typer.Option(help="Loopback port (0: a free one).")] = 0,
+) -> None:
+    """Run the local AWS emulator (moto) in the foreground until Ctrl-C."""
+    from saasctl.emulator import moto_server
+
+    with moto_server(port or None) as url:
+        console.ui().info(f"moto listening on {url}; in another shell:")
+        console.ui().out.print(f"export AWS_ENDPOINT_URL={url}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            console.ui().info("stopping moto")
+
+
+@command(offline_app, "env")
+def offline_env(
+    env: EnvOpt = "local",
+    unset: Annotated[
+        bool, typer.Option("--unset", help="Print the lines that undo it instead.")
+    ] = False,
+) -> None:
+    """Print `export` lines that make plain `terraform` use the offline AWS provider.
+
+    Run `eval "$(saasctl offline env)"`: terraform in any directory of that shell
+    then takes hashicorp/aws (saasctl's offline provider: the real schema, nothing
+    created in AWS) and hashicorp/null from saasctl's mirror, with no network, and
+    the emulator's endpoint and credentials. Every terraform run says it is
+    offline. `eval "$(saasctl offline env --unset)"` undoes it.
+    """
+    import shlex
+
+    from saasctl import backend
+    from saasctl.aws import endpoint_for
+
+    ctx = context(env)
+    variables = backend.offline_shell(ctx.env, endpoint_for(ctx.env.spec))
+    if unset:
+        typer.echo(f"unset {' '.join(sorted(variables))}")
+        return
+    typer.echo(
+        "# saasctl offline AWS provider: terraform in this shell creates nothing in AWS.\n"
+        f'# Apply with: eval "$(saasctl offline env --env {env})"; undo with --unset.'
+    )
+    for name, value in variables.items():
+        typer.echo(f"export {name}={shlex.quote(value)}")

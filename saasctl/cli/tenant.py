@@ -1,0 +1,245 @@
+"""Tenant commands: onboard, set-tier, offboard, list, show, archives, restore, unlock."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from saasctl import console, tenants
+from saasctl.cli.common import (
+    EnvOpt,
+    JsonOpt,
+    NewTenantArg,
+    PlanOnlyOpt,
+    TenantArg,
+    TierOpt,
+    YesOpt,
+    command,
+    context,
+    group,
+)
+from saasctl.cli.state import unlock_lock
+from saasctl.context import Context
+from saasctl.errors import ExitCode, UserError
+
+app = group("Onboard, move, offboard and inspect tenants.")
+
+STATUS_COLORS = {
+    "applied": "green",
+    "drifted": "yellow",
+    "rendered": "cyan",
+    "missing-state": "red",
+}
+
+
+def _report(ctx: Context, outcome: tenants.Outcome, json_out: bool) -> None:
+    if json_out:
+        ctx.ui.emit_json(outcome.as_dict())
+        return
+    if outcome.outputs:
+        ctx.ui.out.print(_outputs_table(outcome.outputs, f"{outcome.tenant_id} outputs"))
+
+
+def _outputs_table(outputs: dict[str, Any], title: str) -> Table:
+    """The tenant module's outputs, one row each (the config digest is for machines)."""
+    table = console.table("output", "value", title=title)
+    module = outputs.get("tenant")
+    rows = module.items() if isinstance(module, dict) else outputs.items()
+    for key, value in sorted(rows):
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
+        table.add_row(key, str(value))
+    return table
+
+
+def _tags(pairs: list[str] | None) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for item in pairs or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"--tag {item!r}: expected KEY=VALUE")
+        tags[key] = value
+    return tags
+
+
+@command(app)
+def onboard(
+    tenant_id: NewTenantArg,
+    tier: TierOpt,
+    env: EnvOpt = "local",
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="KEY=VALUE tag of a new tenant (repeatable), e.g. Ring=canary."),
+    ] = None,
+    admin_email: Annotated[
+        str | None,
+        typer.Option(
+            "--admin-email",
+            help="The tenant's first administrator: created in its user pool (or its group "
+            "in the shared pool) with custom:tenantId, custom:tenantTier, custom:userRole=admin.",
+        ),
+    ] = None,
+    yes: YesOpt = False,
+    plan_only: PlanOnlyOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write the tenant's spec, render its workspace, plan and apply it; create its
+    admin user; bring back its data after a `tenant restore`.
+
+    Re-running for an existing tenant of the same tier converges (a no-op when up to date).
+    """
+    ctx = context(env)
+    outcome = tenants.onboard(ctx, tenant_id, tier, yes=yes, plan_only=plan_only,
+                              tags=_tags(tag), admin_email=admin_email)  # fmt: skip
+    _report(ctx, outcome, json_out)
+    if plan_only and outcome.changes:
+        raise typer.Exit(ExitCode.CHANGES)
+    if not plan_only:
+        ctx.ui.success(f"{tenant_id} onboarded ({tier.value})")
+
+
+@command(app, "set-tier")
+def set_tier(
+    tenant_id: TenantArg,
+    tier: TierOpt,
+    env: EnvOpt = "local",
+    yes: YesOpt = False,
+    plan_only: PlanOnlyOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Move a tenant between tiers; shows the plan of the move and asks before destroying."""
+    ctx = context(env)
+    outcome = tenants.set_tier(ctx, tenant_id, tier, yes=yes, plan_only=plan_only)
+    _report(ctx, outcome, json_out)
+    if plan_only and outcome.changes:
+        raise typer.Exit(ExitCode.CHANGES)
+    if not plan_only:
+        ctx.ui.success(f"{tenant_id} is now {tier.value}")
+
+
+@command(app)
+def offboard(
+    tenant_id: TenantArg, env: EnvOpt = "local", yes: YesOpt = False, json_out: JsonOpt = False
+) -> None:
+    """Show the destroy plan, confirm, archive the state, destroy, remove spec and workspace."""
+    ctx = context(env)
+    outcome = tenants.offboard(ctx, tenant_id, yes=yes)
+    _report(ctx, outcome, json_out)
+
+
+@command(app, "list")
+def list_(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
+    """Tenants with tier, listener priority and status (rendered/applied/drifted/missing-state)."""
+    ctx = context(env)
+    rows = tenants.listing(ctx)
+    if json_out:
+        ctx.ui.emit_json({"environment": env, "tenants": rows})
+        return
+    table = console.table(
+        "tenant", "tier", "release", "priority", "status", title=f"tenants in {env}"
+    )
+    for r in rows:
+        c = STATUS_COLORS[r["status"]]
+        release = r["release"] or "(env.yaml)"
+        if r["tier"] == "basic":
+            release += " (pool)"
+        table.add_row(
+            r["id"], r["tier"], release, str(r["listener_priority"]), f"[{c}]{r['status']}[/]"
+        )
+    ctx.ui.out.print(table)
+
+
+@command(app)
+def show(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
+    """A tenant's spec, status and outputs from its state."""
+    ctx = context(env)
+    info = tenants.describe(ctx, tenant_id)
+    if json_out:
+        ctx.ui.emit_json(info)
+        return
+    table = console.table(title=f"tenant {tenant_id}", show_header=False)
+    for key in ("tier", "release", "listener_priority", "status", "state_key"):
+        table.add_row(key, str(info[key] or "(env.yaml)") if key == "release" else str(info[key]))
+    ctx.ui.out.print(table)
+    config = console.table("setting", "value", title="tenant configuration")
+    for key, value in info["config"].items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in sorted(value.items())) or "(none)"
+        config.add_row(key, "(none)" if value is None else str(value))
+    ctx.ui.out.print(config)
+    if info["outputs"]:
+        ctx.ui.out.print(_outputs_table(info["outputs"], "outputs"))
+
+
+@command(app)
+def archives(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
+    """State archives kept by offboarding (newest last)."""
+    ctx = context(env)
+    found = tenants.archives(ctx, tenant_id)
+    if json_out:
+        ctx.ui.emit_json(found)
+        return
+    where = f"s3://{ctx.env.spec.backend.bucket}/{ctx.env.archive_prefix(tenant_id)}"
+    table = console.table(
+        "archive", "size", "modified", title=f"archives of {tenant_id} in {where}"
+    )
+    for item in found["archives"]:
+        table.add_row(item["name"], str(item["size"]), item["modified"])
+    ctx.ui.out.print(table)
+    if found["exports"]:
+        table = console.table("data export", "items", "users", "created",
+                              title=f"data exports of {tenant_id}")  # fmt: skip
+        for e in found["exports"]:
+            table.add_row(e["name"], str(e["items"]), str(e["users"]), e["created"])
+        ctx.ui.out.print(table)
+
+
+@command(app)
+def restore(
+    tenant_id: TenantArg,
+    archive: Annotated[
+        str | None,
+        typer.Option(
+            "--archive", help="Archive name or key (default: the newest; see `archives`)."
+        ),
+    ] = None,
+    export: Annotated[
+        str | None,
+        typer.Option(
+            "--export", help="Data export name or key (default: the newest; see `archives`)."
+        ),
+    ] = None,
+    env: EnvOpt = "local",
+    json_out: JsonOpt = False,
+) -> None:
+    """Copy an offboarded tenant's state archive back to its state key, and name
+    the data export its next onboard brings back (items and users).
+
+    Nothing is overwritten: a tenant with live state is refused (exit 3). Onboard
+    the tenant again afterwards: terraform plans against the restored state, and
+    once applied the export's items and users are written back (restored users
+    sign in after a password reset: Cognito exports no passwords).
+    """
+    ctx = context(env)
+    done, manifest = tenants.restore(ctx, tenant_id, archive, export)
+    if json_out:
+        ctx.ui.emit_json(done)
+        return
+    ctx.ui.success(f"restored {done['archive']} to s3://{ctx.store.bucket}/{done['state']}")
+    if manifest is not None:
+        ctx.ui.info(
+            f"data export {done['export']}: {manifest.items} item(s), "
+            f"{manifest.users['count']} user(s)"
+        )
+    ctx.ui.info(
+        f"next: `saasctl tenant onboard {tenant_id} --tier TIER --env {env}` manages it again"
+        + (" and writes its data back" if done["export"] else "")
+    )
+
+
+@command(app)
+def unlock(tenant_id: TenantArg, env: EnvOpt = "local", yes: YesOpt = False) -> None:
+    """Remove a tenant's operation lock left by a run that died (shows who holds it)."""
+    unlock_lock(tenant_id, env, yes)
