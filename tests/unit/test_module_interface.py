@@ -84,3 +84,36 @@ def test_interface_check_catches_drift(tmp_path: Path) -> None:
     changed = interface(drifted)
     assert changed[1] != original[1]
     assert changed[0]["single_nat_gateway"] != original[0]["single_nat_gateway"]
+
+
+def blocks(module: Path) -> set[str]:
+    """The addresses a module declares: its resources, data sources and module calls."""
+    found: set[str] = set()
+    for tf in sorted(module.glob("*.tf")):
+        with tf.open() as fh:
+            doc = hcl2.load(fh)
+        for kind in ("resource", "data"):
+            for block in doc.get(kind, []):
+                for rtype, named in block.items():
+                    prefix = "data." if kind == "data" else ""
+                    found.update(
+                        f"{prefix}{rtype.strip(chr(34))}.{n.strip(chr(34))}" for n in named
+                    )
+        for block in doc.get("module", []):
+            found.update(f"module.{name.strip(chr(34))}" for name in block)
+    return found
+
+
+@pytest.mark.parametrize("root", [MODULES, MODULES / "standins"])
+def test_premium_is_advanced_plus_a_cluster(root: Path) -> None:
+    """tenant-premium shares tenant-advanced's services.tf (one place for every
+    tenant-level argument) and adds only its cluster: the services keep the
+    addresses they had, so existing premium tenants plan clean without `moved`."""
+    advanced, premium = root / "tenant-advanced", root / "tenant-premium"
+    assert (premium / "services.tf").resolve() == (advanced / "services.tf").resolve()
+    assert (premium / "variables.tf").resolve().read_text() == (
+        advanced / "variables.tf"
+    ).resolve().read_text()
+    cluster = "module.cluster" if root == MODULES else "null_resource.cluster"
+    assert blocks(premium) == blocks(advanced) | {cluster}
+    assert "module.service" in blocks(advanced) or "null_resource.service" in blocks(advanced)

@@ -1,66 +1,7 @@
 # Tier advanced: dedicated services, target groups and autoscaling on the
-# environment's shared advanced cluster, with host rules on the shared ALB.
+# environment's shared advanced cluster, with host rules on the shared ALB
+# (services.tf, shared with tenant-premium).
 
 locals {
-  # Catch-all paths last, so more specific rules win.
-  services    = { for i, s in concat([for s in var.services : s if s.path != "/*"], [for s in var.services : s if s.path == "/*"]) : s.name => merge(s, { index = i }) }
   cluster_arn = var.shared.advanced_cluster_arn
-  arn_parts   = split(":", var.shared.advanced_cluster_arn)
-}
-
-module "service" {
-  source   = "../ecs-service"
-  for_each = local.services
-
-  name                  = "${var.name_prefix}-${each.key}"
-  region                = local.arn_parts[3]
-  account_id            = local.arn_parts[4]
-  cluster_arn           = local.cluster_arn
-  vpc_id                = var.shared.vpc_id
-  subnet_ids            = var.shared.private_subnet_ids
-  alb_security_group_id = var.shared.alb_security_group_id
-  listener_arn          = var.shared.https_listener_arn
-  listener_priority     = var.listener_priority + each.value.index
-  host_headers          = [var.host]
-  path_patterns         = [each.value.path]
-  image                 = each.value.image
-  container_port        = each.value.port
-  health_check_path     = each.value.health_check_path
-  cpu                   = var.cpu
-  memory                = var.memory
-  desired_count         = var.desired_count
-  min_capacity          = var.min_capacity
-  max_capacity          = var.max_capacity
-  log_group_name        = var.shared.log_group_name
-  tags                  = var.tags
-
-  deployment_strategy      = var.deployment_strategy
-  deployment_bake_minutes  = var.deployment_bake_minutes
-  load_balancer_arn_suffix = var.shared.alb_arn_suffix
-
-  # Items of this tenant only, in the tables the service uses; its other
-  # services by name through Service Connect.
-  tenant_data = length(setintersection(each.value.tables, var.tables)) == 0 ? null : {
-    table_arns = [for t in sort(setintersection(each.value.tables, var.tables)) : module.isolation.table_arns[t]]
-    tenant_id  = var.tenant_id
-  }
-  service_connect = {
-    namespace_arn          = module.isolation.service_connect.namespace_arn
-    discovery_name         = each.key
-    mesh_security_group_id = module.isolation.service_connect.mesh_security_group_id
-  }
-}
-
-module "isolation" {
-  source = "../tenant-isolation"
-
-  name_prefix         = var.name_prefix
-  tenant_id           = var.tenant_id
-  account_id          = local.arn_parts[4]
-  vpc_id              = var.shared.vpc_id
-  identity            = var.identity
-  shared_user_pool_id = var.shared_user_pool_id
-  tables              = var.tables
-  deletion_protection = var.deletion_protection
-  tags                = var.tags
 }

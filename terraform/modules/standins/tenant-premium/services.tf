@@ -1,0 +1,1 @@
+../tenant-advanced/services.tf
