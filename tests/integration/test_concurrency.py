@@ -4,7 +4,7 @@ Each run converges the shared workspace under saasctl's operation lock on it
 (a conditional put in the state bucket), waiting for a live holder, so every
 run succeeds whatever the timing. Races are made certain with failpoint
 barriers rather than likely with pauses. SAASCTL_CONCURRENCY_ROUNDS (default
-1) repeats the rounds; the README gives the figures of 20.
+1) repeats the rounds; docs/reliability.md gives the figures of 20.
 """
 
 from __future__ import annotations

@@ -17,6 +17,21 @@ from saasctl import cli
 from tests.conftest import CliResult
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "help.txt"
+# The same pages on the documentation site, generated from the golden file.
+REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "cli.md"
+
+
+def reference_page(help_text: str) -> str:
+    return (
+        "# Command-line reference\n\n"
+        "The `--help` of every command as `saasctl` prints it, 100 columns wide (a\n"
+        "terminal sets its own width). Generated from `tests/golden/help.txt`, which\n"
+        "a test keeps equal to the real output. What each command does:\n"
+        "[Commands](commands.md).\n\n"
+        f"```text\n{help_text.rstrip()}\n```\n"
+    )
+
+
 CPUS = os.cpu_count() or 2
 
 
@@ -59,9 +74,11 @@ def test_help_of_every_command_is_unchanged(
     text = "\n".join(pages)
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(text)
+        REFERENCE.write_text(reference_page(text))
     assert GOLDEN.is_file(), f"missing {GOLDEN}; run UPDATE_GOLDEN=1"
     golden = GOLDEN.read_text()
     # One command at a time: the first that differs is named in the failure.
     for got, want in zip(text.split("\n$ "), golden.split("\n$ "), strict=False):
         assert got == want, f"--help changed: {got.splitlines()[0]}"
     assert text == golden
+    assert REFERENCE.read_text() == reference_page(golden), "run UPDATE_GOLDEN=1"
