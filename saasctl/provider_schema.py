@@ -12,6 +12,7 @@ The provider's own value validation and defaults are not in there.
 
 from __future__ import annotations
 
+import copy
 import gzip
 import importlib.metadata
 import importlib.util
@@ -29,7 +30,7 @@ CDKTN_PACKAGE = "cdktn_provider_aws"
 CDKTN_VERSION = "25.8.1"  # ships hashicorp/aws 6.69.1
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 PROVIDER_VERSION = "6.69.1"
-FORMAT = 6  # bump when the extraction changes; names the cache file
+FORMAT = 7  # bump when the extraction changes; names the cache file
 _CLASS = re.compile(r"^class (\w+) extends cdktn\.(\w+) \{$", re.M)
 _TF_TYPE = re.compile(r'static tfResourceType = "(\w+)";')
 # Every argument and attribute carries this comment, then its field and getter.
@@ -341,6 +342,58 @@ def _find_block(block: dict[str, Any], name: str) -> dict[str, Any] | None:
     return None
 
 
+_LOGICAL = ("and_statement", "or_statement", "not_statement")
+# Not nestable inside a logical statement (AWS WAF: rate-based, managed and rule
+# group statements sit at a rule's top level only).
+_TOP_ONLY = (
+    "rate_based_statement",
+    "managed_rule_group_statement",
+    "rule_group_reference_statement",
+)
+
+
+def _nested(root: dict[str, Any], level: int) -> dict[str, Any]:
+    """A statement block as the provider's SDKv2 WAF resources nest it: leaf
+    statements, and below ``level`` 1 the and/or/not statements, each holding
+    statement blocks one level down (aws_wafv2_web_acl_rule types those loosely)."""
+    types = {k: v for k, v in root["block_types"].items() if k not in _LOGICAL + _TOP_ONLY}
+    block = {**root, "attributes": dict(root["attributes"]), "block_types": types}
+    if level > 1:
+        inner = _nested(root, level - 1)
+        for name in _LOGICAL:
+            one = name == "not_statement"
+            statement = {"nesting_mode": "list", "block": inner, "min_items": 1 if one else 2}
+            if one:
+                statement["max_items"] = 1
+            types[name] = {
+                "nesting_mode": "list",
+                "max_items": 1,
+                "block": {"attributes": {}, "block_types": {"statement": statement}},
+            }
+    return block
+
+
+def _sdk_statement(tree: dict[str, Any]) -> dict[str, Any]:
+    """The rule statement of aws_wafv2_web_acl / aws_wafv2_rule_group (SDKv2) from
+    aws_wafv2_web_acl_rule's: logical statements nest statement blocks three
+    levels deep, a rate-based rule's scope-down two, and custom keys are
+    `custom_key` blocks (at most 5), not `custom_keys`."""
+    root = copy.deepcopy(tree["block"])
+    statement = _nested(root, 3)
+    for name in _TOP_ONLY:
+        if name in root["block_types"]:
+            statement["block_types"][name] = root["block_types"][name]
+    rate = statement["block_types"].get("rate_based_statement")
+    if rate is not None:
+        types = rate["block"]["block_types"]
+        if "custom_keys" in types:
+            types["custom_key"] = {**types.pop("custom_keys"), "max_items": 5}
+        if "scope_down_statement" in types:
+            down = types["scope_down_statement"]
+            types["scope_down_statement"] = {**down, "block": _nested(root, 2), "max_items": 1}
+    return {**tree, "block": statement}
+
+
 def _graft(resources: dict[str, Any]) -> None:
     for (target, attr), (source, block_name) in GRAFTS.items():
         if target not in resources or source not in resources:
@@ -350,7 +403,7 @@ def _graft(resources: dict[str, Any]) -> None:
         if tree is None or holder is None:
             continue
         holder["attributes"].pop(attr, None)
-        holder["block_types"][attr] = {**tree, "max_items": 1}
+        holder["block_types"][attr] = {**_sdk_statement(tree), "max_items": 1}
 
 
 def _has_dynamic(block: dict[str, Any]) -> bool:
