@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -76,9 +77,18 @@ def test_a_table_name_collision_is_refused_before_anything_is_written(stack: Sta
         ddb.delete_table(TableName="local-umbrella-orders")
 
 
+def _shared_state(stack: Stack) -> dict[str, Any]:
+    key = "local/shared/terraform.tfstate"
+    state: dict[str, Any] = json.loads(
+        stack.s3.get_object(Bucket="saasctl-local-tfstate", Key=key)["Body"].read()
+    )
+    return state
+
+
 def test_onboard_one_tenant_per_tier(stack: Stack) -> None:
     fresh = {f"new{t}": tier for t, tier in TIERS.items()}  # never onboarded in this stack
     for tenant, tier in fresh.items():
+        serial = _shared_state(stack)["serial"]
         result = json.loads(
             stack.saasctl("tenant", "onboard", tenant, "--tier", tier, "--yes", "--json").stdout
         )
@@ -86,6 +96,8 @@ def test_onboard_one_tenant_per_tier(stack: Stack) -> None:
         assert result["outputs"]["tenant"]["host"] == f"{tenant}.saas.local"
         assert f"local/tenants/{tenant}/terraform.tfstate" in stack.object_keys()
         assert (stack.tenant_dir(tenant) / "tenant.yaml").is_file()
+        # a basic tenant is rate limited by its tier's rule: the shared stack is untouched
+        assert (_shared_state(stack)["serial"] == serial) == (tier == "basic"), tier
     listing = tenants(stack)
     assert {t: (listing[t]["tier"], listing[t]["status"]) for t in fresh} == {
         t: (tier, "applied") for t, tier in fresh.items()
@@ -97,14 +109,12 @@ def test_onboard_one_tenant_per_tier(stack: Stack) -> None:
     arns = {t: s["outputs"]["tenant"]["cluster_arn"] for t, s in shown.items()}
     assert arns["newacme"].endswith("-pool") and arns["newglobex"].endswith("-advanced")
     assert "newinitech" in arns["newinitech"]
-    # the shared stack carries one WAF rate rule per tenant host
-    shared_state = json.loads(
-        stack.s3.get_object(Bucket="saasctl-local-tfstate", Key="local/shared/terraform.tfstate")[
-            "Body"
-        ].read()
-    )
-    rules = [r for r in shared_state["resources"] if r["name"] == "waf_rate_rule"]
-    assert sorted(i["index_key"] for i in rules[0]["instances"]) == sorted(listing)
+    # one rate rule per tier and one per client IP; the dedicated tenants' hosts listed
+    acl = next(r for r in _shared_state(stack)["resources"] if r["name"] == "web_acl")
+    triggers = acl["instances"][0]["attributes"]["triggers"]
+    dedicated = sorted(f"{t}.saas.local" for t, v in listing.items() if v["tier"] != "basic")
+    assert triggers["hosts"].split(",") == dedicated
+    assert triggers["rate_based_rules"] == "4"
     for tenant in fresh:
         stack.saasctl("tenant", "offboard", tenant, "--yes")
 

@@ -28,9 +28,13 @@ module "shared" {
   services = [
     { name = "web", image = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/web:1.0.0", port = 8080, path = "/*", health_check_path = "/healthz", tables = ["orders"] },
   ]
-  pool               = { cpu = 256, memory = 512, desired_count = 2, min_capacity = 2, max_capacity = 6 }
-  tenant_rate_limits = { acme = { host = "acme.app.example.com", limit = 1000 } }
-  tags               = { Project = "example" }
+  pool = { cpu = 256, memory = 512, desired_count = 2, min_capacity = 2, max_capacity = 6 }
+  tier_rate_limits = {
+    basic    = { limit = 1000, hosts = [], pool = true }
+    advanced = { limit = 5000, hosts = ["globex.app.example.com"], pool = false }
+  }
+  ip_rate_limit = 20000
+  tags          = { Project = "example" }
 
   # Basic tenants' orders in a pooled table; their users in groups of one pool.
   pool_tables      = ["orders"]

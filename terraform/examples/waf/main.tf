@@ -18,8 +18,11 @@ module "waf" {
 
   name         = "example"
   resource_arn = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/example/0123456789abcdef"
-  tenant_rate_limits = {
-    acme = { host = "acme.app.example.com", limit = 1000 }
+  tier_rate_limits = {
+    basic    = { limit = 1000, hosts = [], pool = true }
+    advanced = { limit = 5000, hosts = ["globex.app.example.com"], pool = false }
+    premium  = { limit = 20000, hosts = ["initech.app.example.com", "umbrella.app.example.com"], pool = false }
   }
+  ip_rate_limit     = 20000
   count_only_groups = ["AWSManagedRulesAnonymousIpList"]
 }

@@ -9,6 +9,7 @@ locals {
     length(var.host_headers) > 0 ? [{ kind = "host", values = var.host_headers, header = "" }] : [],
     length(var.path_patterns) > 0 ? [{ kind = "path", values = var.path_patterns, header = "" }] : [],
     var.http_header != null ? [{ kind = "header", values = var.http_header.values, header = var.http_header.name }] : [],
+    length(var.source_ips) > 0 ? [{ kind = "source", values = var.source_ips, header = "" }] : [],
   )
 }
 
@@ -389,6 +390,16 @@ resource "aws_lb_listener_rule" "this" {
     }
   }
 
+  dynamic "condition" {
+    for_each = [for c in local.conditions : c if c.kind == "source"]
+
+    content {
+      source_ip {
+        values = condition.value.values
+      }
+    }
+  }
+
   tags = var.tags
 }
 
@@ -443,6 +454,16 @@ resource "aws_lb_listener_rule" "shifted" {
       http_header {
         http_header_name = condition.value.header
         values           = condition.value.values
+      }
+    }
+  }
+
+  dynamic "condition" {
+    for_each = [for c in local.conditions : c if c.kind == "source"]
+
+    content {
+      source_ip {
+        values = condition.value.values
       }
     }
   }

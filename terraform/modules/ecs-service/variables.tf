@@ -68,6 +68,12 @@ variable "http_header" {
   default = null
 }
 
+variable "source_ips" {
+  description = "Optional client address condition of the listener rule (CIDRs)."
+  type        = list(string)
+  default     = []
+}
+
 variable "host_headers" {
   description = "Host headers routed to this service (empty: any host)."
   type        = list(string)

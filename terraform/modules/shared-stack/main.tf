@@ -175,10 +175,11 @@ module "alb" {
 module "waf" {
   source = "../waf"
 
-  name               = var.name
-  resource_arn       = module.alb.arn
-  tenant_rate_limits = var.tenant_rate_limits
-  tags               = var.tags
+  name             = var.name
+  resource_arn     = module.alb.arn
+  tier_rate_limits = var.tier_rate_limits
+  ip_rate_limit    = var.ip_rate_limit
+  tags             = var.tags
 }
 
 # --- compute ---------------------------------------------------------------------
@@ -226,16 +227,19 @@ module "pool_service" {
   load_balancer_arn_suffix = module.alb.arn_suffix
   path_patterns            = []
   http_header              = { name = "x-saasctl-pool-probe", values = [each.key] }
-  image                    = each.value.image
-  container_port           = each.value.port
-  health_check_path        = each.value.health_check_path
-  cpu                      = var.pool.cpu
-  memory                   = var.pool.memory
-  desired_count            = var.pool.desired_count
-  min_capacity             = var.pool.min_capacity
-  max_capacity             = var.pool.max_capacity
-  log_group_name           = aws_cloudwatch_log_group.services.name
-  tags                     = merge(var.tags, { Tier = "basic" })
+  # Only a client at TEST-NET-1 (RFC 5737), which never connects, matches the probe:
+  # nobody reaches the pool past the tenants' host rules by sending the header.
+  source_ips        = ["192.0.2.0/32"]
+  image             = each.value.image
+  container_port    = each.value.port
+  health_check_path = each.value.health_check_path
+  cpu               = var.pool.cpu
+  memory            = var.pool.memory
+  desired_count     = var.pool.desired_count
+  min_capacity      = var.pool.min_capacity
+  max_capacity      = var.pool.max_capacity
+  log_group_name    = aws_cloudwatch_log_group.services.name
+  tags              = merge(var.tags, { Tier = "basic" })
 
   # Any tenant's items, one tenant per session: the app assumes the role with
   # the caller's tenant as session tag.

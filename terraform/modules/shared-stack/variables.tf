@@ -66,12 +66,18 @@ variable "pool" {
   })
 }
 
-variable "tenant_rate_limits" {
-  description = "WAF rate-based rule per tenant: host and requests per 5 minutes."
+variable "tier_rate_limits" {
+  description = "WAF requests per 5 minutes allowed per tenant host, by tier, with the tier's tenant hosts (the pooled tier, `pool = true`, covers every other host)."
   type = map(object({
-    host  = string
     limit = number
+    hosts = list(string)
+    pool  = bool
   }))
+}
+
+variable "ip_rate_limit" {
+  description = "WAF requests per 5 minutes allowed per client IP address, whatever the host."
+  type        = number
 }
 
 variable "tags" {

@@ -1,7 +1,14 @@
 locals {
   managed = { for i, g in var.managed_rule_groups : g => i }
-  # Rate rules come after the managed groups, in a stable order.
-  rate_rules = { for i, id in sort(keys(var.tenant_rate_limits)) : id => merge(var.tenant_rate_limits[id], { priority = 100 + i }) }
+  # Tiers that have a rule: the pooled one always, the others while they have tenants.
+  tiers = { for i, name in sort(keys(var.tier_rate_limits)) : name => merge(var.tier_rate_limits[name], { index = i })
+  if var.tier_rate_limits[name].pool || length(var.tier_rate_limits[name].hosts) > 0 }
+  listed = { for name, t in local.tiers : name => t if !t.pool }
+  pool   = { for name, t in local.tiers : name => t if t.pool }
+  # Labels carry a request's tier from the rules that match hosts to the rate rules
+  # (a rate rule's scope-down takes one plain statement).
+  label_prefix = "saasctl:tier:"
+  listed_label = "saasctl:listed"
 }
 
 resource "aws_wafv2_web_acl" "this" {
@@ -46,36 +53,70 @@ resource "aws_wafv2_web_acl" "this" {
     }
   }
 
+  # A tier's hosts get its label (and the label every listed host gets).
   dynamic "rule" {
-    for_each = local.rate_rules
+    for_each = local.listed
 
     content {
-      name     = "rate-${rule.key}"
-      priority = rule.value.priority
+      name     = "tier-${rule.key}"
+      priority = 50 + rule.value.index
 
       action {
-        block {}
+        count {}
+      }
+
+      rule_label {
+        name = "${local.label_prefix}${rule.key}"
+      }
+
+      rule_label {
+        name = local.listed_label
       }
 
       statement {
-        rate_based_statement {
-          limit              = rule.value.limit
-          aggregate_key_type = "IP"
+        dynamic "byte_match_statement" {
+          for_each = length(rule.value.hosts) == 1 ? rule.value.hosts : []
 
-          scope_down_statement {
-            byte_match_statement {
-              positional_constraint = "EXACTLY"
-              search_string         = rule.value.host
+          content {
+            positional_constraint = "EXACTLY"
+            search_string         = byte_match_statement.value
 
-              field_to_match {
-                single_header {
-                  name = "host"
-                }
+            field_to_match {
+              single_header {
+                name = "host"
               }
+            }
 
-              text_transformation {
-                priority = 0
-                type     = "LOWERCASE"
+            text_transformation {
+              priority = 0
+              type     = "LOWERCASE"
+            }
+          }
+        }
+
+        dynamic "or_statement" {
+          for_each = length(rule.value.hosts) > 1 ? [rule.value.hosts] : []
+
+          content {
+            dynamic "statement" {
+              for_each = or_statement.value
+
+              content {
+                byte_match_statement {
+                  positional_constraint = "EXACTLY"
+                  search_string         = statement.value
+
+                  field_to_match {
+                    single_header {
+                      name = "host"
+                    }
+                  }
+
+                  text_transformation {
+                    priority = 0
+                    type     = "LOWERCASE"
+                  }
+                }
               }
             }
           }
@@ -84,7 +125,117 @@ resource "aws_wafv2_web_acl" "this" {
 
       visibility_config {
         cloudwatch_metrics_enabled = true
+        metric_name                = "tier-${rule.key}"
+        sampled_requests_enabled   = true
+      }
+    }
+  }
+
+  # Every host no tier lists is the pooled tier's: its tenants come and go without
+  # a change here.
+  dynamic "rule" {
+    for_each = local.pool
+
+    content {
+      name     = "tier-${rule.key}"
+      priority = 80
+
+      action {
+        count {}
+      }
+
+      rule_label {
+        name = "${local.label_prefix}${rule.key}"
+      }
+
+      statement {
+        not_statement {
+          statement {
+            label_match_statement {
+              scope = "LABEL"
+              key   = local.listed_label
+            }
+          }
+        }
+      }
+
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = "tier-${rule.key}"
+        sampled_requests_enabled   = true
+      }
+    }
+  }
+
+  # One rate-based rule per tier: a separate count per (lower-cased) host, so each
+  # tenant keeps its own limit without a rule of its own.
+  dynamic "rule" {
+    for_each = local.tiers
+
+    content {
+      name     = "rate-${rule.key}"
+      priority = 100 + rule.value.index
+
+      action {
+        block {}
+      }
+
+      statement {
+        rate_based_statement {
+          limit              = rule.value.limit
+          aggregate_key_type = "CUSTOM_KEYS"
+
+          custom_key {
+            header {
+              name = "host"
+
+              text_transformation {
+                priority = 0
+                type     = "LOWERCASE"
+              }
+            }
+          }
+
+          scope_down_statement {
+            label_match_statement {
+              scope = "LABEL"
+              key   = "${local.label_prefix}${rule.key}"
+            }
+          }
+        }
+      }
+
+      visibility_config {
+        cloudwatch_metrics_enabled = true
         metric_name                = "rate-${rule.key}"
+        sampled_requests_enabled   = true
+      }
+    }
+  }
+
+  # Per client address, whatever the host: covers requests the per-host rules do
+  # not count (no Host header) and keys past a rule's 10,000.
+  dynamic "rule" {
+    for_each = var.ip_rate_limit == null ? [] : [var.ip_rate_limit]
+
+    content {
+      name     = "rate-ip"
+      priority = 120
+
+      action {
+        block {}
+      }
+
+      statement {
+        rate_based_statement {
+          limit              = rule.value
+          aggregate_key_type = "IP"
+        }
+      }
+
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = "rate-ip"
         sampled_requests_enabled   = true
       }
     }

@@ -26,18 +26,30 @@ variable "count_only_groups" {
   default     = []
 }
 
-variable "tenant_rate_limits" {
-  description = "Rate-based rule per tenant: host header and requests allowed per 5 minutes per IP."
+variable "tier_rate_limits" {
+  description = "Requests per 5 minutes allowed per tenant host, by tier, with the tier's tenant hosts; the tier with `pool = true` covers every host no other tier lists. One rate-based rule per tier, so onboarding a pooled tenant changes nothing here."
   type = map(object({
-    host  = string
     limit = number
+    hosts = list(string)
+    pool  = bool
   }))
   default = {}
 
   validation {
-    condition     = alltrue([for t in values(var.tenant_rate_limits) : t.limit >= 100])
+    condition     = alltrue([for t in values(var.tier_rate_limits) : t.limit >= 100])
     error_message = "AWS WAF rate limits start at 100 requests per 5 minutes."
   }
+
+  validation {
+    condition     = length([for t in values(var.tier_rate_limits) : t if t.pool]) <= 1
+    error_message = "At most one tier covers the hosts no other tier lists (pool = true)."
+  }
+}
+
+variable "ip_rate_limit" {
+  description = "Requests per 5 minutes allowed per client IP address over the whole web ACL, whatever the host (null: no such rule). Requests without a Host header escape the per-host rules; this one counts them."
+  type        = number
+  default     = null
 }
 
 variable "log_retention_days" {

@@ -49,7 +49,11 @@ variable "pool" {
   type = any
 }
 
-variable "tenant_rate_limits" {
+variable "tier_rate_limits" {
+  type = any
+}
+
+variable "ip_rate_limit" {
   type = any
 }
 
@@ -84,7 +88,8 @@ module "shared" {
   allowed_cidrs      = var.allowed_cidrs
   services           = var.services
   pool               = var.pool
-  tenant_rate_limits = var.tenant_rate_limits
+  tier_rate_limits   = var.tier_rate_limits
+  ip_rate_limit      = var.ip_rate_limit
   tags               = var.tags
   pool_tables        = var.pool_tables
   shared_user_pool   = var.shared_user_pool

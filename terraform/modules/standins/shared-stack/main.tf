@@ -22,13 +22,15 @@ resource "null_resource" "alb" {
   }
 }
 
-resource "null_resource" "waf_rate_rule" {
-  for_each = var.tenant_rate_limits
-
+# The web ACL: one rate-based rule per tier that has one (the pooled tier's always)
+# and one per client IP, as the real waf module makes them.
+resource "null_resource" "web_acl" {
   triggers = {
-    stands_for = "aws_wafv2_web_acl"
-    host       = each.value.host
-    limit      = tostring(each.value.limit)
+    stands_for       = "aws_wafv2_web_acl"
+    rate_based_rules = tostring(length([for t in values(var.tier_rate_limits) : t if t.pool || length(t.hosts) > 0]) + 1)
+    hosts            = join(",", sort(flatten([for t in values(var.tier_rate_limits) : t.hosts])))
+    limits           = join(",", [for k in sort(keys(var.tier_rate_limits)) : "${k}=${var.tier_rate_limits[k].limit}"])
+    ip_limit         = tostring(var.ip_rate_limit)
   }
 }
 
