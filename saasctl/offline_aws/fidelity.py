@@ -231,6 +231,14 @@ def region_zone_ids(region: str) -> list[str]:
     return [f"{code}{number}-az{i}" for i in (1, 2, 3)]
 
 
+def _within(arn: Any, marker: str) -> str | None:
+    """What follows ``marker`` in a known ARN (its resource path), else None."""
+    known = _known(arn)
+    if not isinstance(known, str) or marker not in known:
+        return None
+    return known.split(marker, 1)[1]
+
+
 def well_formed_arn(arn: str) -> bool:
     return bool(ARN_RE.match(arn))
 
@@ -304,6 +312,18 @@ class Values:
             resource = name
         elif kind.startswith("/"):  # API Gateway: no account, a path
             return f"arn:aws:{service}:{region}::{kind}/{self.ident()}"
+        elif self.type_name in ("aws_lb_listener", "aws_alb_listener") and _within(
+            self.value.get("load_balancer_arn"), ":loadbalancer/"
+        ):
+            # AWS: listener/app/<balancer name>/<balancer id>/<listener id>
+            resource = f"listener/{_within(self.value['load_balancer_arn'], ':loadbalancer/')}/"
+            resource += self.hex(16)
+        elif self.type_name in ("aws_lb_listener_rule", "aws_alb_listener_rule") and _within(
+            self.value.get("listener_arn"), ":listener/"
+        ):
+            # AWS: listener-rule/app/<balancer name>/<balancer id>/<listener id>/<rule id>
+            resource = f"listener-rule/{_within(self.value['listener_arn'], ':listener/')}/"
+            resource += self.hex(16)
         elif service == "elasticloadbalancing":
             resource = f"{kind}/{name}/{self.hex(16)}"
         elif self.type_name == "aws_ecs_task_definition":

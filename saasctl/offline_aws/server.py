@@ -232,8 +232,18 @@ class Provider:
                     backed[0].delete(backed[1], prior)
                 except Exception as exc:
                     return self._emulator_error("ApplyResourceChange", type_name, "delete", exc)
+            ledger = self._limits_ledger(type_name)
+            if ledger is not None and prior is not None:
+                ledger.remove_rule(prior)
             return wire.message(1, dynamic(None))
         block = self.block("resource", type_name)
+        if type_name == "aws_wafv2_web_acl":
+            from saasctl.offline_aws import limits
+
+            try:
+                limits.check_web_acl(planned)
+            except limits.LimitExceeded as exc:
+                return self._refused(type_name, prior is None, exc)
         filler = fidelity.Values(type_name, planned, self.region, self.account, self.default_tags)
         if backed is not None:
             handler, api = backed
@@ -251,7 +261,32 @@ class Provider:
             planned.update({k: v for k, v in got.items() if k in block["attributes"]})
         fidelity.on_apply(type_name, planned, filler)
         values.fill_unknown(block, planned, filler)
+        ledger = self._limits_ledger(type_name)
+        if ledger is not None and prior is None:
+            from saasctl.offline_aws import limits
+
+            try:
+                ledger.add_rule(planned)
+            except limits.LimitExceeded as exc:
+                return self._refused(type_name, True, exc)
         return wire.message(1, dynamic(planned)) + _bytes_field(2, wire.first_bytes(f, 5))
+
+    def _limits_ledger(self, type_name: str) -> Any:
+        """Where load balancer rules are counted across workspaces: the emulator (None
+        in state-only mode, or for other types)."""
+        if type_name != "aws_lb_listener_rule" or self.emulator is None:
+            return None
+        if self.emulator.endpoint("s3") is None:
+            return None
+        from saasctl.offline_aws import limits
+
+        return limits.Ledger(self.emulator.client("s3", "s3"))
+
+    def _refused(self, type_name: str, creating: bool, exc: Exception) -> bytes:
+        """AWS's refusal of a call past a quota, as the real provider reports it."""
+        verb = "creating" if creating else "updating"
+        summary = f"{verb} {type_name}: {exc}"
+        return wire.message(DIAGNOSTICS_FIELD["ApplyResourceChange"], diagnostic(ERROR, summary))
 
     def _emulator_error(self, rpc: str, type_name: str, verb: str, exc: Exception) -> bytes:
         summary = f"offline AWS provider: the emulator could not {verb} this {type_name}"

@@ -19,9 +19,10 @@ from tests.conftest import REPO
 from tests.integration.conftest import BINARIES, BINARY_PARAMS
 
 CORPUS = REPO / "tests" / "conformance"
-# Roots of their own: provider functions (terraform >= 1.8) and the emulator-backed
-# types (test_emulator_backed.py); every other class is a module of the corpus root.
-STANDALONE = {"functions", "backed"}
+# Roots of their own: provider functions (terraform >= 1.8), the emulator-backed
+# types (test_emulator_backed.py) and quotas (test_offline_limits.py); every other
+# class is a module of the corpus root.
+STANDALONE = {"functions", "backed", "limits"}
 CLASSES = sorted(p.name for p in CORPUS.iterdir() if (p / "main.tf").is_file())
 
 pytestmark = [
@@ -51,8 +52,8 @@ def checks(tf: Terraform, workdir: Path) -> dict[str, bool]:
 
 def test_the_corpus_covers_every_class() -> None:
     assert set(CLASSES) == {
-        "arns", "backed", "data-sources", "functions", "prefixes", "provider-meta", "tags",
-        "unique-ids", "unknown-blocks", "values",
+        "arns", "backed", "data-sources", "functions", "limits", "prefixes", "provider-meta",
+        "tags", "unique-ids", "unknown-blocks", "values",
     }  # fmt: skip
     root = (CORPUS / "main.tf").read_text()
     assert all(f'"./{name}"' in root for name in set(CLASSES) - STANDALONE)
