@@ -141,7 +141,9 @@ class Bench:
             spec = TenantSpec(id=tid, tier=tier, listener_priority=prio)
             atomic_write(env.tenant_file(tid), spec.to_yaml())
             render.write_workspace(env.tenant_dir(tid), render.render_tenant(env, spec))
-        render.write_workspace(env.shared_dir, render.render_shared(env, env.load_tenants()))
+        render.write_workspace(
+            env.shared_dir, render.render_shared(env, env.first_cell, env.load_tenants())
+        )
 
     def runtime_files(self, tid: str | None, root: Path | None = None) -> Path:
         """saasctl's per-machine backend and variable files, for the baseline scripts."""

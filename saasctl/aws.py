@@ -27,13 +27,19 @@ def endpoint_for(spec: EnvSpec) -> str | None:
 
 
 class Aws:
-    def __init__(self, spec: EnvSpec) -> None:
+    def __init__(
+        self, spec: EnvSpec, *, region: str | None = None, role_arn: str | None = None,
+        base: Aws | None = None,
+    ) -> None:  # fmt: skip
         self.spec = spec
+        self.region = region or spec.region
+        self.role_arn = role_arn
+        self._base = base
         self.endpoint = endpoint_for(spec)
         from botocore.config import Config  # botocore on first use: help and completion skip it
 
         self._config = Config(
-            region_name=spec.region,
+            region_name=self.region,
             retries={"max_attempts": 5, "mode": "standard"},  # 5 retries after the first try
             connect_timeout=5,
             read_timeout=30,
@@ -41,6 +47,7 @@ class Aws:
         )
         self._clients: dict[str, Any] = {}
         self._lock = threading.RLock()
+        self._cells: dict[tuple[str, str | None], Aws] = {}
 
     @cached_property
     def session(self) -> botocore.session.Session:
@@ -48,12 +55,30 @@ class Aws:
         import botocore.session
 
         session = botocore.session.get_session()
-        if self.spec.emulator:
+        if self.role_arn is not None and self._base is not None:
+            creds = self._base.client("sts").assume_role(
+                RoleArn=self.role_arn, RoleSessionName="saasctl", DurationSeconds=3600
+            )["Credentials"]
+            session.set_credentials(
+                creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+            )
+        elif self.spec.emulator:
             session.set_credentials(
                 EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
                 EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             )
         return session
+
+    def in_cell(self, region: str, role_arn: str | None) -> Aws:
+        """The factory for a cell's Region and account: through the cell's role (STS
+        AssumeRole, once per command) when it has one, else these credentials."""
+        if (region, role_arn) == (self.region, self.role_arn):
+            return self
+        with self._lock:
+            key = (region, role_arn)
+            if key not in self._cells:
+                self._cells[key] = Aws(self.spec, region=region, role_arn=role_arn, base=self)
+            return self._cells[key]
 
     def client(self, service: str) -> Any:
         """One client per service (clients are thread-safe; making one is not)."""
@@ -62,7 +87,7 @@ class Aws:
                 make: Any = self.session.create_client  # typed per service name by the stubs
                 self._clients[service] = make(
                     service,
-                    region_name=self.spec.region,
+                    region_name=self.region,
                     endpoint_url=self.endpoint,
                     config=self._config,
                 )

@@ -58,9 +58,11 @@ def runtime_backend(env: Environment, version: Version, endpoint: str | None) ->
     return {**access_settings(env, version, endpoint), **lock_settings(env, version)}
 
 
-def remote_state_config(env: Environment, version: Version, endpoint: str | None) -> dict[str, Any]:
-    """``terraform_remote_state`` settings for reading the shared workspace's outputs."""
-    return {**static_backend(env, env.shared_state_key), **access_settings(env, version, endpoint)}
+def remote_state_config(
+    env: Environment, state_key: str, version: Version, endpoint: str | None
+) -> dict[str, Any]:
+    """``terraform_remote_state`` settings for reading a cell's shared workspace's outputs."""
+    return {**static_backend(env, state_key), **access_settings(env, version, endpoint)}
 
 
 def hcl_value(value: Any) -> str:
@@ -169,8 +171,12 @@ def _compile_provider() -> None:
     compileall.compile_file(str(package.parent / "__init__.py"), quiet=1)
 
 
-def offline_aws_env(cache: Path, account_id: str | None = None) -> dict[str, str]:
-    """What terraform must pass to the offline provider (saasctl sets it per call)."""
+def offline_aws_env(
+    cache: Path, account_id: str | None = None, quotas: dict[str, int] | None = None
+) -> dict[str, str]:
+    """What terraform must pass to the offline provider (saasctl sets it per call):
+    with ``quotas``, the increases the environment's accounts were granted, which
+    the provider enforces over AWS's defaults."""
     from saasctl import offline_aws
 
     env = {
@@ -180,6 +186,8 @@ def offline_aws_env(cache: Path, account_id: str | None = None) -> dict[str, str
     }
     if account_id:
         env[offline_aws.ACCOUNT_ENV] = account_id
+    if quotas:
+        env["SAASCTL_OFFLINE_AWS_QUOTAS"] = json.dumps(quotas, sort_keys=True)
     return env
 
 
@@ -295,7 +303,7 @@ def offline_shell(env: Environment, endpoint: str | None) -> dict[str, str]:
         ) from None
     shell = {
         "TF_CLI_CONFIG_FILE": str(config),
-        **offline_aws_env(cache, spec.account_id),
+        **offline_aws_env(cache, spec.account_id, spec.quotas),
         "AWS_REGION": spec.region,
         "AWS_DEFAULT_REGION": spec.region,
         # The emulator accepts any credentials; never hand it an operator's real ones.

@@ -20,7 +20,7 @@ from saasctl.aws import Aws
 from saasctl.console import UI
 from saasctl.errors import AbortedError, BackendError, SaasctlError, TerraformError, UserError
 from saasctl.files import atomic_write, file_lock, write_if_changed
-from saasctl.project import SHARED, Environment
+from saasctl.project import SHARED, Cell, Environment
 from saasctl.state import LockHolder, StateStore, pid_alive
 from saasctl.terraform import Binary, PlanSummary, Redactor, Terraform, find_binary
 
@@ -43,15 +43,18 @@ STALE_PLAN = "Saved plan is stale"
 
 @dataclass(frozen=True)
 class Workspace:
-    """A rendered workspace: the shared one (tenant_id None) or a tenant's."""
+    """A rendered workspace: a cell's shared one (tenant_id None) or a tenant's,
+    with the cell it belongs to (a tenant's: the cell whose shared stack it uses)."""
 
     dir: Path
     state_key: str
     tenant_id: str | None = None
+    cell: str | None = None  # None: the first cell
+    shared_label: str = SHARED  # a cell's shared workspace: 'shared', 'shared@c2'
 
     @property
     def label(self) -> str:
-        return "shared" if self.tenant_id is None else self.tenant_id
+        return self.shared_label if self.tenant_id is None else self.tenant_id
 
     @property
     def runtime(self) -> Path:
@@ -127,7 +130,11 @@ class Context:
         self.ui.debug(f"provider mirror holds: {', '.join(held) or 'nothing'}")
         env = self.aws.terraform_env()
         if offline:
-            env.update(backend.offline_aws_env(self.env.project.cache, self.env.spec.account_id))
+            env.update(
+                backend.offline_aws_env(
+                    self.env.project.cache, self.env.spec.account_id, self.env.spec.quotas
+                )
+            )
             where = (
                 "ECS, CloudWatch, logs, S3, DynamoDB and Cognito resources in the emulator, "
                 "the rest in Terraform state"
@@ -147,25 +154,50 @@ class Context:
         )
 
     def _unlock_hint(self, workdir: Path, lock_id: str) -> str:
-        name = "shared" if workdir == self.env.shared_dir else workdir.name
+        cell = next((c for c in self.env.cells() if c.dir == workdir), None)
+        name = cell.label if cell is not None else workdir.name
         return f"saasctl unlock-state {name} {lock_id} --env {self.env.name}"
 
     def workspace(self, name: str) -> Workspace:
-        """'shared' or a tenant id."""
-        return self.shared_workspace() if name == "shared" else self.tenant_workspace(name)
+        """A cell's shared workspace ('shared', 'shared@c2') or a tenant id."""
+        cell = self.env.cell_by_label(name)
+        if cell is None and name.startswith(f"{SHARED}@"):
+            cell = self.env.cell(name.partition("@")[2])  # unknown cell: one line, exit 3
+        return self.cell_workspace(cell) if cell is not None else self.tenant_workspace(name)
 
     # --- workspaces ------------------------------------------------------
 
-    def shared_workspace(self) -> Workspace:
-        return Workspace(self.env.shared_dir, self.env.shared_state_key)
+    def cell_workspace(self, cell: Cell) -> Workspace:
+        return Workspace(cell.dir, cell.state_key, None, cell.name, cell.label)
 
-    def tenant_workspace(self, tenant_id: str) -> Workspace:
+    def shared_workspace(self) -> Workspace:
+        """The first cell's shared workspace (the environment's original one)."""
+        return self.cell_workspace(self.env.first_cell)
+
+    def tenant_cell(self, tenant_id: str) -> Cell:
+        """The cell of a tenant with a spec on disk (else the first cell)."""
+        if self.env.has_tenant(tenant_id):
+            return self.env.cell_of(self.env.load_tenant(tenant_id))
+        return self.env.first_cell
+
+    def tenant_workspace(self, tenant_id: str, cell: Cell | None = None) -> Workspace:
+        cell = cell or self.tenant_cell(tenant_id)
         return Workspace(
-            self.env.tenant_dir(tenant_id), self.env.tenant_state_key(tenant_id), tenant_id
+            self.env.tenant_dir(tenant_id),
+            self.env.tenant_state_key(tenant_id),
+            tenant_id,
+            cell.name,
         )
 
-    def render_shared(self) -> dict[str, str]:
-        return render.render_shared(self.env, self.env.load_tenants())
+    def cell_of(self, ws: Workspace) -> Cell:
+        return self.env.cell(ws.cell)
+
+    def aws_of(self, cell: Cell) -> Aws:
+        """The AWS client factory for a cell's account and Region."""
+        return self.aws.in_cell(cell.spec.region, cell.spec.role_arn)
+
+    def render_cell(self, cell: Cell) -> dict[str, str]:
+        return render.render_shared(self.env, cell, self.env.tenants_of(cell))
 
     def preflight(self) -> None:
         """Fail before anything is written: terraform found, backend reachable."""
@@ -173,10 +205,12 @@ class Context:
         for warning in self.store.check():
             self.ui.warn(f"{warning} (`saasctl bootstrap --env {self.env.name}` repairs it)")
 
-    def require_shared_applied(self) -> None:
-        if not self.store.exists(self.env.shared_state_key):
+    def require_applied(self, cell: Cell) -> None:
+        if not self.store.exists(cell.state_key):
+            where = "" if cell.first and len(self.env.cells()) == 1 else f" of cell {cell.name}"
             raise BackendError(
-                f"the shared workspace of environment {self.env.name!r} has not been applied",
+                f"the shared workspace{where} of environment {self.env.name!r} has not been "
+                "applied",
                 hint=f"run `saasctl apply --env {self.env.name} --shared-only`",
             )
 
@@ -229,15 +263,18 @@ class Context:
         """Values that depend on this machine (endpoint, terraform version): never rendered."""
         values: dict[str, Any] = {}
         endpoint, version = self.aws.endpoint, self.binary.version
+        cell = self.cell_of(ws)
         if ws.tenant_id is not None:
-            values["shared_state"] = backend.remote_state_config(self.env, version, endpoint)
+            values["shared_state"] = backend.remote_state_config(
+                self.env, cell.state_key, version, endpoint
+            )
         if render.module_set(self.env) == "real":
-            spec = self.env.spec
             values["aws"] = {
-                "region": spec.region,
-                "account_id": spec.account_id,
+                "region": cell.spec.region,
+                "account_id": cell.spec.account_id,
+                "role_arn": cell.spec.role_arn,
                 "endpoint": endpoint,
-                "emulator": spec.emulator,
+                "emulator": self.env.spec.emulator,
             }
         return values
 
@@ -401,22 +438,24 @@ class Context:
             self.apply(ws, summary, yes=yes)
         return summary
 
-    def write_shared(self) -> Workspace:
-        ws = self.shared_workspace()
-        written = render.write_workspace(ws.dir, self.render_shared())
+    def write_cell(self, cell: Cell) -> Workspace:
+        ws = self.cell_workspace(cell)
+        written = render.write_workspace(ws.dir, self.render_cell(cell))
         if written:
-            self.ui.debug(f"rendered shared: {', '.join(written)}")
+            self.ui.debug(f"rendered {ws.label}: {', '.join(written)}")
         return ws
 
     @contextmanager
-    def shared_lock(self, operation: str) -> Iterator[None]:
-        """Hold the shared workspace's operation lock: one convergence at a time.
+    def cell_lock(self, cell: Cell, operation: str) -> Iterator[None]:
+        """Hold a cell's shared workspace's operation lock: one convergence at a
+        time per cell (runs on other cells never wait for it).
 
-        Every run that converges the shared workspace (onboard, set-tier,
-        offboard, fleet apply) takes it, then renders and plans: so it never
-        applies a plan made before another run's apply. Waits (reported) up to
-        $SAASCTL_SHARED_LOCK_WAIT (default 10m) for a live holder.
+        Every run that converges a cell's shared workspace (onboard, set-tier,
+        offboard, fleet apply, a release's pool) takes it, then renders and plans:
+        so it never applies a plan made before another run's apply. Waits
+        (reported) up to $SAASCTL_SHARED_LOCK_WAIT (default 10m) for a live holder.
         """
+        name = cell.label
         wait = duration(SHARED_WAIT_ENV, "10m")
         reported = [-1.0]
 
@@ -425,29 +464,30 @@ class Context:
             if wait > 0 and (reported[0] < 0 or waited - reported[0] >= 30):
                 reported[0] = waited
                 self.ui.info(
-                    f"  waiting for the shared workspace: {holder.describe()} holds it "
+                    f"  waiting for {what}: {holder.describe()} holds it "
                     f"({waited:.0f}s of up to {wait:.0f}s)"
                 )
 
-        waited = self.store.acquire_waiting(SHARED, operation, wait=wait, on_wait=waiting)
+        what = "the shared workspace" if name == SHARED else f"the shared workspace {name}"
+        waited = self.store.acquire_waiting(name, operation, wait=wait, on_wait=waiting)
         if reported[0] >= 0:
-            self.ui.info(f"  shared workspace free after {waited:.1f}s")
+            self.ui.info(f"  {what} free after {waited:.1f}s")
         try:
-            failpoints.hit("shared-locked")
+            failpoints.hit("shared-locked", cell=cell.name)
             yield
         finally:
             try:
-                self.store.release(SHARED)
+                self.store.release(name)
             except SaasctlError as exc:
                 self.ui.warn(
-                    f"could not release the shared workspace's lock ({exc.one_line()}); "
-                    f"`saasctl unlock shared --env {self.env.name}` removes it"
+                    f"could not release the lock of {what} ({exc.one_line()}); "
+                    f"`saasctl unlock {name} --env {self.env.name}` removes it"
                 )
 
-    def converge_shared(self, operation: str, *, yes: bool) -> PlanSummary:
-        """Under the shared lock: render, plan, show, confirm, apply."""
-        with self.shared_lock(operation):
-            return self.converge(self.write_shared(), yes=yes)
+    def converge_cell(self, cell: Cell, operation: str, *, yes: bool) -> PlanSummary:
+        """Under the cell's lock: render, plan, show, confirm, apply."""
+        with self.cell_lock(cell, operation):
+            return self.converge(self.write_cell(cell), yes=yes)
 
     def outputs(self, ws: Workspace) -> dict[str, Any]:
         state = self.store.read_json(ws.state_key) or {}

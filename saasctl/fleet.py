@@ -10,6 +10,7 @@ when anything would be destroyed, then applies exactly those plan files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -22,11 +23,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from saasctl import changes, policy, render
+from saasctl import cells, changes, policy, quotas, render
 from saasctl.context import Context, Workspace
 from saasctl.errors import ExitCode, LockError, PolicyError, SaasctlError, UserError
 from saasctl.files import atomic_write
 from saasctl.project import TENANT_FILE, check_priorities
+from saasctl.quotas import QuotaError
 from saasctl.specs import TenantSpec, Tier
 from saasctl.terraform import PlanSummary
 
@@ -58,6 +60,7 @@ class Options:
     allow_destroy: bool = False
     yes: bool = False
     backoff: float = 1.0
+    cells: list[str] | None = None  # only these cells' shared workspaces and tenants
 
 
 @dataclass
@@ -114,10 +117,12 @@ def _render_state(ctx: Context) -> dict[str, Any]:
     env = ctx.env
     templates = sorted(str(p) for p in env.project.templates.rglob("*.j2"))
     releases = sorted(str(p) for p in env.releases_dir.glob("*.yaml"))
-    common = [str(env.dir / "env.yaml"), str(env.pool_file), render.__file__, *templates, *releases]
+    pools = [str(c.pool_file) for c in env.cells()]
+    common = [str(env.dir / "env.yaml"), str(env.cells_file), *pools, render.__file__,
+              *templates, *releases]  # fmt: skip
     spaces: dict[str, str] = {}
-    shared = str(env.shared_dir)
-    spaces["shared"] = _stamp(*(f"{shared}/{n}" for n in render.RENDERED_FILES))
+    for cell in env.cells():
+        spaces[cell.label] = _stamp(*(f"{cell.dir}/{n}" for n in render.RENDERED_FILES))
     base = str(env.tenants_dir)
     names = (
         sorted(e.name for e in os.scandir(base) if e.is_dir()) if env.tenants_dir.is_dir() else []
@@ -154,18 +159,19 @@ def render_all(ctx: Context, *, check: bool) -> list[str]:
     changed: list[TenantSpec] = []
     for tid in env.tenant_ids():
         cached = summaries.get(tid)
-        if tid in known and known[tid] == state["spaces"].get(tid) and cached:
+        if tid in known and known[tid] == state["spaces"].get(tid) and cached and len(cached) > 2:
             # Unchanged since the last render: what the shared stack needs is in the manifest.
             tenants.append(
                 TenantSpec.model_construct(
-                    id=tid, tier=Tier(cached[0]), listener_priority=cached[1], release=None
+                    id=tid, tier=Tier(cached[0]), listener_priority=cached[1], release=None,
+                    cell=cached[2],
                 )
-            )
+            )  # fmt: skip
         elif (spec := env.load_present_tenant(tid)) is not None:  # validated
             tenants.append(spec)
             changed.append(spec)
     check_priorities(tenants)
-    planned = {ctx.shared_workspace().dir: render.render_shared(env, tenants)}
+    planned = {c.dir: render.render_shared(env, c, env.tenants_of(c, tenants)) for c in env.cells()}
     for spec in changed:
         planned[env.tenant_dir(spec.id)] = render.render_tenant(env, spec)
     stale: list[str] = []
@@ -174,13 +180,13 @@ def render_all(ctx: Context, *, check: bool) -> list[str]:
         stale += [env.project.display(workdir / n) for n in names]
         if not check:
             render.write_workspace(workdir, files)
-    ids = {t.id for t in tenants}
+    ids = {t.id for t in tenants} | {c.label for c in env.cells()}
     for name in sorted(state["spaces"]):  # a tenant directory without a spec is a leftover
-        if name != "shared" and name not in ids and not name.startswith("."):
+        if name not in ids and not name.startswith("."):
             stale.append(env.project.display(env.tenants_dir / name) + " (no tenant.yaml)")
     if not check or not stale:
         fresh = _render_state(ctx)
-        fresh["specs"] = {t.id: [t.tier.value, t.listener_priority] for t in tenants}
+        fresh["specs"] = {t.id: [t.tier.value, t.listener_priority, t.cell] for t in tenants}
         atomic_write(manifest, json.dumps(fresh, sort_keys=True))
     return stale
 
@@ -191,14 +197,14 @@ def render_selected(ctx: Context, spaces: list[Workspace]) -> None:
     its own spec; the shared one needs every spec)."""
     env = ctx.env
     tenant_ids = [ws.tenant_id for ws in spaces if ws.tenant_id is not None]
-    with_shared = any(ws.tenant_id is None for ws in spaces)
-    if with_shared and len(tenant_ids) == len(env.tenant_ids()):
+    cells = [ctx.cell_of(ws) for ws in spaces if ws.tenant_id is None]
+    if len(cells) == len(env.cells()) and len(tenant_ids) == len(env.tenant_ids()):
         render_all(ctx, check=False)
         return
     for tid in tenant_ids:
         render.write_workspace(env.tenant_dir(tid), render.render_tenant(env, env.load_tenant(tid)))
-    if with_shared:
-        ctx.write_shared()
+    for cell in cells:
+        ctx.write_cell(cell)
 
 
 def select(ctx: Context, opts: Options) -> list[Workspace]:
@@ -214,12 +220,17 @@ def select(ctx: Context, opts: Options) -> list[Workspace]:
     specs = [env.load_tenant(t) for t in ids]  # unknown ids fail before terraform runs
     if opts.tiers:
         specs = [s for s in specs if s.tier in opts.tiers]
+    cells = [env.cell(c) for c in opts.cells] if opts.cells else env.cells()
+    if opts.cells:
+        names = {c.name for c in cells}
+        specs = [s for s in specs if env.cell_of(s).name in names]
+    shared = [ctx.cell_workspace(c) for c in cells]
     if opts.shared_only:
-        spaces = [ctx.shared_workspace()]
+        spaces = shared
     else:
         filtered = opts.tenants is not None or bool(opts.tiers)
-        spaces = [] if filtered else [ctx.shared_workspace()]
-        spaces += [ctx.tenant_workspace(s.id) for s in specs]
+        spaces = [] if filtered else shared
+        spaces += [ctx.tenant_workspace(s.id, env.cell_of(s)) for s in specs]
     if changed is not None:
         tiers = {s.id: s.tier for s in specs}
         spaces = changes.affected(ctx, spaces, changed, tiers)
@@ -240,6 +251,7 @@ class Runner:
         self.on_done = on_done
         self.stop = threading.Event()
         self.plans: dict[str, PlanSummary] = {}
+        self.usages: dict[str, quotas.Usage] = {}
 
     def _attempt(self, ws: Workspace, fn: Callable[[], WorkspaceResult]) -> WorkspaceResult:
         start = time.monotonic()
@@ -269,12 +281,16 @@ class Runner:
             violations = [
                 str(v) for v in policy.evaluate(plan, allow_destroy=self.opts.allow_destroy)
             ]
+            if not drift and not violations:
+                violations = self.quota(ws, plan)
             if violations:
                 return WorkspaceResult(
                     ws.label,
                     ExitCode.ERROR,
                     summary.as_dict(),
-                    error=f"policy: {violations[0]}",
+                    error=violations[0]
+                    if violations[0].startswith("quota: ")
+                    else f"policy: {violations[0]}",
                     violations=violations,
                 )
             self.plans[ws.label] = summary
@@ -282,6 +298,18 @@ class Runner:
             return WorkspaceResult(ws.label, code, summary.as_dict())
 
         return self._attempt(ws, go)
+
+    def quota(self, ws: Workspace, plan: dict[str, Any]) -> list[str]:
+        """The AWS quota the plan would pass in its cell (with the rest of the cell as
+        recorded), as a violation; the usage is kept for the apply's commit."""
+        cell = self.ctx.cell_of(ws)
+        usage = cells.usage_of_plan(self.ctx, ws, plan)
+        try:
+            cells.commit(self.ctx, cell, ws, cells.tier_of(self.ctx, ws), usage, record=False)
+        except QuotaError as exc:
+            return [exc.one_line()]
+        self.usages[ws.label] = usage
+        return []
 
     def gate(self, plan: dict[str, Any]) -> None:
         violations = policy.evaluate(plan, allow_destroy=self.opts.allow_destroy)
@@ -291,7 +319,12 @@ class Runner:
     def apply_one(self, ws: Workspace, planned: WorkspaceResult) -> WorkspaceResult:
         def go() -> WorkspaceResult:
             confirmed = self.plans[ws.label]
+            cell = self.ctx.cell_of(ws)
+            # Recorded before the apply, checked against the cell as it is now.
+            tier = cells.tier_of(self.ctx, ws)
+            cells.commit(self.ctx, cell, ws, tier, self.usages[ws.label])
             done = self.ctx.apply_saved(ws, confirmed, gate=self.gate)
+            cells.applied(self.ctx, cell, ws)
             return WorkspaceResult(ws.label, ExitCode.OK, done.as_dict(), applied=True)
 
         result = self._attempt(ws, go)
@@ -356,23 +389,28 @@ def run(
     shared = [ws for ws in spaces if ws.tenant_id is None]
     tenants = [ws for ws in spaces if ws.tenant_id is not None]
     results: list[WorkspaceResult] = []
-    for group in (shared, tenants):  # shared first: tenants read its state
-        if not group or runner.stop.is_set():
-            continue
-        if opts.mode == "apply" and group is shared:
-            # One convergence of the shared workspace at a time (onboards too):
-            # render and plan it under the lock, so no other run's apply makes it stale.
-            with ctx.shared_lock("apply"):
-                ctx.write_shared()
-                results += _apply_group(runner, group, on_done, confirm)
-        elif opts.mode == "apply":
-            results += _apply_group(runner, group, on_done, confirm)
+    if shared:  # first: tenants read their cell's shared state
+        if opts.mode == "apply":
+            # One convergence of a cell's shared workspace at a time (onboards too):
+            # render and plan them under their cells' locks, so no other run's apply
+            # makes them stale. Cells not selected are not waited for.
+            with contextlib.ExitStack() as locks:
+                for ws in sorted(shared, key=lambda w: w.label):
+                    locks.enter_context(ctx.cell_lock(ctx.cell_of(ws), "apply"))
+                    ctx.write_cell(ctx.cell_of(ws))
+                results += _apply_group(runner, shared, on_done, confirm)
         else:
-            results += runner.parallel(group, runner.plan_one)
-        if group is shared and any(
-            r.exit_code not in (ExitCode.OK, ExitCode.CHANGES) for r in results
-        ):
-            break  # tenants plan against the shared state: stop if it failed
+            results += runner.parallel(shared, runner.plan_one)
+        # A cell whose shared workspace failed: its tenants are not planned against it.
+        failed = {
+            r.workspace for r in results if r.exit_code not in (ExitCode.OK, ExitCode.CHANGES)
+        }
+        tenants = [ws for ws in tenants if ctx.cell_of(ws).label not in failed]
+    if tenants and not runner.stop.is_set():
+        if opts.mode == "apply":
+            results += _apply_group(runner, tenants, on_done, confirm)
+        else:
+            results += runner.parallel(tenants, runner.plan_one)
     return results
 
 

@@ -36,7 +36,7 @@ class Health:
 def targets(ctx: Context, unit: Unit) -> list[Target]:
     """The unit's services and alarms, from its state's outputs."""
     if unit.is_pool:
-        state = ctx.store.read_json(ctx.env.shared_state_key) or {}
+        state = ctx.store.read_json(ctx.env.cell(unit.cell).state_key) or {}
         services = ((state.get("outputs") or {}).get("pool_services") or {}).get("value") or {}
     else:
         state = ctx.store.read_json(ctx.env.tenant_state_key(unit.label)) or {}
@@ -53,10 +53,12 @@ def targets(ctx: Context, unit: Unit) -> list[Target]:
     ]
 
 
-def check(ctx: Context, found: list[Target]) -> Health:
+def check(ctx: Context, found: list[Target], cell: str | None = None) -> Health:
+    """The services' deployments and alarms, read in their cell's account."""
     if not found:
         return Health(True, True, "no services to watch")
-    ecs, cloudwatch = ctx.aws.client("ecs"), ctx.aws.client("cloudwatch")
+    aws = ctx.aws_of(ctx.env.cell(cell))
+    ecs, cloudwatch = aws.client("ecs"), aws.client("cloudwatch")
     problems: list[str] = []
     settled = True
     by_cluster: dict[str, list[Target]] = {}
@@ -131,7 +133,7 @@ def watch(
     start = time.monotonic()
     healthy_since: float | None = None
     while True:
-        health = check(ctx, found)
+        health = check(ctx, found, unit.cell)
         now = time.monotonic()
         if health.settled and not health.ok:
             return health

@@ -9,9 +9,21 @@ from pathlib import Path
 
 from saasctl.errors import NotFoundError, SpecError, UserError
 from saasctl.ids import validate_env_name, validate_tenant_id
-from saasctl.specs import VERSION_PATTERN, EnvSpec, PoolSpec, ReleaseSpec, TenantSpec, load_model
+from saasctl.specs import (
+    VERSION_PATTERN,
+    CellSpec,
+    CellsSpec,
+    EnvSpec,
+    Network,
+    PoolSpec,
+    ReleaseSpec,
+    TenantSpec,
+    load_model,
+)
 
 ENV_FILE = "env.yaml"
+CELLS_FILE = "cells.yaml"  # the environment's cells (`saasctl cell add` writes it)
+FIRST_CELL = "main"  # the first cell's name when cells.yaml does not name it
 POOL_FILE = "pool.yaml"  # the pooled services' release
 RELEASES = "releases"  # <env>/releases/<version>.yaml
 SHARED = "shared"  # the shared workspace's name (a reserved tenant id)
@@ -44,9 +56,10 @@ def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
 
 
 def check_priorities(specs: list[TenantSpec]) -> None:
-    seen: dict[int, str] = {}
+    """Listener priorities are unique per load balancer, i.e. per cell."""
+    seen: dict[tuple[str | None, int], str] = {}
     for spec in specs:
-        other = seen.setdefault(spec.listener_priority, spec.id)
+        other = seen.setdefault((spec.cell, spec.listener_priority), spec.id)
         if other != spec.id:
             raise SpecError(
                 f"tenants {other!r} and {spec.id!r} share listener_priority "
@@ -100,10 +113,73 @@ class Project:
 
 
 @dataclass(frozen=True)
+class Cell:
+    """One cell of an environment: its shared workspace and where it keeps things.
+    The first cell is the environment's original shared stack and keeps its paths,
+    state key, lock and claims (so an environment from before cells is its first
+    cell as it was); the others live under ``cells/<name>/``."""
+
+    env: Environment
+    spec: CellSpec
+    first: bool
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def label(self) -> str:
+        """The cell's shared workspace in reports, locks and commands."""
+        return SHARED if self.first else f"{SHARED}@{self.name}"
+
+    @property
+    def pool_unit(self) -> str:
+        """The cell's pooled services as a release unit."""
+        return "pool" if self.first else f"pool@{self.name}"
+
+    @property
+    def dir(self) -> Path:
+        return self.env.dir / SHARED if self.first else self.env.dir / "cells" / self.name
+
+    @property
+    def _prefix(self) -> str:
+        return f"{self.env.name}/{SHARED}" if self.first else f"{self.env.name}/cells/{self.name}"
+
+    @property
+    def state_key(self) -> str:
+        return f"{self._prefix}/terraform.tfstate"
+
+    @property
+    def lock_key(self) -> str:
+        return f"{self._prefix}/saasctl.lock"
+
+    @property
+    def priority_claims_prefix(self) -> str:
+        return f"{self.env.name}/priorities/" if self.first else f"{self._prefix}/priorities/"
+
+    @property
+    def usage_key(self) -> str:
+        """The cell's usage ledger: what each of its workspaces consumes of each quota."""
+        return f"{self.env.name}/cells/{self.name}/usage.json"
+
+    @property
+    def pool_file(self) -> Path:
+        return self.env.dir / POOL_FILE if self.first else self.dir / POOL_FILE
+
+    @property
+    def network(self) -> Network:
+        return self.spec.network or self.env.spec.network
+
+    def describe(self) -> str:
+        return f"cell {self.name} (account {self.spec.account_id}, {self.spec.region})"
+
+
+@dataclass(frozen=True)
 class Environment:
     project: Project
     spec: EnvSpec
     _tenants: dict[str, TenantSpec] = field(default_factory=dict, compare=False)
+    _cells: list[Cell] = field(default_factory=list, compare=False)
 
     @property
     def name(self) -> str:
@@ -115,7 +191,62 @@ class Environment:
 
     @property
     def shared_dir(self) -> Path:
-        return self.dir / "shared"
+        """The first cell's shared workspace (the environment's original one)."""
+        return self.first_cell.dir
+
+    # --- cells ------------------------------------------------------------------
+
+    @property
+    def cells_file(self) -> Path:
+        return self.dir / CELLS_FILE
+
+    def cells(self) -> list[Cell]:
+        """The environment's cells, the first first. Without cells.yaml: one cell,
+        ``main``, in env.yaml's account and Region."""
+        if not self._cells:
+            if self.cells_file.is_file():
+                shown = self.project.display(self.cells_file)
+                specs: CellsSpec = load_model(CellsSpec, self.cells_file, shown)
+                cells = specs.cells
+            else:
+                s = self.spec
+                cells = [CellSpec(name=FIRST_CELL, account_id=s.account_id, region=s.region)]
+            first = cells[0]
+            if first.network is None and first.region != self.spec.region:
+                raise SpecError(
+                    f"{self.project.display(self.cells_file)}: cells: {first.name}: network "
+                    f"is required in a Region other than env.yaml's ({self.spec.region})"
+                )
+            self._cells.extend(Cell(self, c, i == 0) for i, c in enumerate(cells))
+        return list(self._cells)
+
+    @property
+    def first_cell(self) -> Cell:
+        return self.cells()[0]
+
+    def cell(self, name: str | None) -> Cell:
+        """A cell by name (None: the first)."""
+        if name is None:
+            return self.first_cell
+        for cell in self.cells():
+            if cell.name == name:
+                return cell
+        known = ", ".join(c.name for c in self.cells())
+        raise NotFoundError(
+            f"cell {name!r} not found in environment {self.name!r} (known: {known})",
+            hint="see `saasctl cell list`; `saasctl cell add` creates one",
+        )
+
+    def cell_by_label(self, label: str) -> Cell | None:
+        """The cell whose shared workspace is ``label`` ('shared', 'shared@c2')."""
+        return next((c for c in self.cells() if c.label == label), None)
+
+    def cell_of(self, spec: TenantSpec) -> Cell:
+        return self.cell(spec.cell)
+
+    def tenants_of(self, cell: Cell, specs: list[TenantSpec] | None = None) -> list[TenantSpec]:
+        specs = self.load_tenants() if specs is None else specs
+        return [s for s in specs if self.cell_of(s).name == cell.name]
 
     @property
     def tenants_dir(self) -> Path:
@@ -228,34 +359,39 @@ class Environment:
 
     @property
     def pool_file(self) -> Path:
-        return self.dir / POOL_FILE
+        return self.first_cell.pool_file
 
-    def load_pool(self) -> PoolSpec:
-        if not self.pool_file.is_file():
+    def load_pool(self, cell: Cell | None = None) -> PoolSpec:
+        """The release of a cell's pooled services (default: the first cell's)."""
+        path = (cell or self.first_cell).pool_file
+        if not path.is_file():
             return PoolSpec()
-        pool: PoolSpec = load_model(PoolSpec, self.pool_file, self.project.display(self.pool_file))
+        pool: PoolSpec = load_model(PoolSpec, path, self.project.display(path))
         return pool
 
     def current_release(self) -> str | None:
-        """What new tenants get: the release the pool runs (None: env.yaml's images)."""
+        """What new tenants get: the release the first cell's pool runs (None:
+        env.yaml's images)."""
         return self.load_pool().release
 
-    # State keys: <env>/shared/terraform.tfstate and <env>/tenants/<id>/terraform.tfstate
+    # State keys: <env>/shared/terraform.tfstate (the first cell; the others'
+    # <env>/cells/<name>/terraform.tfstate) and <env>/tenants/<id>/terraform.tfstate
     @property
     def shared_state_key(self) -> str:
-        return f"{self.name}/shared/terraform.tfstate"
+        return self.first_cell.state_key
 
     def tenant_state_key(self, tenant_id: str) -> str:
         return f"{self.name}/tenants/{validate_tenant_id(tenant_id)}/terraform.tfstate"
 
     def lock_key(self, workspace: str) -> str:
-        """saasctl's operation lock of 'shared' or of a tenant, beside its state."""
-        if workspace == SHARED:
-            return f"{self.name}/shared/saasctl.lock"
+        """saasctl's operation lock of a cell's shared workspace ('shared',
+        'shared@c2') or of a tenant, beside its state."""
+        cell = self.cell_by_label(workspace)
+        if cell is not None:
+            return cell.lock_key
+        if workspace.startswith(f"{SHARED}@"):
+            return self.cell(workspace.partition("@")[2]).lock_key  # unknown: one line
         return f"{self.name}/tenants/{validate_tenant_id(workspace)}/saasctl.lock"
-
-    def priority_claims_prefix(self) -> str:
-        return f"{self.name}/priorities/"
 
     def restore_marker_key(self, tenant_id: str) -> str:
         """Which data export the next onboard of a restored tenant brings back."""

@@ -22,10 +22,11 @@ POOL = "pool"  # the pool's unit label (never a tenant id: reserved)
 
 @dataclass(frozen=True)
 class Unit:
-    label: str  # "pool" or a tenant id
+    label: str  # a cell's pool ("pool", "pool@c2") or a tenant id
     release: str | None  # None: env.yaml's images (no release yet)
-    tier: Tier | None = None  # None for the pool
+    tier: Tier | None = None  # None for a pool
     tags: tuple[tuple[str, str], ...] = ()
+    cell: str | None = None  # its cell (None: the first)
 
     @property
     def is_pool(self) -> bool:
@@ -33,15 +34,25 @@ class Unit:
 
 
 def units(env: Environment, specs: list[TenantSpec] | None = None) -> list[Unit]:
-    """The pool and every advanced or premium tenant, in a stable order."""
+    """Every cell's pool and every advanced or premium tenant, in a stable order."""
     specs = env.load_tenants() if specs is None else specs
-    out = [Unit(POOL, env.load_pool().release)]
+    out = [Unit(c.pool_unit, env.load_pool(c).release, cell=c.name) for c in env.cells()]
     out += [
-        Unit(s.id, s.release, s.tier, tuple(sorted(s.tags.items())))
+        Unit(s.id, s.release, s.tier, tuple(sorted(s.tags.items())), env.cell_of(s).name)
         for s in sorted(specs, key=lambda s: s.id)
         if s.tier != Tier.BASIC
     ]
     return out
+
+
+def unit_of(env: Environment, label: str) -> Unit:
+    """The unit a label names: a cell's pool or a tenant."""
+    for cell in env.cells():
+        if label == cell.pool_unit:
+            return Unit(label, env.load_pool(cell).release, cell=cell.name)
+    spec = env.load_tenant(label)
+    return Unit(spec.id, spec.release, spec.tier, tuple(sorted(spec.tags.items())),
+                env.cell_of(spec).name)  # fmt: skip
 
 
 def running(env: Environment, specs: list[TenantSpec] | None = None) -> dict[str | None, list[str]]:
@@ -53,8 +64,8 @@ def running(env: Environment, specs: list[TenantSpec] | None = None) -> dict[str
 
 
 def release_of(env: Environment, spec: TenantSpec) -> str | None:
-    """What a tenant runs: its own release, or the pool's for a basic tenant."""
-    return env.load_pool().release if spec.tier == Tier.BASIC else spec.release
+    """What a tenant runs: its own release, or its cell's pool's for a basic tenant."""
+    return env.load_pool(env.cell_of(spec)).release if spec.tier == Tier.BASIC else spec.release
 
 
 def parse_images(pairs: list[str]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from saasctl.errors import SaasctlError, UserError
 from saasctl.files import atomic_write
 from saasctl.ids import aws_name
 from saasctl.priorities import check_fits
-from saasctl.project import Environment
+from saasctl.project import Cell, Environment
 from saasctl.specs import PoolSpec, TenantSpec, Tier
 
 if TYPE_CHECKING:
@@ -40,7 +40,8 @@ SHARED_INPUTS = (
     "allowed_cidrs",
     "services",
     "pool",
-    "tenant_rate_limits",
+    "tier_rate_limits",
+    "ip_rate_limit",
     "tags",
     "pool_tables",
     "shared_user_pool",
@@ -145,19 +146,26 @@ def _services(env: Environment, release: str | None, *, images: bool = True) -> 
     return out
 
 
+def cell_name_prefix(env: Environment, cell: Cell) -> str:
+    """Prefix of a cell's shared AWS names: the first cell keeps the environment's."""
+    parts = ("saas", env.name) if cell.first else ("saas", env.name, cell.name)
+    return aws_name(*parts, max_len=16)  # + "-pool-<service>" <= 32
+
+
 def shared_inputs(
-    env: Environment, tenants: list[TenantSpec], pool: PoolSpec | None = None
+    env: Environment, cell: Cell, tenants: list[TenantSpec], pool: PoolSpec | None = None
 ) -> dict[str, Any]:
     s = env.spec
-    pool = pool if pool is not None else env.load_pool()
+    pool = pool if pool is not None else env.load_pool(cell)
+    network = cell.network
     return {
-        "name": aws_name("saas", env.name, max_len=16),  # + "-pool-<service>" <= 32
-        "region": s.region,
-        "account_id": s.account_id,
+        "name": cell_name_prefix(env, cell),
+        "region": cell.spec.region,
+        "account_id": cell.spec.account_id,
         "domain": s.domain,
-        "vpc_cidr": s.network.vpc_cidr,
-        "azs": list(s.network.azs),
-        "single_nat_gateway": s.network.single_nat_gateway,
+        "vpc_cidr": network.vpc_cidr,
+        "azs": list(network.azs),
+        "single_nat_gateway": network.single_nat_gateway,
         "certificate_arn": s.certificate_arn,
         "allowed_cidrs": list(s.allowed_cidrs),
         "services": _services(env, pool.release),
@@ -170,11 +178,20 @@ def shared_inputs(
                 "identity",
             },
         ),
-        # WAF rate rules live in the shared web ACL, one per tenant host.
-        "tenant_rate_limits": {
-            t.id: {"host": f"{t.id}.{s.domain}", "limit": s.tiers[t.tier].waf_rate_limit}
-            for t in sorted(tenants, key=lambda t: t.id)
+        # One WAF rate rule per tier, counting per host: the dedicated tiers list their
+        # tenants' hosts, the pool covers every other host (a basic onboard changes
+        # nothing here).
+        "tier_rate_limits": {
+            tier.value: {
+                "limit": s.tiers[tier].waf_rate_limit,
+                "hosts": []
+                if tier == Tier.BASIC
+                else sorted(f"{t.id}.{s.domain}" for t in tenants if t.tier == tier),
+                "pool": tier == Tier.BASIC,
+            }
+            for tier in Tier
         },
+        "ip_rate_limit": s.waf_ip_rate_limit or max(d.waf_rate_limit for d in s.tiers.values()),
         "tags": _tags(env, {}),
         # Basic tenants' data is pooled: the pool's services serve every one of them.
         "pool_tables": s.tables(),
@@ -257,9 +274,10 @@ def _render_cached(
 
 
 def render_shared(
-    env: Environment, tenants: list[TenantSpec], pool: PoolSpec | None = None
+    env: Environment, cell: Cell, tenants: list[TenantSpec], pool: PoolSpec | None = None
 ) -> dict[str, str]:
-    workdir = env.shared_dir
+    """A cell's shared workspace, for the tenants placed into it."""
+    workdir = cell.dir
     main_tf = _render_template(
         env,
         "shared/main.tf.j2",
@@ -267,8 +285,8 @@ def render_shared(
         inputs=SHARED_INPUTS,
         outputs=SHARED_OUTPUTS,
     )
-    inputs = shared_inputs(env, tenants, pool)
-    return _finish(main_tf, static_backend(env, env.shared_state_key), inputs)
+    inputs = shared_inputs(env, cell, tenants, pool)
+    return _finish(main_tf, static_backend(env, cell.state_key), inputs)
 
 
 def render_tenant(env: Environment, spec: TenantSpec) -> dict[str, str]:

@@ -27,7 +27,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
 from typing import Any
 
-from saasctl import failpoints, health, policy, releases, render
+from saasctl import cells, failpoints, health, policy, releases, render
 from saasctl.context import Context
 from saasctl.errors import (
     ConflictError,
@@ -38,7 +38,7 @@ from saasctl.errors import (
     UserError,
 )
 from saasctl.files import atomic_write
-from saasctl.project import SHARED
+from saasctl.quotas import QuotaError
 from saasctl.releases import Unit
 from saasctl.specs import PoolSpec, Rollout, Tier, Wave, parse_duration
 from saasctl.state import HOST_ID, LockHolder
@@ -179,9 +179,10 @@ class Execution:
 
     def move(self, unit: Unit, release: str | None) -> PlanSummary:
         """Write the unit's release, render, plan, gate, apply that plan."""
-        self.take_over(SHARED if unit.is_pool else unit.label)
+        cell = self.ctx.env.cell(unit.cell)
+        self.take_over(cell.label if unit.is_pool else unit.label)
         if unit.is_pool:
-            guard: AbstractContextManager[None] = self.ctx.shared_lock("release")
+            guard: AbstractContextManager[None] = self.ctx.cell_lock(cell, "release")
         else:
             guard = nullcontext()
             self.ctx.store.acquire(unit.label, "release")
@@ -194,25 +195,27 @@ class Execution:
 
     def _move(self, unit: Unit, release: str | None) -> PlanSummary:
         env = self.ctx.env
+        cell = env.cell(unit.cell)
         if unit.is_pool:
-            path, old = (
-                env.pool_file,
-                env.pool_file.read_text() if env.pool_file.is_file() else None,
-            )
+            path = cell.pool_file
+            old = path.read_text() if path.is_file() else None
             atomic_write(path, PoolSpec(release=release).to_yaml())
-            ws = self.ctx.write_shared()
+            ws = self.ctx.write_cell(cell)
         else:
             spec = env.load_tenant(unit.label)
             path, old = env.tenant_file(unit.label), env.tenant_file(unit.label).read_text()
             moved = spec.model_copy(update={"release": release})
             files = render.render_tenant(env, moved)
             atomic_write(path, moved.to_yaml())
-            ws = self.ctx.tenant_workspace(unit.label)
+            ws = self.ctx.tenant_workspace(unit.label, cell)
             render.write_workspace(ws.dir, files)
         try:
             plan = self.ctx.plan_json(ws)
             summary = PlanSummary.from_show_json(plan)
             self.gate(unit, plan)
+            # A new task definition can raise what a service asks of a quota (Fargate vCPUs).
+            usage = cells.usage_of_plan(self.ctx, ws, plan)
+            cells.commit(self.ctx, cell, ws, unit.tier, usage)
         except BaseException:
             # nothing applied: the unit keeps what it ran
             if old is None:
@@ -220,13 +223,14 @@ class Execution:
             else:
                 atomic_write(path, old)
             if unit.is_pool:
-                self.ctx.write_shared()
+                self.ctx.write_cell(cell)
             else:
                 files = render.render_tenant(env, env.load_tenant(unit.label))
                 render.write_workspace(ws.dir, files)
             raise
         failpoints.hit("release-planned", unit=unit.label)
         self.ctx.apply_saved(ws, summary, gate=lambda p: self.gate(unit, p))
+        cells.applied(self.ctx, cell, ws)
         return summary
 
     def gate(self, unit: Unit, plan: dict[str, Any]) -> None:
@@ -271,10 +275,7 @@ class Execution:
         return next(w["units"] for w in self.ledger.data["waves"] if w["name"] == wave.name)
 
     def unit(self, label: str) -> Unit:
-        if label == releases.POOL:
-            return Unit(releases.POOL, self.ctx.env.load_pool().release)
-        spec = self.ctx.env.load_tenant(label)
-        return Unit(spec.id, spec.release, spec.tier, tuple(sorted(spec.tags.items())))
+        return releases.unit_of(self.ctx.env, label)
 
     def roll_back(self, label: str) -> None:
         entry = self.ledger.unit(label)
@@ -465,7 +466,8 @@ def start(
         if kind == "rollout":
             check_upgradeable(ctx, version, fresh)
     ctx.preflight()
-    ctx.require_shared_applied()
+    for cell in ctx.env.cells():
+        ctx.require_applied(cell)
     if fresh is not None:
         confirm(fresh)
     resumed, etag = acquire(ctx, resume=resume, version=version if kind == "rollout" else None)
@@ -507,7 +509,9 @@ def preview(ctx: Context, version: str, *, allow_infra_change: bool) -> dict[str
     for label, entry in data["units"].items():
         if entry["state"] != "pending":
             continue
-        ws = ctx.shared_workspace() if label == releases.POOL else ctx.tenant_workspace(label)
+        unit = releases.unit_of(ctx.env, label)
+        cell = ctx.env.cell(unit.cell)
+        ws = ctx.cell_workspace(cell) if unit.is_pool else ctx.tenant_workspace(label, cell)
         current = json.loads((ws.dir / "terraform.tfvars.json").read_text())
         override = [{**svc, "image": services[svc["name"]]} for svc in current["services"]]
         plan = ctx.plan_json(ws, extra_vars={"services": override})
@@ -515,6 +519,11 @@ def preview(ctx: Context, version: str, *, allow_infra_change: bool) -> dict[str
         found = [str(v) for v in policy.evaluate(plan, allow_destroy=False)]
         if not allow_infra_change:
             found += [str(v) for v in policy.release_violations(plan)]
+        try:
+            usage = cells.usage_of_plan(ctx, ws, plan)
+            cells.commit(ctx, cell, ws, unit.tier, usage, record=False)
+        except QuotaError as exc:
+            found.append(exc.one_line())
         entry["detail"] = summary.counts() + (f"; {found[0]}" if found else "")
         entry["state"] = "refused" if found else ("pending" if summary.has_changes else "skipped")
     return data

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from saasctl.errors import SpecError, UserError
 from saasctl.ids import validate_env_name, validate_tenant_id
+from saasctl.quotas import BY_KEY, Scope, check_overrides
 
 
 class Tier(str, Enum):
@@ -207,6 +208,96 @@ class Rollout(_Strict):
         return self
 
 
+def _checked_quotas(values: dict[str, int], where: str) -> dict[str, int]:
+    try:
+        return check_overrides(values, where)
+    except UserError as exc:  # pydantic reports ValueError with the field's path
+        raise ValueError(exc.message) from None
+
+
+CELL_NAME = r"^[a-z][a-z0-9]{0,7}$"
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+
+
+class CellSpec(_Strict):
+    """A cell: a complete copy of the shared stack (VPC, ALB and WAF, pool and
+    advanced clusters, pooled tables, shared user pool) in one account and Region,
+    holding a bounded number of tenants."""
+
+    name: str = Field(pattern=CELL_NAME)
+    account_id: str = Field(pattern=r"^\d{12}$")
+    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    # The role terraform and saasctl assume for the cell's resources (another
+    # account's cell); None: the credentials saasctl runs with.
+    role_arn: str | None = None
+    network: Network | None = None  # None: env.yaml's network (first cell only)
+    # Quota values this cell's account (and the cell's own ALB and web ACL) was
+    # granted, over env.yaml's `quotas:`.
+    quotas: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("quotas")
+    @classmethod
+    def _quotas(cls, v: dict[str, int]) -> dict[str, int]:
+        return _checked_quotas(v, "quotas")
+
+    @model_validator(mode="after")
+    def _role(self) -> CellSpec:
+        if self.role_arn is not None:
+            match = _ROLE_ARN.match(self.role_arn)
+            if not match:
+                raise ValueError(f"role_arn {self.role_arn!r} is not an IAM role ARN")
+            if match.group(1) != self.account_id:
+                raise ValueError(
+                    f"role_arn {self.role_arn!r} is a role of account {match.group(1)}, "
+                    f"not of the cell's account {self.account_id}"
+                )
+        if self.network is not None:
+            wrong = [az for az in self.network.azs
+                     if not re.fullmatch(re.escape(self.region) + r"[a-z]", az)]  # fmt: skip
+            if wrong:
+                raise ValueError(f"network.azs: {', '.join(wrong)} not a zone of {self.region}")
+        return self
+
+
+class CellsSpec(_Strict):
+    """terraform/envs/<env>/cells.yaml (written by `saasctl cell add`). The first
+    cell is the environment's original shared stack: it keeps its paths, state
+    key and resource names."""
+
+    cells: list[CellSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _cells(self) -> CellsSpec:
+        names = [c.name for c in self.cells]
+        if len(set(names)) != len(names):
+            raise ValueError("cells: names must be unique")
+        for cell in self.cells[1:]:
+            if cell.network is None:
+                raise ValueError(f"cells: {cell.name}: network is required (its own VPC)")
+        # An account-wide quota is one value per account, whichever cell records it.
+        seen: dict[tuple[str, str], int] = {}
+        for cell in self.cells:
+            for key, value in cell.quotas.items():
+                if BY_KEY[key].scope not in (Scope.ACCOUNT, Scope.REGION):
+                    continue
+                region = "" if BY_KEY[key].scope == Scope.ACCOUNT else cell.region
+                other = seen.setdefault((f"{cell.account_id}/{region}", key), value)
+                if other != value:
+                    raise ValueError(
+                        f"cells: quota {key} of account {cell.account_id} is recorded as both "
+                        f"{other} and {value}: one account has one value"
+                    )
+        return self
+
+    def to_yaml(self) -> str:
+        data = self.model_dump(mode="json", exclude_defaults=True)
+        return (
+            "# The environment's cells, written by `saasctl cell add`: review it like a\n"
+            "# tenant spec. The first cell is the environment's original shared stack.\n"
+            + dump_yaml(data)
+        )
+
+
 class EnvSpec(_Strict):
     name: str
     region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -224,6 +315,17 @@ class EnvSpec(_Strict):
     tiers: dict[Tier, TierDefaults]
     services: list[Service] = Field(min_length=1)
     rollout: Rollout | None = None  # waves of `saasctl release rollout` (default: by tier)
+    # WAF requests per 5 minutes per client IP over a cell's web ACL, whatever the
+    # host (None: the highest tier limit).
+    waf_ip_rate_limit: int | None = Field(None, ge=100, le=2_000_000_000)
+    # AWS quota values this environment's accounts were granted (or lower caps):
+    # quota key -> value; see saasctl/quotas.py for the keys and their defaults.
+    quotas: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("quotas")
+    @classmethod
+    def _quotas(cls, v: dict[str, int]) -> dict[str, int]:
+        return _checked_quotas(v, "quotas")
 
     @field_validator("name")
     @classmethod
@@ -329,6 +431,8 @@ class TenantSpec(_Strict):
     # Off only while a move out of its own tables and user pool destroys them
     # (their data copied to the pool first); offboarding turns it off as well.
     deletion_protection: bool = True
+    # The cell the tenant was placed into at onboarding (None: the first cell).
+    cell: str | None = Field(None, pattern=CELL_NAME)
 
     @field_validator("admin_email")
     @classmethod

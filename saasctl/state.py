@@ -17,9 +17,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from saasctl import failpoints
 from saasctl.aws import Aws
 from saasctl.errors import BackendError, ConflictError, LockError, NotFoundError
-from saasctl.project import SHARED, Environment
+from saasctl.project import SHARED, Cell, Environment
 
 
 def _code(exc: ClientError) -> str:
@@ -491,11 +492,12 @@ class StateStore:
 
     # --- listener priority claims ------------------------------------------
     # A block is claimed with a conditional put before any spec names it, so two
-    # onboards (same checkout or not) can never be given the same block.
+    # onboards (same checkout or not) can never be given the same block. Blocks
+    # are per cell: each cell has a load balancer, and so priorities, of its own.
 
-    def claims(self) -> set[int]:
-        """Claimed block starts (one LIST; owners are read only where needed)."""
-        prefix = self.env.priority_claims_prefix()
+    def claims(self, cell: Cell) -> set[int]:
+        """Claimed block starts in a cell (one LIST; owners are read only where needed)."""
+        prefix = cell.priority_claims_prefix
         out: set[int] = set()
         for page in self.list_pages(prefix):
             for obj in page.get("Contents", []):
@@ -504,18 +506,61 @@ class StateStore:
                     out.add(int(start))
         return out
 
-    def claim_owner(self, start: int) -> str | None:
-        data = self.read_json(f"{self.env.priority_claims_prefix()}{start}.claim")
+    def claim_owner(self, cell: Cell, start: int) -> str | None:
+        data = self.read_json(f"{cell.priority_claims_prefix}{start}.claim")
         return None if data is None else str(data.get("tenant"))
 
-    def claim(self, start: int, tenant_id: str) -> bool:
+    def claim(self, cell: Cell, start: int, tenant_id: str) -> bool:
         """True when the block is now (or already was) this tenant's."""
-        key = f"{self.env.priority_claims_prefix()}{start}.claim"
+        key = f"{cell.priority_claims_prefix}{start}.claim"
         if self._put_if_absent(key, json.dumps({"tenant": tenant_id}).encode()):
             return True
-        return self.claim_owner(start) == tenant_id
+        return self.claim_owner(cell, start) == tenant_id
 
-    def unclaim(self, start: int, tenant_id: str) -> None:
-        if self.claim_owner(start) == tenant_id:
-            key = f"{self.env.priority_claims_prefix()}{start}.claim"
+    def unclaim(self, cell: Cell, start: int, tenant_id: str) -> None:
+        if self.claim_owner(cell, start) == tenant_id:
+            key = f"{cell.priority_claims_prefix}{start}.claim"
             self._call(self.aws.s3.delete_object, Bucket=self.bucket, Key=key)
+
+    # --- usage ledgers -------------------------------------------------------
+    # One JSON object per cell: what each of its workspaces consumes of each AWS
+    # quota (counted from the plan it last applied), and the reservations of
+    # onboards placed into the cell that have not applied yet. Replaced only with
+    # a conditional put on the ETag read, so two onboards racing for the cell's
+    # last slot can never both reserve it.
+
+    def read_usage(self, cell: Cell) -> tuple[dict[str, Any], str | None]:
+        """(the ledger, its ETag); an empty ledger and None when there is none."""
+        try:
+            resp = self._call(self.aws.s3.get_object, Bucket=self.bucket, Key=cell.usage_key)
+        except ClientError as exc:
+            if _code(exc) in ("404", "NoSuchKey"):
+                return {"workspaces": {}}, None
+            raise
+        data = json.loads(resp["Body"].read())
+        if not isinstance(data, dict) or not isinstance(data.get("workspaces"), dict):
+            raise BackendError(f"s3://{self.bucket}/{cell.usage_key} is not a usage ledger")
+        return data, str(resp["ETag"])
+
+    def update_usage(
+        self, cell: Cell, change: Callable[[dict[str, Any]], bool], attempts: int = 20
+    ) -> dict[str, Any]:
+        """Read the cell's ledger, let ``change`` edit it in place (False: leave it
+        as it is) and write it back if nobody wrote it meanwhile; else read again.
+        Returns the ledger as written (or as read, unchanged)."""
+        for attempt in range(attempts):
+            data, etag = self.read_usage(cell)
+            failpoints.hit("usage-read", cell=cell.name, attempt=attempt)
+            if not change(data):
+                return data
+            body = json.dumps(data, indent=1, sort_keys=True).encode()
+            condition = {"IfNoneMatch": "*"} if etag is None else {"IfMatch": etag}
+            try:
+                self._call(self.aws.s3.put_object, Bucket=self.bucket, Key=cell.usage_key,
+                           Body=body, ServerSideEncryption="AES256", **condition)  # fmt: skip
+                return data
+            except ClientError as exc:
+                if _code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                    raise
+            time.sleep(min(1.0, 0.02 * 2**attempt) * (0.5 + random.random()))  # noqa: S311
+        raise LockError(f"the usage ledger of {cell.describe()} kept changing; try again")

@@ -30,6 +30,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from saasctl import failpoints
+from saasctl.aws import Aws
 from saasctl.errors import BackendError, ConflictError, NotFoundError
 from saasctl.state import StateStore
 
@@ -191,9 +192,12 @@ class Export:
 
 
 class TenantData:
-    def __init__(self, store: StateStore, tenant_id: str) -> None:
+    """A tenant's items and users (through ``aws``: its cell's account and Region)
+    and their exports (in the state bucket, through the store)."""
+
+    def __init__(self, store: StateStore, tenant_id: str, aws: Aws | None = None) -> None:
         self.store = store
-        self.aws = store.aws
+        self.aws = aws or store.aws
         self.env = store.env
         self.tenant_id = tenant_id
 
@@ -356,14 +360,14 @@ class TenantData:
             for chunk in iter(lambda: fh.read(_CHUNK), b""):
                 digest.update(chunk)
         with path.open("rb") as fh:
-            self._call(self.aws.s3.put_object, Bucket=self.store.bucket, Key=folder + name,
+            self._call(self.store.aws.s3.put_object, Bucket=self.store.bucket, Key=folder + name,
                        Body=fh, ServerSideEncryption="AES256")  # fmt: skip
         return {"file": name, "count": count, "sha256": digest.hexdigest(),
                 "bytes": path.stat().st_size}  # fmt: skip
 
     def _download(self, key: str, path: Path, sha256: str) -> None:
         """A stored file to ``path``, streamed; its checksum must match the manifest."""
-        body = self._call(self.aws.s3.get_object, Bucket=self.store.bucket, Key=key)["Body"]
+        body = self._call(self.store.aws.s3.get_object, Bucket=self.store.bucket, Key=key)["Body"]
         digest = hashlib.sha256()
         with path.open("wb") as fh:
             for chunk in body.iter_chunks(_CHUNK):

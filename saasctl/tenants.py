@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from saasctl import failpoints, releases, render
+from saasctl import cells, failpoints, releases, render
 from saasctl.context import Context, Workspace
 from saasctl.errors import (
     AbortedError,
@@ -30,7 +30,8 @@ from saasctl.errors import (
 from saasctl.files import atomic_write
 from saasctl.ids import validate_tenant_id
 from saasctl.priorities import allocate
-from saasctl.project import TENANT_FILE
+from saasctl.project import TENANT_FILE, Cell
+from saasctl.quotas import QuotaError
 from saasctl.specs import TenantSpec, Tier
 from saasctl.tenant_data import Location, Manifest, TenantData
 from saasctl.terraform import PlanSummary
@@ -94,54 +95,89 @@ def _remove_dir(path: Path, point: str | None = None) -> None:
     shutil.rmtree(trash)
 
 
+def _cell_converged(ctx: Context, cell: Cell) -> bool:
+    """The cell's shared workspace, rendered from the specs as they are, is what
+    its state says was applied: nothing for an onboard to converge there."""
+    files = ctx.render_cell(cell)
+    applied = ctx.outputs(ctx.cell_workspace(cell)).get("saasctl_config_digest")
+    return applied == render.config_digest(files)
+
+
 def _plan_and_apply(
     ctx: Context,
     ws: Workspace,
+    spec: TenantSpec,
     operation: str,
     *,
     yes: bool,
     plan_only: bool,
     applied: list[bool] | None = None,
-) -> tuple[PlanSummary, PlanSummary]:
-    """Plan the tenant and, under the shared lock, the shared stack (they are
-    independent: the shared stack holds only the tenant's WAF rate rule); show
-    both, confirm, apply both together. ``applied`` gets True once the tenant's
-    apply succeeded.
+) -> tuple[PlanSummary, PlanSummary | None]:
+    """Plan the tenant and, when the tenant changes it (a dedicated tenant's host
+    in its tier's rate rule), its cell's shared workspace under the cell's lock;
+    show both, confirm, commit their quota usage, apply both together.
+    ``applied`` gets True once the tenant's apply succeeded. Returns the plans
+    (the shared one None when the cell had nothing to converge).
 
-    The tenant plan runs while this run waits for the shared lock. An operator
+    The tenant plan runs while this run waits for the cell's lock. An operator
     at a terminal is asked about the tenant plan before the lock is taken, so
     other runs never wait on the answer.
     """
     _ = ctx.tf  # set up once, before the thread
+    cell = ctx.cell_of(ws)
     ask_first = not yes and not plan_only and ctx.ui.can_ask()
     with ThreadPoolExecutor(1) as pool:
-        tenant_job = pool.submit(ctx.plan, ws)
+        tenant_job = pool.submit(ctx.plan_json, ws)
+
+        def tenant_plan() -> tuple[dict[str, Any], PlanSummary]:
+            plan = tenant_job.result()
+            return plan, PlanSummary.from_show_json(plan)
+
         if ask_first:
             with ctx.ui.status(f"planning {ws.label}"):
-                summary = tenant_job.result()
+                plan, summary = tenant_plan()
             ctx.show_summary(ws, summary)
             ctx.confirm_plan(ws, summary, yes=yes)
-        with ctx.shared_lock(operation):
-            shared = ctx.write_shared()  # from the specs as they are now, under the lock
-            with ctx.ui.status(f"planning {ws.label} and shared"):
-                shared_plan = ctx.plan(shared)
-                summary = tenant_job.result()
+        guard = ctx.cell_lock(cell, operation) if not _cell_converged(ctx, cell) else None
+        with guard or contextlib.nullcontext():
+            shared = shared_plan = shared_summary = None
+            if guard is not None:
+                shared = ctx.write_cell(cell)  # from the specs as they are now, under the lock
+                with ctx.ui.status(f"planning {ws.label} and {shared.label}"):
+                    shared_plan = ctx.plan_json(shared)
+                    plan, summary = tenant_plan()
+                shared_summary = PlanSummary.from_show_json(shared_plan)
+            else:
+                with ctx.ui.status(f"planning {ws.label}"):
+                    plan, summary = tenant_plan()
             if not ask_first:
                 ctx.show_summary(ws, summary)
-            ctx.show_summary(shared, shared_plan)
+            if shared is not None and shared_summary is not None:
+                ctx.show_summary(shared, shared_summary)
             failpoints.hit("planned")
-            if plan_only:
-                return summary, shared_plan
+            usage = cells.usage_of_plan(ctx, ws, plan)
+            if plan_only:  # the quota gate of a plan check: refused in one line, nothing kept
+                cells.commit(ctx, cell, ws, spec.tier, usage, record=False)
+                return summary, shared_summary
             if not ask_first:
                 ctx.confirm_plan(ws, summary, yes=yes)
-            ctx.confirm_plan(shared, shared_plan, yes=yes)
+            todo = [(ws, summary)]
+            # Before anything is applied: the cell stays within AWS's quotas with both.
+            cells.commit(ctx, cell, ws, spec.tier, usage)
+            if shared is not None and shared_plan is not None and shared_summary is not None:
+                ctx.confirm_plan(shared, shared_summary, yes=yes)
+                cells.commit(ctx, cell, shared, None, cells.usage_of_plan(ctx, shared, shared_plan))
+                todo.append((shared, shared_summary))
             done: list[str] = []
             try:
-                ctx.apply_together([(ws, summary), (shared, shared_plan)], done=done)
+                ctx.apply_together(todo, done=done)
             finally:
                 if applied is not None and ws.label in done:
                     applied.append(True)
-    return summary, shared_plan
+                for space, planned in todo:
+                    if space.label in done or not planned.has_changes:
+                        cells.applied(ctx, cell, space)
+    return summary, shared_summary
 
 
 def _finish(ctx: Context, ws: Workspace, outcome: Outcome) -> Outcome:
@@ -152,21 +188,30 @@ def _finish(ctx: Context, ws: Workspace, outcome: Outcome) -> Outcome:
 # --- the tenant's data: users and items --------------------------------------
 
 
-def _pool_location(ctx: Context) -> Location:
-    """The pool's tables and shared user pool, from the shared workspace's outputs."""
-    shared = ctx.outputs(ctx.shared_workspace())
+def _data(ctx: Context, spec: TenantSpec | str, cell: Cell | None = None) -> TenantData:
+    """The tenant's data, in its cell's account."""
+    tenant_id = spec if isinstance(spec, str) else spec.id
+    if cell is None:
+        cell = ctx.env.cell_of(spec) if isinstance(spec, TenantSpec) else ctx.tenant_cell(spec)
+    return TenantData(ctx.store, tenant_id, ctx.aws_of(cell))
+
+
+def _pool_location(ctx: Context, cell: Cell) -> Location:
+    """The cell's pooled tables and shared user pool, from its shared workspace's outputs."""
+    shared = ctx.outputs(ctx.cell_workspace(cell))
     return Location(tables=dict(shared.get("pool_tables") or {}), pooled=True,
                     user_pool_id=shared.get("user_pool_id"))  # fmt: skip
 
 
 def data_location(ctx: Context, spec: TenantSpec) -> Location:
-    """Where the tenant's users and items are, from the applied outputs: the pool's
-    tables for basic tenants, its own otherwise."""
-    tenant = ctx.outputs(ctx.tenant_workspace(spec.id)).get("tenant") or {}
+    """Where the tenant's users and items are, from the applied outputs: its cell's
+    pooled tables for basic tenants, its own otherwise."""
+    cell = ctx.env.cell_of(spec)
+    tenant = ctx.outputs(ctx.tenant_workspace(spec.id, cell)).get("tenant") or {}
     identity = tenant.get("identity") or {}
     user_pool_id, group = identity.get("user_pool_id"), identity.get("group_name")
     if spec.tier == Tier.BASIC:
-        return replace(_pool_location(ctx), user_pool_id=user_pool_id, group=group)
+        return replace(_pool_location(ctx, cell), user_pool_id=user_pool_id, group=group)
     tables = dict(tenant.get("table_names") or {})
     return Location(tables=tables, pooled=False, user_pool_id=user_pool_id, group=group)
 
@@ -174,13 +219,15 @@ def data_location(ctx: Context, spec: TenantSpec) -> Location:
 def tenant_config(ctx: Context, spec: TenantSpec) -> dict[str, Any]:
     """What the tenant's application and its sign-in need: pool, client, issuer,
     endpoint and tables (the client of a group in the shared pool is the pool's)."""
-    outputs = ctx.outputs(ctx.tenant_workspace(spec.id))
+    cell = ctx.env.cell_of(spec)
+    outputs = ctx.outputs(ctx.tenant_workspace(spec.id, cell))
     identity = (outputs.get("tenant") or {}).get("identity") or {}
     client = identity.get("client_id")
     if client is None and identity.get("group_name"):
-        client = ctx.outputs(ctx.shared_workspace()).get("user_pool_client_id")
+        client = ctx.outputs(ctx.cell_workspace(cell)).get("user_pool_client_id")
     location = data_location(ctx, spec)
     return {
+        "cell": cell.name,
         "user_pool_id": identity.get("user_pool_id"),
         "client_id": client,
         "issuer": identity.get("issuer"),
@@ -208,7 +255,7 @@ def _admin_user(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
             "custom:userRole": "admin",
         },
     }
-    created = TenantData(ctx.store, spec.id).ensure_user(location, user)
+    created = _data(ctx, spec).ensure_user(location, user)
     outcome.data["admin_user"] = spec.admin_email
     ctx.ui.step(f"admin user {spec.admin_email} {'created' if created else 'exists'}")
 
@@ -217,7 +264,7 @@ def _check_pointers(ctx: Context, tenant_id: str, spec: TenantSpec | None) -> No
     """Every export that the spec (``offboarding``, ``data_move``) or a restore marker
     points at is this tenant's own: checked before anything is written, since a
     pointer to another tenant's export would copy that tenant's data into this one."""
-    data = TenantData(ctx.store, tenant_id)
+    data = TenantData(ctx.store, tenant_id)  # exports only: the state bucket
     pointers = [p for p in (spec.offboarding, spec.data_move) if p] if spec else []
     marker = ctx.store.read_json(ctx.env.restore_marker_key(tenant_id))
     if marker is not None:
@@ -226,16 +273,18 @@ def _check_pointers(ctx: Context, tenant_id: str, spec: TenantSpec | None) -> No
         data.manifest(pointer)
 
 
-def _admin_is_free(ctx: Context, tenant_id: str, tier: Tier, admin_email: str | None) -> None:
-    """A new admin in the shared user pool must not be someone else's user: refused
-    before anything is written rather than taken into this tenant's group."""
+def _admin_is_free(
+    ctx: Context, tenant_id: str, tier: Tier, admin_email: str | None, cell: Cell
+) -> None:
+    """A new admin in the cell's shared user pool must not be someone else's user:
+    refused before anything is written rather than taken into this tenant's group."""
     if admin_email is None or ctx.env.spec.identity(tier) != "shared":
         return
-    if not ctx.store.exists(ctx.env.shared_state_key):
+    if not ctx.store.exists(cell.state_key):
         return  # no shared pool yet: nobody to collide with
-    pool = _pool_location(ctx)
+    pool = _pool_location(ctx, cell)
     if pool.user_pool_id:
-        TenantData(ctx.store, tenant_id).check_users(pool, [{"username": admin_email}])
+        _data(ctx, tenant_id, cell).check_users(pool, [{"username": admin_email}])
 
 
 def _restore_data(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
@@ -243,7 +292,7 @@ def _restore_data(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
     marker = ctx.store.read_json(ctx.env.restore_marker_key(spec.id))
     if marker is None:
         return
-    data = TenantData(ctx.store, spec.id)
+    data = _data(ctx, spec)
     restored = data.restore(marker["export"], data_location(ctx, spec))
     ctx.store.delete_object(ctx.env.restore_marker_key(spec.id))
     outcome.data["restored"] = {"export": marker["export"], **restored}
@@ -256,7 +305,7 @@ def _restore_data(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
 def _export(ctx: Context, spec: TenantSpec) -> tuple[TenantSpec, Manifest]:
     """Export the tenant's data once per offboard (a re-run reuses the export its
     spec names) and record it in the spec: from then on deletion protection is off."""
-    data = TenantData(ctx.store, spec.id)
+    data = _data(ctx, spec)
     if spec.offboarding is not None:
         return spec, data.manifest(spec.offboarding)
     location = data_location(ctx, spec)
@@ -288,7 +337,7 @@ def _data_direction(ctx: Context, spec: TenantSpec, tier: Tier) -> str | None:
 
 
 def _export_for_move(ctx: Context, spec: TenantSpec) -> str:
-    data = TenantData(ctx.store, spec.id)
+    data = _data(ctx, spec)
     with ctx.ui.status(f"exporting the data of {spec.id} before the move"):
         folder, manifest = data.export(data_location(ctx, spec), progress=ctx.ui.info)
     ctx.ui.step(
@@ -304,8 +353,8 @@ def _leave_own_tables(ctx: Context, spec: TenantSpec, ws: Workspace, *, yes: boo
     the shared pool (idempotent, so a re-run repeats it and picks up new items),
     and lift the deletion protection. Returns the spec as written."""
     location = data_location(ctx, spec)
-    pool = _pool_location(ctx)
-    data = TenantData(ctx.store, spec.id)
+    pool = _pool_location(ctx, ctx.env.cell_of(spec))
+    data = _data(ctx, spec)
     if pool.user_pool_id and pool.user_pool_id != location.user_pool_id:
         data.check_users(pool, data.users(location))  # none may be another tenant's there
     if spec.data_move is None:  # asked once, before anything is copied
@@ -336,7 +385,7 @@ def _join_pool(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
     """After a move into the pool has been applied: its users join its new group;
     the pool holds at least what the export did."""
     assert spec.data_move is not None
-    data = TenantData(ctx.store, spec.id)
+    data = _data(ctx, spec)
     manifest = data.manifest(spec.data_move)
     location = data_location(ctx, spec)
     for name, entry in manifest.tables.items():
@@ -361,11 +410,11 @@ def _carry_data(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
     then remove them from the pool. Every step is idempotent, so a re-run of the
     move after a crash finishes it."""
     assert spec.data_move is not None
-    data = TenantData(ctx.store, spec.id)
+    data = _data(ctx, spec)
     before = data.manifest(spec.data_move)
     # Items only: its users come from the export, and an export or purge of this
     # location must never touch the shared user pool's other tenants.
-    source = replace(_pool_location(ctx), user_pool_id=None)
+    source = replace(_pool_location(ctx, ctx.env.cell_of(spec)), user_pool_id=None)
     dest = data_location(ctx, spec)
     with ctx.ui.status(f"copying the items of {spec.id} to its own tables"):
         copied = data.copy(source, dest)  # the pool as it is now, verified by count
@@ -420,29 +469,30 @@ def _release_for(ctx: Context, tier: Tier, spec: TenantSpec | None) -> str | Non
     return ctx.env.current_release()
 
 
-def _claim_priority(ctx: Context, tenant_id: str) -> int:
-    """The lowest block free both in the specs on disk and in the bucket's claims."""
+def _claim_priority(ctx: Context, cell: Cell, tenant_id: str) -> int:
+    """The lowest block free in the cell (its load balancer's priorities), both in
+    the specs on disk and in the bucket's claims."""
     cfg = ctx.env.spec.listener_priorities
-    claims = ctx.store.claims()
-    on_disk = {t.listener_priority for t in ctx.env.load_tenants()}
+    claims = ctx.store.claims(cell)
+    on_disk = {t.listener_priority for t in ctx.env.tenants_of(cell)}
     for start in sorted(claims - on_disk):  # claims no spec names: a run that died?
-        if ctx.store.claim_owner(start) == tenant_id:
+        if ctx.store.claim_owner(cell, start) == tenant_id:
             return start  # ours: take the same block again
     taken = on_disk | claims
     while True:
         start = allocate(cfg, taken)
         failpoints.hit("priority-allocated", start=start, tenant=tenant_id)
-        if ctx.store.claim(start, tenant_id):
+        if ctx.store.claim(cell, start, tenant_id):
             return start
         taken.add(start)  # claimed by a concurrent onboard a moment ago
 
 
-def _no_table_collision(ctx: Context, tenant_id: str) -> None:
+def _no_table_collision(ctx: Context, tenant_id: str, cell: Cell) -> None:
     """A new tenant's own tables must not exist yet: one that does belongs to
     something else (terraform would fail half-way, or worse, adopt it later)."""
     prefix = render.tenant_name_prefix(ctx.env, tenant_id)
     names = [f"{prefix}-{table}" for table in ctx.env.spec.tables()]
-    taken = TenantData(ctx.store, tenant_id).existing(names)
+    taken = _data(ctx, tenant_id, cell).existing(names)
     if taken:
         raise ConflictError(
             f"table {taken[0]} already exists: {tenant_id!r} would need that name for its own "
@@ -451,29 +501,23 @@ def _no_table_collision(ctx: Context, tenant_id: str) -> None:
         )
 
 
-def _ensure_shared(ctx: Context, *, yes: bool, plan_only: bool) -> None:
-    """The first onboard of an environment applies its shared workspace first (the
+def _ensure_applied(ctx: Context, cell: Cell, *, yes: bool, plan_only: bool) -> None:
+    """The first onboard into a cell applies its shared workspace first (the
     tenant's services need its network, load balancer and clusters): shown, and
     asked (``--yes`` in CI), like any apply."""
-    if ctx.store.exists(ctx.env.shared_state_key):
+    if ctx.store.exists(cell.state_key):
         return
     if plan_only:  # a plan of the tenant needs the shared outputs: nothing to plan against
-        ctx.require_shared_applied()
+        ctx.require_applied(cell)
     name = ctx.env.name
-    ctx.ui.step(f"the shared workspace of {name!r} was never applied: the tenant needs it first")
-    with ctx.shared_lock("onboard"):
-        if ctx.store.exists(ctx.env.shared_state_key):  # another run applied it meanwhile
-            return
-        shared = ctx.write_shared()
-        with ctx.ui.status("planning shared"):
-            plan = ctx.plan(shared)
-        ctx.show_summary(shared, plan)
-        ctx.confirm_destroy(
-            f"apply the shared workspace of {name!r} first ({len(plan.add)} to add) "
-            f"(the same as `saasctl apply --shared-only --env {name}`).",
-            yes,
-        )
-        ctx.apply(shared, plan, yes=yes)
+    what = f"{name!r}" if len(ctx.env.cells()) == 1 else f"cell {cell.name}"
+    ctx.ui.step(f"the shared workspace of {what} was never applied: the tenant needs it first")
+    only = "" if len(ctx.env.cells()) == 1 else f" --cell {cell.name}"
+    cells.converge(
+        ctx, cell, "onboard", yes=yes, unless_applied=True,
+        confirm=f"apply the shared workspace of {what} first ({{adds}} to add) "
+                f"(the same as `saasctl apply --shared-only --env {name}{only}`).",
+    )  # fmt: skip
 
 
 def onboard(
@@ -485,7 +529,10 @@ def onboard(
     plan_only: bool,
     tags: dict[str, str] | None = None,
     admin_email: str | None = None,
+    cell: str | None = None,
 ) -> Outcome:
+    """Onboard a tenant: a new one is placed into ``cell``, or the first cell with
+    room for its tier (the next one when AWS's quotas refuse its plan there)."""
     validate_tenant_id(tenant_id)
     env = ctx.env
     existing = env.load_tenant(tenant_id) if env.has_tenant(tenant_id) else None
@@ -512,41 +559,80 @@ def onboard(
         TenantSpec(id=tenant_id, tier=tier, listener_priority=1, admin_email=admin_email)
     except ValueError as exc:
         raise UserError(f"--admin-email: {_reason(exc)}") from None
+    if cell is not None:
+        env.cell(cell)  # an unknown cell: one line, exit 3, before anything else
     ctx.preflight()
     _check_pointers(ctx, tenant_id, existing)
-    _admin_is_free(ctx, tenant_id, tier, admin_email)
+    if existing is not None:
+        home = env.cell_of(existing)
+        if cell is not None and cell != home.name:
+            raise ConflictError(
+                f"tenant {tenant_id!r} lives in cell {home.name}, not {cell}: a tenant stays "
+                "in the cell it was placed into"
+            )
+        spec = existing
+        if admin_email and spec.admin_email is None:
+            spec = spec.model_copy(update={"admin_email": admin_email})
+        return _onboard_in(ctx, home, spec, existing, yes=yes, plan_only=plan_only)
+    choices = cells.candidates(ctx, tier, cell)
+    for i, candidate in enumerate(choices):
+        spec = TenantSpec(
+            id=tenant_id,
+            tier=tier,
+            listener_priority=1,  # claimed in the cell, under the tenant's lock
+            release=_release_for(ctx, tier, None),
+            tags=new_tags,
+            admin_email=admin_email,
+            cell=None if candidate.first else candidate.name,
+        )
+        try:
+            return _onboard_in(ctx, candidate, spec, None, yes=yes, plan_only=plan_only)
+        except QuotaError as exc:
+            if cell is not None or i == len(choices) - 1:
+                raise
+            ctx.ui.info(f"  {exc.one_line()}: trying the next cell")
+    raise AssertionError("unreachable: no candidate cell")  # pragma: no cover
+
+
+def _onboard_in(
+    ctx: Context,
+    cell: Cell,
+    spec: TenantSpec,
+    existing: TenantSpec | None,
+    *,
+    yes: bool,
+    plan_only: bool,
+) -> Outcome:
+    tenant_id, tier = spec.id, spec.tier
+    _admin_is_free(ctx, tenant_id, tier, spec.admin_email if existing is None else None, cell)
     if existing is None and tier != Tier.BASIC:
-        _no_table_collision(ctx, tenant_id)
-    _ensure_shared(ctx, yes=yes, plan_only=plan_only)
+        _no_table_collision(ctx, tenant_id, cell)
+    _ensure_applied(ctx, cell, yes=yes, plan_only=plan_only)
     with _locked(ctx, tenant_id, "onboard"):
         if existing is None:
-            spec = TenantSpec(
-                id=tenant_id,
-                tier=tier,
-                listener_priority=_claim_priority(ctx, tenant_id),
-                release=_release_for(ctx, tier, None),
-                tags=new_tags,
-                admin_email=admin_email,
+            spec = spec.model_copy(
+                update={"listener_priority": _claim_priority(ctx, cell, tenant_id)}
             )
+            where = f" in cell {cell.name}" if len(ctx.env.cells()) > 1 else ""
             ctx.ui.step(
-                f"onboarding {tenant_id} ({tier.value}, listener priorities from "
+                f"onboarding {tenant_id} ({tier.value}{where}, listener priorities from "
                 f"{spec.listener_priority})"
             )
         else:
-            spec = existing
-            if admin_email and spec.admin_email is None:
-                spec = spec.model_copy(update={"admin_email": admin_email})
             ctx.ui.step(f"{tenant_id} is already onboarded ({tier.value}): converging")
         ws = _write_tenant(ctx, spec)
         failpoints.hit("onboard-written")
         try:
-            summary, shared_plan = _plan_and_apply(ctx, ws, "onboard", yes=yes, plan_only=plan_only)
+            summary, shared_plan = _plan_and_apply(
+                ctx, ws, spec, "onboard", yes=yes, plan_only=plan_only
+            )
         except BaseException:
             if existing is None and not ctx.store.exists(ws.state_key):
                 _remove_dir(ws.dir)  # nothing was created: leave no trace
-                ctx.write_shared()
+                ctx.write_cell(cell)
                 with contextlib.suppress(SaasctlError):  # a re-run takes its claim back
-                    ctx.store.unclaim(spec.listener_priority, tenant_id)
+                    ctx.store.unclaim(cell, spec.listener_priority, tenant_id)
+                    cells.release(ctx, cell, tenant_id)
                 ctx.ui.warn(
                     f"onboarding {tenant_id} failed before anything was created; "
                     "its files were removed"
@@ -554,7 +640,8 @@ def onboard(
             raise
         failpoints.hit("applied")
         outcome = Outcome(tenant_id, "onboard", summary.has_changes, summary.as_dict())
-        outcome.changes = outcome.changes or shared_plan.has_changes
+        outcome.changes = outcome.changes or bool(shared_plan and shared_plan.has_changes)
+        outcome.data["cell"] = cell.name
         if plan_only:
             return outcome
         _restore_data(ctx, spec, outcome)
@@ -566,9 +653,10 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
     spec = ctx.env.load_tenant(validate_tenant_id(tenant_id))
     ctx.preflight()
     _check_pointers(ctx, tenant_id, spec)
-    ctx.require_shared_applied()
+    cell = ctx.env.cell_of(spec)
+    ctx.require_applied(cell)
     with _locked(ctx, tenant_id, "set-tier"):
-        ws = ctx.tenant_workspace(tenant_id)
+        ws = ctx.tenant_workspace(tenant_id, cell)
         before = _snapshot(ws.dir)
         moved = spec.model_copy(update={"tier": tier, "release": _release_for(ctx, tier, spec)})
         direction = _data_direction(ctx, spec, tier)
@@ -588,17 +676,19 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
         applied: list[bool] = []
         try:
             summary, shared_plan = _plan_and_apply(
-                ctx, ws, "set-tier", yes=yes, plan_only=plan_only, applied=applied
+                ctx, ws, moved, "set-tier", yes=yes, plan_only=plan_only, applied=applied
             )
         except BaseException:
             if not applied:  # put the old spec and files back: nothing changed
                 for name, text in before.items():
                     atomic_write(ws.dir / name, text)
-                ctx.write_shared()
+                ctx.write_cell(cell)
+                with contextlib.suppress(SaasctlError):  # and its usage as applied
+                    cells.commit(ctx, cell, ws, spec.tier, cells.usage_of_state(ctx, ws))
             raise
         failpoints.hit("applied")
         outcome = Outcome(tenant_id, "set-tier", summary.has_changes, summary.as_dict())
-        outcome.changes = outcome.changes or shared_plan.has_changes
+        outcome.changes = outcome.changes or bool(shared_plan and shared_plan.has_changes)
         if plan_only:
             return outcome
         if moved.data_move is not None and moved.tier != Tier.BASIC:
@@ -615,6 +705,7 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
     spec = ctx.env.load_tenant(tenant_id)
     ctx.preflight()
     _check_pointers(ctx, tenant_id, spec)
+    cell = ctx.env.cell_of(spec)
     with _locked(ctx, tenant_id, "offboard"):
         ws = _write_tenant(ctx, spec)
         outcome = Outcome(tenant_id, "offboard")
@@ -637,7 +728,7 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
             reused = spec.offboarding is not None
             spec, manifest = _export(ctx, spec)
             location = data_location(ctx, spec)
-            data = TenantData(ctx.store, tenant_id)
+            data = _data(ctx, spec)
             try:
                 removed = data.purge(location, spec.offboarding or "")
             except ConflictError as exc:
@@ -673,12 +764,14 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
             failpoints.hit("offboard-destroyed")
             ctx.store.delete_state(ws.state_key)
             failpoints.hit("offboard-state-deleted")
-        ctx.store.unclaim(spec.listener_priority, tenant_id)
+        ctx.store.unclaim(cell, spec.listener_priority, tenant_id)
+        cells.release(ctx, cell, tenant_id)
         failpoints.hit("offboard-unclaimed")
         # Last: while the spec exists, a re-run can finish the job.
         _remove_dir(ws.dir, "offboard-dir-renamed")
     try:
-        ctx.converge_shared("offboard", yes=yes)  # drop its WAF rate rule
+        if not _cell_converged(ctx, cell):  # a dedicated tenant's host leaves its rate rule
+            cells.converge(ctx, cell, "offboard", yes=yes)
     except SaasctlError as exc:
         ctx.ui.warn(
             f"{tenant_id} is offboarded but the shared workspace did not converge "

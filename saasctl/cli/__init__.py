@@ -20,7 +20,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from saasctl import __version__, console
-from saasctl.cli import ci, code, fleet, local, release, state, tenant
+from saasctl.cli import cell, ci, code, fleet, local, release, state, tenant
 from saasctl.cli.common import EXIT_CODES
 from saasctl.errors import ExitCode, SaasctlError
 
@@ -48,6 +48,7 @@ for name, fn in (
 ):
     app.command(name, epilog=EXIT_CODES)(fn)
 app.add_typer(tenant.app, name="tenant")
+app.add_typer(cell.app, name="cell")
 app.add_typer(ci.app, name="ci")
 app.add_typer(local.offline_app, name="offline")
 app.add_typer(release.app, name="release")

@@ -102,7 +102,16 @@ TenantsOpt = Annotated[
 TiersOpt = Annotated[
     list[Tier] | None, typer.Option("--tier", help="Only tenants of this tier (repeatable).")
 ]
-SharedOnlyOpt = Annotated[bool, typer.Option("--shared-only", help="Only the shared workspace.")]
+SharedOnlyOpt = Annotated[
+    bool, typer.Option("--shared-only", help="Only the cells' shared workspaces.")
+]
+CellsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--cell", help="Only this cell's shared workspace and tenants (repeatable).",
+        autocompletion=candidates(lambda ctx: [c.name for c in env_of(ctx).cells()]),
+    ),
+]  # fmt: skip
 ChangedOpt = Annotated[
     str | None,
     typer.Option(
@@ -140,6 +149,7 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
     "tenant": (TenantsOpt, None),
     "tier": (TiersOpt, None),
     "shared_only": (SharedOnlyOpt, False),
+    "cell": (CellsOpt, None),
     "parallelism": (ParallelOpt, CPUS),
     "changed_since": (ChangedOpt, None),
     "shard": (ShardOpt, None),

@@ -55,6 +55,7 @@ def _fleet(
     tenant: list[str] | None = None,
     tier: list[Tier] | None = None,
     shared_only: bool = False,
+    cell: list[str] | None = None,
     parallelism: int,
     changed_since: str | None = None,
     shard: str | None = None,
@@ -91,6 +92,7 @@ def _fleet(
         fail_fast=fail_fast,
         allow_destroy=allow_destroy,
         yes=yes,
+        cells=cell,
     )
     started = time.monotonic()
     ui = ctx.ui
@@ -145,7 +147,7 @@ def _fleet(
     raise typer.Exit(code)
 
 
-_SELECTION = ("env", "tenant", "tier", "shared_only", "parallelism")
+_SELECTION = ("env", "tenant", "tier", "shared_only", "cell", "parallelism")
 _REPORTS = ("json_out", "report_json", "summary_md")
 
 

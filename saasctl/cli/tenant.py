@@ -16,8 +16,10 @@ from saasctl.cli.common import (
     TenantArg,
     TierOpt,
     YesOpt,
+    candidates,
     command,
     context,
+    env_of,
     group,
 )
 from saasctl.cli.state import unlock_lock
@@ -81,6 +83,14 @@ def onboard(
             "in the shared pool) with custom:tenantId, custom:tenantTier, custom:userRole=admin.",
         ),
     ] = None,
+    cell: Annotated[
+        str | None,
+        typer.Option(
+            "--cell",
+            help="Place a new tenant into this cell (default: the first with room for its tier).",
+            autocompletion=candidates(lambda ctx: [c.name for c in env_of(ctx).cells()]),
+        ),
+    ] = None,
     yes: YesOpt = False,
     plan_only: PlanOnlyOpt = False,
     json_out: JsonOpt = False,
@@ -88,11 +98,13 @@ def onboard(
     """Write the tenant's spec, render its workspace, plan and apply it; create its
     admin user; bring back its data after a `tenant restore`.
 
-    Re-running for an existing tenant of the same tier converges (a no-op when up to date).
+    A new tenant goes into --cell, or the first cell (in cells.yaml's order) where
+    its tier fits within AWS's quotas. Re-running for an existing tenant of the
+    same tier converges (a no-op when up to date).
     """
     ctx = context(env)
     outcome = tenants.onboard(ctx, tenant_id, tier, yes=yes, plan_only=plan_only,
-                              tags=_tags(tag), admin_email=admin_email)  # fmt: skip
+                              tags=_tags(tag), admin_email=admin_email, cell=cell)  # fmt: skip
     _report(ctx, outcome, json_out)
     if plan_only and outcome.changes:
         raise typer.Exit(ExitCode.CHANGES)

@@ -16,13 +16,15 @@ PACKAGE = Path(__file__).resolve().parents[2] / "saasctl"
 # Lowest first. A module may import its own layer (without a cycle) and those below.
 LAYERS: dict[str, list[str]] = {
     "foundation": ["errors", "files", "ids", "failpoints", "console"],
-    "model": ["specs", "project", "priorities", "releases"],
+    "model": ["quotas", "specs", "project", "priorities", "releases"],
     "drivers": [
         "terraform", "aws", "state", "backend", "render", "policy", "emulator",
         "emulator_server", "provider_schema", "offline_aws", "conformance", "lifecycle",
     ],
     "context": ["context"],
-    "operations": ["tenant_data", "tenants", "changes", "fleet", "health", "rollout", "validate"],
+    "operations": [
+        "cells", "tenant_data", "tenants", "changes", "fleet", "health", "rollout", "validate",
+    ],
     "cli": ["cli", "__main__"],
     "tools": ["demo", "moddoc"],  # run by make, never imported by the product
 }  # fmt: skip

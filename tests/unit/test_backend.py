@@ -65,7 +65,9 @@ def test_no_endpoint_no_emulator_flags(project: Path) -> None:
 
 
 def test_remote_state_config_reads_shared_key_without_locks(local_env) -> None:  # type: ignore[no-untyped-def]
-    config = backend.remote_state_config(local_env, (1, 0, 3), "http://e:1")
+    config = backend.remote_state_config(
+        local_env, local_env.shared_state_key, (1, 0, 3), "http://e:1"
+    )
     assert config["key"] == "local/shared/terraform.tfstate"
     assert "dynamodb_table" not in config and "use_lockfile" not in config
 

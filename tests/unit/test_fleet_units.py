@@ -34,7 +34,7 @@ def repo(project: Path) -> tuple[Context, Path]:
         d.mkdir(parents=True)
         (d / "tenant.yaml").write_text(spec.to_yaml())
         write_workspace(d, render_tenant(env, spec))
-    write_workspace(env.shared_dir, render_shared(env, env.load_tenants()))
+    write_workspace(env.shared_dir, render_shared(env, env.first_cell, env.load_tenants()))
     git(project, "init", "-q")
     git(project, "-c", "user.email=t@t", "-c", "user.name=t", "add", "-A")
     git(project, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "base")

@@ -37,7 +37,8 @@ class Clients:
 
 
 def ctx(clients: Clients) -> Any:
-    return SimpleNamespace(aws=SimpleNamespace(client=lambda name: clients))
+    aws = SimpleNamespace(client=lambda name: clients)
+    return SimpleNamespace(aws=aws, aws_of=lambda cell: aws, env=SimpleNamespace(cell=lambda n: n))
 
 
 def test_completed_on_the_applied_revision_with_no_alarm_is_healthy() -> None:

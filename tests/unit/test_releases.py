@@ -110,12 +110,12 @@ def test_rendering_takes_images_from_the_release(env: Environment) -> None:
     # basic tenants hold no image: their services run in the pool
     basic = TenantSpec(id="acme", tier=Tier.BASIC, listener_priority=100)
     assert all("image" not in s for s in render.tenant_inputs(env, basic)["services"])
-    shared = render.shared_inputs(env, [basic], PoolSpec(release="2.0.0"))
+    shared = render.shared_inputs(env, env.first_cell, [basic], PoolSpec(release="2.0.0"))
     assert {s["name"]: s["image"] for s in shared["services"]} == {"web": WEB, "api": API}
     # a release the pool runs changes only the shared workspace's files
     before = render.render_tenant(env, basic)
-    assert render.render_shared(env, [basic], PoolSpec()) != render.render_shared(
-        env, [basic], PoolSpec(release="2.0.0")
+    assert render.render_shared(env, env.first_cell, [basic], PoolSpec()) != render.render_shared(
+        env, env.first_cell, [basic], PoolSpec(release="2.0.0")
     )
     assert render.render_tenant(env, basic) == before
 

@@ -34,7 +34,7 @@ def env(project: Path) -> Environment:
 
 
 def rendered(env: Environment) -> dict[str, dict[str, str]]:
-    out = {"shared": render.render_shared(env, list(TENANTS.values()))}
+    out = {"shared": render.render_shared(env, env.first_cell, list(TENANTS.values()))}
     for tier, spec in TENANTS.items():
         out[tier.value] = render.render_tenant(env, spec)
     return out
@@ -65,7 +65,7 @@ from tests.unit.test_render import TENANTS
 env = Project(Path(sys.argv[1])).load_env("golden")
 specs = list(TENANTS.values())
 order = specs if sys.argv[2] == "forward" else specs[::-1]
-out = {"shared": render.render_shared(env, order)}
+out = {"shared": render.render_shared(env, env.first_cell, order)}
 out.update({s.id: render.render_tenant(env, s) for s in order})
 out["shards"] = {f"t{i}": changes.shard_of(f"t{i}", 7) for i in range(200)}
 sys.stdout.write(json.dumps(out, sort_keys=True))
@@ -143,7 +143,7 @@ def test_rendering_is_strict_everywhere(env: Environment, snippet: str) -> None:
     template = env.project.templates / "shared" / "main.tf.j2"
     template.write_text(template.read_text() + snippet + "\n")
     with pytest.raises(SaasctlError, match=r"templates/shared/main.tf.j2: "):
-        render.render_shared(env, list(TENANTS.values()))
+        render.render_shared(env, env.first_cell, list(TENANTS.values()))
 
 
 def test_write_is_atomic_and_only_what_changed(env: Environment, tmp_path: Path) -> None:
@@ -176,7 +176,7 @@ def test_real_module_set_renders_the_aws_provider(env: Environment, tmp_path: Pa
     files = render.render_tenant(real, TENANTS[Tier.PREMIUM])
     assert 'source = "../../../../modules/tenant-premium"' in files["main.tf"]
     assert 'provider "aws"' in files["main.tf"] and 'dynamic "endpoints"' in files["main.tf"]
-    shared = render.render_shared(real, list(TENANTS.values()))
+    shared = render.render_shared(real, real.first_cell, list(TENANTS.values()))
     assert 'provider "aws"' in shared["main.tf"]
     assert "modules/shared-stack" in shared["main.tf"] and "standins" not in shared["main.tf"]
     (tmp_path / "a.tf").write_text(files["main.tf"])

@@ -59,10 +59,10 @@ def test_a_priority_claim_is_a_conditional_put(store: StateStore) -> None:
     key = "local/priorities/100.claim"
     with Stubber(store.aws.s3) as stub:
         stub.add_response("put_object", {}, conditional_put(key))
-        assert store.claim(100, "acme") is True
+        assert store.claim(store.env.first_cell, 100, "acme") is True
         refused(stub, key)  # another run claimed it first: S3 says 412
         stub.add_response("get_object", body({"tenant": "acme"}), {"Bucket": BUCKET, "Key": key})
-        assert store.claim(100, "globex") is False
+        assert store.claim(store.env.first_cell, 100, "globex") is False
         stub.assert_no_pending_responses()
 
 
@@ -181,7 +181,7 @@ def test_listings_read_every_page_and_a_lost_connection_is_one_error(
             stub.add_response("list_objects_v2", page1, first)
             page2 = {"IsTruncated": False, "Contents": objs[1:]}
             stub.add_response("list_objects_v2", page2, {**first, "ContinuationToken": "t1"})
-        assert store.claims() == {100, 110}
+        assert store.claims(store.env.first_cell) == {100, 110}
         assert [a["name"] for a in store.archives("acme")] == ["a.tfstate", "b.tfstate"]
         stub.assert_no_pending_responses()
 
@@ -189,6 +189,6 @@ def test_listings_read_every_page_and_a_lost_connection_is_one_error(
         raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
 
     monkeypatch.setattr(store.aws.s3, "list_objects_v2", down)
-    for listing in (store.claims, lambda: store.archives("acme")):
+    for listing in (lambda: store.claims(store.env.first_cell), lambda: store.archives("acme")):
         with pytest.raises(BackendError, match="cannot reach the state backend"):
             listing()
