@@ -75,12 +75,66 @@ def tables(module: Path) -> str:
 
 
 def updated(readme_text: str, module: Path) -> str:
-    block = f"{BEGIN}\n{tables(module)}{END}"
-    if BEGIN in readme_text and END in readme_text:
-        head, rest = readme_text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
-        return head + block + tail
-    return readme_text.rstrip("\n") + "\n\n" + block + "\n"
+    return _between(readme_text, BEGIN, END, tables(module))
+
+
+def _between(text: str, begin: str, end: str, body: str) -> str:
+    """``text`` with ``body`` between the markers (appended with them when absent)."""
+    block = f"{begin}\n{body}{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        return head + block + rest.split(end, 1)[1]
+    return text.rstrip("\n") + "\n\n" + block + "\n"
+
+
+# --- the quota tables of the README and docs/concepts/cells.md ---------------------
+
+QUOTA_BEGIN, QUOTA_END = "<!-- BEGIN_QUOTAS -->", "<!-- END_QUOTAS -->"
+ROOM_BEGIN, ROOM_END = "<!-- BEGIN_CAPACITY -->", "<!-- END_CAPACITY -->"
+PLANS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "plans"
+
+
+def quota_table() -> str:
+    """Every quota saasctl counts (saasctl/quotas.py), as a Markdown table."""
+    from saasctl import quotas
+
+    lines = ["| quota | default | adjustable | counted per | source |", "|---|---:|---|---|---|"]
+    for q in quotas.QUOTAS:
+        default = "account-specific: record it" if q.default is None else f"{q.default:,}"
+        adjustable = "no (fixed)" if not q.adjustable else "yes"
+        if q.ceiling:
+            adjustable += f", up to {q.ceiling:,}"
+        note = f" ({q.note})" if q.note else ""
+        lines.append(f"| {q.name}{note} | {default} | {adjustable} | {q.scope.value} | "
+                     f"[{q.key}]({q.source}) |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def capacity_table() -> str:
+    """Each tier's tenants per cell under AWS's default quotas, alone in its account:
+    the same computation as `saasctl cell show` (cells.room), over the usage of the
+    real modules' plans recorded in tests/fixtures/plans (the local environment's
+    two services; a cell holding only its shared stack)."""
+    import gzip
+
+    from saasctl import cells, quotas
+    from saasctl.project import Project
+
+    env = Project(Path(__file__).resolve().parents[1]).load_env("local")
+    cell = env.first_cell
+
+    def usage(name: str) -> quotas.Usage:
+        plan = json.loads(gzip.decompress((PLANS / f"{name}.plan.json.gz").read_bytes()))
+        where = quotas.Where(name, cell.name, cell.spec.account_id, cell.spec.region)
+        return quotas.count(quotas.from_plan(plan), where)
+
+    empty = cells.CellUsage(cell, usage("shared"), quotas.Limits.of(), {})
+    lines = ["| tier | tenants per cell | bound by |", "|---|---:|---|"]
+    for tier in ("basic", "advanced", "premium"):
+        footprint = {k: sum(v.values()) for k, v in usage(tier).items()}
+        n, binding = cells.room(empty, footprint)
+        lines.append(f"| {tier} | {n} | {binding} |")
+    return "\n".join(lines) + "\n"
 
 
 def modules(root: Path) -> list[Path]:
@@ -108,14 +162,21 @@ def reference_page(root: Path) -> str:
 
 
 def wanted(root: Path) -> dict[Path, str]:
-    """Every generated file and what it should hold: each module README, and the
-    reference page of the documentation site."""
+    """Every generated file and what it should hold: each module README, the
+    reference page of the documentation site, and the quota and capacity tables of
+    the README and the cells page."""
     out = {}
     for module in modules(root):
         readme = module / "README.md"
         current = readme.read_text(encoding="utf-8") if readme.exists() else f"# {module.name}\n"
         out[readme] = updated(current, module)
     out[REFERENCE] = reference_page(root)
+    repo = root.parents[1]
+    quota, room = quota_table(), capacity_table()
+    for page in (repo / "README.md", repo / "docs" / "concepts" / "cells.md"):
+        if page.is_file():
+            text = _between(page.read_text(encoding="utf-8"), QUOTA_BEGIN, QUOTA_END, quota)
+            out[page] = _between(text, ROOM_BEGIN, ROOM_END, room)
     return out
 
 

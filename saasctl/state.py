@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from saasctl import failpoints
 from saasctl.aws import Aws
 from saasctl.errors import BackendError, ConflictError, LockError, NotFoundError
-from saasctl.project import SHARED, Cell, Environment
+from saasctl.project import Cell, Environment
 
 
 def _code(exc: ClientError) -> str:
@@ -375,13 +375,14 @@ class StateStore:
         return self._put_if_absent(self.env.lock_key(workspace), lock_body(operation))
 
     def _locked_error(self, workspace: str, holder: LockHolder | None, why: str) -> LockError:
-        what = "the shared workspace" if workspace == SHARED else f"tenant {workspace!r}"
+        cell = self.env.cell_by_label(workspace)
+        if cell is None:
+            what, command = f"tenant {workspace!r}", f"saasctl tenant unlock {workspace}"
+        else:
+            what = "the shared workspace" + ("" if cell.first else f" of cell {cell.name}")
+            command = f"saasctl unlock {workspace}"
+        command += f" --env {self.env.name}"
         shown = holder.describe() if holder else "another run"
-        command = (
-            f"saasctl unlock shared --env {self.env.name}"
-            if workspace == SHARED
-            else f"saasctl tenant unlock {workspace} --env {self.env.name}"
-        )
         if holder is not None and holder.dead_here():
             return LockError(
                 f"{what} is locked by {shown}, a run that died (process {holder.pid} "

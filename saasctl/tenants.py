@@ -76,7 +76,7 @@ def _snapshot(workdir: Path) -> dict[str, str]:
 
 def _write_tenant(ctx: Context, spec: TenantSpec) -> Workspace:
     files = render.render_tenant(ctx.env, spec)  # everything in memory first
-    ws = ctx.tenant_workspace(spec.id)
+    ws = ctx.tenant_workspace(spec.id, ctx.env.cell_of(spec))
     atomic_write(ws.dir / TENANT_FILE, spec.to_yaml())
     render.write_workspace(ws.dir, files)
     return ws
@@ -97,10 +97,23 @@ def _remove_dir(path: Path, point: str | None = None) -> None:
 
 def _cell_converged(ctx: Context, cell: Cell) -> bool:
     """The cell's shared workspace, rendered from the specs as they are, is what
-    its state says was applied: nothing for an onboard to converge there."""
+    its state says was applied."""
     files = ctx.render_cell(cell)
     applied = ctx.outputs(ctx.cell_workspace(cell)).get("saasctl_config_digest")
     return applied == render.config_digest(files)
+
+
+def _needs_cell(ctx: Context, cell: Cell, spec: TenantSpec, previous: TenantSpec | None) -> bool:
+    """Whether this tenant's change reaches its cell's shared workspace: it changes
+    what the cell renders (a dedicated tier lists its tenants' hosts), or a
+    dedicated tenant's host may still be missing there (an earlier run died
+    before the shared apply). A basic tenant's onboard never needs it."""
+    others = [t for t in ctx.env.tenants_of(cell) if t.id != spec.id]
+    with_it = render.render_shared(ctx.env, cell, [*others, spec])
+    without = render.render_shared(ctx.env, cell, [*others, *([previous] if previous else [])])
+    if with_it != without:
+        return True
+    return spec.tier != Tier.BASIC and not _cell_converged(ctx, cell)
 
 
 def _plan_and_apply(
@@ -111,6 +124,7 @@ def _plan_and_apply(
     *,
     yes: bool,
     plan_only: bool,
+    previous: TenantSpec | None = None,
     applied: list[bool] | None = None,
 ) -> tuple[PlanSummary, PlanSummary | None]:
     """Plan the tenant and, when the tenant changes it (a dedicated tenant's host
@@ -138,7 +152,7 @@ def _plan_and_apply(
                 plan, summary = tenant_plan()
             ctx.show_summary(ws, summary)
             ctx.confirm_plan(ws, summary, yes=yes)
-        guard = ctx.cell_lock(cell, operation) if not _cell_converged(ctx, cell) else None
+        guard = ctx.cell_lock(cell, operation) if _needs_cell(ctx, cell, spec, previous) else None
         with guard or contextlib.nullcontext():
             shared = shared_plan = shared_summary = None
             if guard is not None:
@@ -168,6 +182,7 @@ def _plan_and_apply(
                 ctx.confirm_plan(shared, shared_summary, yes=yes)
                 cells.commit(ctx, cell, shared, None, cells.usage_of_plan(ctx, shared, shared_plan))
                 todo.append((shared, shared_summary))
+            failpoints.hit("committed")
             done: list[str] = []
             try:
                 ctx.apply_together(todo, done=done)
@@ -624,7 +639,7 @@ def _onboard_in(
         failpoints.hit("onboard-written")
         try:
             summary, shared_plan = _plan_and_apply(
-                ctx, ws, spec, "onboard", yes=yes, plan_only=plan_only
+                ctx, ws, spec, "onboard", yes=yes, plan_only=plan_only, previous=existing
             )
         except BaseException:
             if existing is None and not ctx.store.exists(ws.state_key):
@@ -676,7 +691,14 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
         applied: list[bool] = []
         try:
             summary, shared_plan = _plan_and_apply(
-                ctx, ws, moved, "set-tier", yes=yes, plan_only=plan_only, applied=applied
+                ctx,
+                ws,
+                moved,
+                "set-tier",
+                yes=yes,
+                plan_only=plan_only,
+                previous=spec,
+                applied=applied,
             )
         except BaseException:
             if not applied:  # put the old spec and files back: nothing changed
@@ -770,7 +792,8 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
         # Last: while the spec exists, a re-run can finish the job.
         _remove_dir(ws.dir, "offboard-dir-renamed")
     try:
-        if not _cell_converged(ctx, cell):  # a dedicated tenant's host leaves its rate rule
+        # A dedicated tenant's host leaves its tier's rate rule; a basic one's is in none.
+        if spec.tier != Tier.BASIC and not _cell_converged(ctx, cell):
             cells.converge(ctx, cell, "offboard", yes=yes)
     except SaasctlError as exc:
         ctx.ui.warn(

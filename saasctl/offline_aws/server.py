@@ -135,7 +135,9 @@ class Provider:
             urls = {}
         from saasctl.offline_aws.backed.client import Emulator
 
-        self.emulator = Emulator(urls, self.region)
+        assumed = next(iter(config.get("assume_role") or []), None)
+        role = assumed.get("role_arn") if isinstance(assumed, dict) else None
+        self.emulator = Emulator(urls, self.region, role if isinstance(role, str) else None)
         notice = NOTICE
         if self.emulator.configured():  # imports below: only what an RPC needs, when it does
             notice += f"; {BACKED_NOTICE} {self.emulator.fallback or next(iter(urls.values()))}"

@@ -51,13 +51,15 @@ def assert_all_succeeded(commands: list[tuple[str, ...]], results: list[tuple[in
     assert not failed, "\n".join(failed)
 
 
-def rate_rules(s: Stack) -> set[str]:
-    """Tenants with a WAF rate rule in the shared workspace's state."""
+def listed_hosts(s: Stack) -> set[str]:
+    """Tenants whose host the shared workspace's web ACL lists (its dedicated tiers'
+    rate rules); a basic tenant is in the pool's rule, which lists no host."""
     state = json.loads(
         s.s3.get_object(Bucket=BUCKET, Key="local/shared/terraform.tfstate")["Body"].read()
     )
-    rules = [r for r in state["resources"] if r["name"] == "waf_rate_rule"]
-    return {i["index_key"] for r in rules for i in r["instances"]}
+    acl = next(r for r in state["resources"] if r["name"] == "web_acl")
+    hosts = acl["instances"][0]["attributes"]["triggers"]["hosts"]
+    return {h.split(".", 1)[0] for h in hosts.split(",") if h}
 
 
 def check_converged(s: Stack, expected: dict[str, str]) -> None:
@@ -70,7 +72,8 @@ def check_converged(s: Stack, expected: dict[str, str]) -> None:
     claims = {int(k.rsplit("/", 1)[1].split(".")[0]) for k in keys if "/priorities/" in k}
     assert claims == set(priorities)
     assert not [k for k in keys if k.endswith("saasctl.lock")], "a lock was left behind"
-    assert rate_rules(s) == set(expected), "the shared workspace lost or kept a tenant's rule"
+    dedicated = {t for t, tier in expected.items() if tier != "basic"}
+    assert listed_hosts(s) == dedicated, "the shared workspace lost or kept a tenant's host"
     plans = list((s.root / "terraform/envs/local").rglob("*.tfplan"))
     assert not plans, f"plan files left behind: {plans}"
     assert s.saasctl("plan", check=None).returncode == 0  # nothing pending anywhere
@@ -167,15 +170,16 @@ def test_a_live_holder_is_waited_for_and_reported(stack: Stack, tmp_path: Path) 
     s = stack
     log = tmp_path / "points.jsonl"
     base = {**s.env, "SAASCTL_FAILPOINT_LOG": str(log)}
-    # The holder keeps the shared lock until both others have found it busy.
+    # The holder keeps the shared lock until both others have found it busy (each a
+    # dedicated tenant, whose host goes into the shared workspace's rate rules).
     holder = s.popen_env(
         {**base, "SAASCTL_FAILPOINTS": "shared-locked=await:shared-lock-busy:2"},
-        "tenant", "onboard", "holda", "--tier", "basic", "--yes",
+        "tenant", "onboard", "holda", "--tier", "advanced", "--yes",
     )  # fmt: skip
     _wait_for_point(log, "shared-locked")
     impatient = s.popen_env(
         {**base, "SAASCTL_SHARED_LOCK_WAIT": "0s"},
-        "tenant", "onboard", "quickb", "--tier", "basic", "--yes",
+        "tenant", "onboard", "quickb", "--tier", "premium", "--yes",
     )  # fmt: skip
     patient = s.popen_env(base, "tenant", "onboard", "patientc", "--tier", "advanced", "--yes")
     codes, errs = {}, {}
@@ -239,17 +243,19 @@ def test_a_killed_holder_of_the_shared_lock_is_named_with_its_unlock_command(
     )  # fmt: skip
     assert killed.returncode == -9
     assert s.object_keys("local/shared/saasctl.lock")
-    other = s.saasctl("tenant", "onboard", "alivey", "--tier", "basic", "--yes", check=4)
+    other = s.saasctl("tenant", "onboard", "alivey", "--tier", "advanced", "--yes", check=4)
     assert "the shared workspace is locked by" in other.stderr
     assert "a run that died (process" in other.stderr
     assert "`saasctl unlock shared --env local` removes its lock" in other.stderr
+    # A basic tenant changes nothing in the shared workspace: it does not need the lock.
+    s.saasctl("tenant", "onboard", "basicw", "--tier", "basic", "--yes")
     s.saasctl("unlock", "shared", check=5)  # shows the holder, asks
     s.saasctl("unlock", "shared", "--yes")
-    s.saasctl("tenant", "onboard", "alivey", "--tier", "basic", "--yes")
+    s.saasctl("tenant", "onboard", "alivey", "--tier", "advanced", "--yes")
     steps = s.converge("deadx", "tenant", "onboard", "deadx", "--tier", "premium", "--yes")
     assert steps == ["rerun=4", "unlocked", "rerun=0"], steps  # its own tenant lock
     check_converged(s, live_tenants(s))
-    for tenant in ("deadx", "alivey"):
+    for tenant in ("deadx", "alivey", "basicw"):
         s.saasctl("tenant", "offboard", tenant, "--yes")
 
 

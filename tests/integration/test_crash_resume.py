@@ -41,6 +41,9 @@ pytestmark = [
 ]
 SEED = int(os.environ.get("SAASCTL_CRASH_SEED", "20261123"))
 TIERS = ("basic", "advanced", "premium")
+# Only a dedicated tenant's onboard or offboard converges its cell's shared
+# workspace (its host in its tier's rate rule): the shared-locked point's tenants.
+DEDICATED = ("advanced", "premium")
 POINTS = {
     "onboard": ["onboard-locked", "priority-allocated", "onboard-written", "shared-locked",
                 "planned", "applied"],
@@ -80,7 +83,7 @@ def scenarios(seed: int) -> list[Scenario]:
 
     for point in POINTS["onboard"]:
         for how in ("kill", "interrupt"):
-            t, tier = new_tenant(), rng.choice(TIERS)
+            t, tier = new_tenant(), rng.choice(DEDICATED if point == "shared-locked" else TIERS)
             tenants[t] = tier
             out.append(Scenario("onboard", t, tier, point, how))
     for how in SIGNALS:
@@ -103,6 +106,10 @@ def scenarios(seed: int) -> list[Scenario]:
     rng.shuffle(leaving)
     for point in [*POINTS["offboard"], None, None]:
         t = leaving.pop()
+        if point == "shared-locked" and tenants[t] == "basic":  # swap for a dedicated one
+            other = next(x for x in leaving if tenants[x] != "basic")
+            leaving[leaving.index(other)] = t
+            t = other
         if point is None:
             how, step = rng.choice(SIGNALS), rng.choice(("plan", "apply"))
             out.append(Scenario("offboard", t, None, None, how, step))

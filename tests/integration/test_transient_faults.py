@@ -103,14 +103,14 @@ def test_unreachable_backend_is_one_clear_line_and_nothing_is_written(
 def test_backend_lost_between_plan_and_apply(
     faulty: tuple[Stack, FaultProxy], tmp_path: Path
 ) -> None:
-    """The backend goes away after the plan: apply fails with a clear error, and the
-    same command converges once it is back."""
+    """The backend goes away after the plan (and the usage commit): apply fails with a
+    clear error, and the same command converges once it is back."""
     s, proxy = faulty
     log = tmp_path / "points.jsonl"
-    env = {**s.env, "SAASCTL_FAILPOINT_LOG": str(log), "SAASCTL_FAILPOINTS": "planned=await:go:1"}
+    env = {**s.env, "SAASCTL_FAILPOINT_LOG": str(log), "SAASCTL_FAILPOINTS": "committed=await:go:1"}
     proc = s.popen_env(env, "tenant", "onboard", "gale", "--tier", "basic", "--yes")
     deadline = time.monotonic() + 300
-    while not any(e["point"] == "planned" for e in failpoint_log(log)):
+    while not any(e["point"] == "committed" for e in failpoint_log(log)):
         assert proc.poll() is None and time.monotonic() < deadline, "never planned"
         time.sleep(0.1)
     before = len(proxy.faults)
