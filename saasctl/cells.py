@@ -151,7 +151,10 @@ def commit(
         if not record:
             return False
         state = "applied" if entries.get(ws.label, {}).get("state") == "applied" else "reserved"
-        entries[ws.label] = {"tier": tier.value if tier else None, "usage": usage, "state": state}
+        entry = {"tier": tier.value if tier else None, "usage": usage, "state": state}
+        if entries.get(ws.label) == entry:
+            return False  # as recorded already: nothing to write
+        entries[ws.label] = entry
         return True
 
     ctx.store.update_usage(cell, change)
@@ -430,3 +433,43 @@ def _next_network(env: Environment, taken: list[str]) -> str:
         if not any(net.overlaps(u) for u in used):
             return str(net)
     raise UserError("give --vpc-cidr: no free private /16 after env.yaml's vpc_cidr")
+
+
+def add_usage(cu: CellUsage, usage: Usage, tier: str | None) -> CellUsage:
+    """The cell with one more workspace's usage (a placement planned in memory)."""
+    tiers = dict(cu.tiers)
+    if tier:
+        tiers[tier] = tiers.get(tier, 0) + 1
+    return CellUsage(cu.cell, quotas.add(cu.usage, usage), cu.limits, tiers)
+
+
+def plan_placement(
+    cells: list[CellUsage], tenants: list[tuple[str, str, Usage]]
+) -> tuple[dict[str, str | None], list[CellUsage]]:
+    """Place tenants (id, tier, the usage it would add in the first cell) over cells
+    in order, first cell with room, as onboards one after another would; returns
+    each tenant's cell (None: no room anywhere) and the cells after. A tenant's
+    usage is moved to each cell's scopes (its load balancer, account, Region).
+    Cells fill in order, so each tier resumes from the first cell it fitted in."""
+    placed: dict[str, str | None] = {}
+    start: dict[str, int] = {}
+    cells = list(cells)
+    for tenant_id, tier, usage in tenants:
+        footprint = {k: sum(v.values()) for k, v in usage.items()}
+        placed[tenant_id] = None
+        for i in range(start.get(tier, 0), len(cells)):
+            n, _ = room(cells[i], footprint)
+            if n is not None and n < 1:
+                start[tier] = i + 1  # full for this tier from now on
+                continue
+            cell = cells[i].cell
+            moved = {
+                k: {_scope_in(cell, quotas.BY_KEY[k].scope): sum(v.values())}
+                for k, v in usage.items()
+                if quotas.BY_KEY[k].scope in PLACED_BY
+            }
+            cells[i] = add_usage(cells[i], moved, tier)
+            placed[tenant_id] = cell.name
+            start[tier] = i
+            break
+    return placed, cells

@@ -164,6 +164,36 @@ def keep_data(d: Demo, environment: Environment, url: str) -> None:
         raise SystemExit(f"demo failed: acme's items {moved} after the move, {back} restored")
 
 
+# The demo's cap on rules per load balancer (a recorded quota value may be lower
+# than AWS's: an operator's cap): with acme, globex and initech the first cell is
+# full (two rules each, and the real pool's two probe rules).
+CAPS = {"real": 8, "standin": 6}
+SECOND_ACCOUNT = "210987654321"
+
+
+def grow_cells(d: Demo) -> None:
+    """The first cell is full for the demo's cap: a second cell in a second account of
+    the emulator takes the next tenant; the quota gate refuses a plan in one line."""
+    print("\n# AWS quotas: the first cell holds what its quotas allow (this demo caps rules")
+    print("# per load balancer: `quotas:` in env.yaml); `cell list` shows its room per tier")
+    d.run("cell", "list")
+    print(f"\n# a second cell, in a second account ({SECOND_ACCOUNT}) through a role there")
+    d.run("cell", "add", "c2", "--account", SECOND_ACCOUNT,
+          "--role-arn", f"arn:aws:iam::{SECOND_ACCOUNT}:role/saasctl-cell")  # fmt: skip
+    d.run("apply", "--shared-only", "--cell", "c2", "--yes")
+    print("\n# the next tenant does not fit in main: it is placed into c2")
+    d.run("tenant", "onboard", "hooli", "--tier", "basic", "--yes",
+          "--admin-email", "admin@hooli.example.com")  # fmt: skip
+    placed = json.loads(d.run("tenant", "show", "hooli", "--json", show=False))["config"]["cell"]
+    if placed != "c2":
+        raise SystemExit(f"demo failed: hooli was placed into {placed}, not c2")
+    d.run("cell", "list")
+    d.run("cell", "show", "c2")
+    print("\n# a plan that would pass a quota is refused in one line, before AWS would (exit 1)")
+    d.run("tenant", "onboard", "umbrella", "--tier", "basic", "--cell", "main", "--plan-only",
+          expect=1)  # fmt: skip
+
+
 def _images(version: str) -> list[str]:
     return ["--image", f"web=registry.example.com/web:{version}",
             "--image", f"api=registry.example.com/api:{version}"]  # fmt: skip
@@ -194,6 +224,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="saasctl-demo-") as tmp:
         work = Path(tmp)
         copy_project(root, work)
+        env_file = work / "terraform/envs" / ENV / "env.yaml"
+        cap = CAPS["real" if which == "real" else "standin"]
+        env_file.write_text(env_file.read_text() + f"quotas:\n  alb_rules: {cap}\n")
         with moto_server(log=work / "moto.log") as url:
             print(f"emulator: moto on {url} (stopped at the end)", flush=True)
             env = {
@@ -216,6 +249,7 @@ def main() -> int:
             d.run("tenant", "show", "globex")
             if which == "real" and provider == "offline":
                 show_services(environment, url)
+            grow_cells(d)
             ship_releases(d, environment, url, checked=which == "real" and provider == "offline")
             print("\n# re-running an onboard is a no-op plan: exit 0")
             d.run("tenant", "onboard", "acme", "--tier", "basic", "--plan-only")

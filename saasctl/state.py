@@ -108,6 +108,9 @@ class LockHolder:
 ALLOW_UNVERSIONED = "SAASCTL_ALLOW_UNVERSIONED_STATE"
 
 
+CELL_METADATA = "saasctl-cell"  # S3 user metadata of a state archive
+
+
 class StateStore:
     def __init__(self, env: Environment, aws: Aws) -> None:
         self.env = env
@@ -278,14 +281,20 @@ class StateStore:
         data = json.loads(body)
         return data if isinstance(data, dict) else None
 
-    def _copy(self, source: str, dest: str, what: str) -> None:
+    def _copy(
+        self, source: str, dest: str, what: str, metadata: dict[str, str] | None = None
+    ) -> None:
         """Server-side copy, encrypted, then checked: the caller relies on it existing."""
+        extra: dict[str, Any] = {}
+        if metadata is not None:
+            extra = {"Metadata": metadata, "MetadataDirective": "REPLACE"}
         self._call(
             self.aws.s3.copy_object,
             Bucket=self.bucket,
             Key=dest,
             CopySource={"Bucket": self.bucket, "Key": source},
             ServerSideEncryption="AES256",
+            **extra,
         )
         if not self.exists(dest):
             raise BackendError(f"{what} s3://{self.bucket}/{dest} was not written")
@@ -307,11 +316,19 @@ class StateStore:
             return False
         return True
 
-    def archive(self, key: str, tenant_id: str) -> str:
+    def archive(self, key: str, tenant_id: str, cell: str | None = None) -> str:
+        """Copy a tenant's state to its archive, noting the cell it lived in (a
+        restored tenant goes back there: its state names that cell's resources)."""
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         dest = f"{self.env.archive_prefix(tenant_id)}{stamp}.tfstate"
-        self._copy(key, dest, "archive")
+        self._copy(key, dest, "archive", {CELL_METADATA: cell} if cell else None)
         return dest
+
+    def archive_cell(self, archive_key: str) -> str | None:
+        """The cell an archived tenant lived in (None: the first; archives from before
+        cells name none)."""
+        head = self._call(self.aws.s3.head_object, Bucket=self.bucket, Key=archive_key)
+        return (head.get("Metadata") or {}).get(CELL_METADATA) or None
 
     def archives(self, tenant_id: str) -> list[dict[str, Any]]:
         """State archives, oldest first (data exports are folders beside them)."""
@@ -551,9 +568,9 @@ class StateStore:
         Returns the ledger as written (or as read, unchanged)."""
         for attempt in range(attempts):
             data, etag = self.read_usage(cell)
-            failpoints.hit("usage-read", cell=cell.name, attempt=attempt)
             if not change(data):
                 return data
+            failpoints.hit("usage-read", cell=cell.name, attempt=attempt)  # read, about to write
             body = json.dumps(data, indent=1, sort_keys=True).encode()
             condition = {"IfNoneMatch": "*"} if etag is None else {"IfMatch": etag}
             try:

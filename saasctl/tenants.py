@@ -282,7 +282,8 @@ def _check_pointers(ctx: Context, tenant_id: str, spec: TenantSpec | None) -> No
     data = TenantData(ctx.store, tenant_id)  # exports only: the state bucket
     pointers = [p for p in (spec.offboarding, spec.data_move) if p] if spec else []
     marker = ctx.store.read_json(ctx.env.restore_marker_key(tenant_id))
-    if marker is not None:
+    # A marker names an export, or (since cells) may name only the cell to go back to.
+    if marker is not None and (marker.get("export") or "cell" not in marker):
         pointers.append(str(marker.get("export") or ""))
     for pointer in pointers:
         data.manifest(pointer)
@@ -306,6 +307,9 @@ def _restore_data(ctx: Context, spec: TenantSpec, outcome: Outcome) -> None:
     """Finish a `tenant restore`: the export it named goes into the new tables and pool."""
     marker = ctx.store.read_json(ctx.env.restore_marker_key(spec.id))
     if marker is None:
+        return
+    if not marker.get("export"):  # a state restored without a data export
+        ctx.store.delete_object(ctx.env.restore_marker_key(spec.id))
         return
     data = _data(ctx, spec)
     restored = data.restore(marker["export"], data_location(ctx, spec))
@@ -589,6 +593,14 @@ def onboard(
         if admin_email and spec.admin_email is None:
             spec = spec.model_copy(update={"admin_email": admin_email})
         return _onboard_in(ctx, home, spec, existing, yes=yes, plan_only=plan_only)
+    marker = ctx.store.read_json(env.restore_marker_key(tenant_id)) or {}
+    if marker.get("cell"):  # a restored tenant goes back to the cell its state is in
+        if cell not in (None, marker["cell"]):
+            raise ConflictError(
+                f"tenant {tenant_id!r} was restored from cell {marker['cell']}, not {cell}: "
+                "its state names that cell's resources"
+            )
+        cell = str(marker["cell"])
     choices = cells.candidates(ctx, tier, cell)
     for i, candidate in enumerate(choices):
         spec = TenantSpec(
@@ -778,7 +790,7 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
                     fresh = ctx.plan(ws, destroy=True)
                 _same_destroy(summary, fresh, ws.label)
                 summary = fresh
-            outcome.archive = ctx.store.archive(ws.state_key, tenant_id)
+            outcome.archive = ctx.store.archive(ws.state_key, tenant_id, spec.cell)
             ctx.ui.success(f"state archived to s3://{ctx.store.bucket}/{outcome.archive}")
             failpoints.hit("offboard-archived")
             with ctx.ui.status(f"destroying {tenant_id}"):
@@ -920,6 +932,8 @@ def restore(
         chosen = exports[-1]
     manifest = data.manifest(chosen) if chosen is not None else None  # before any write
     source, key = ctx.store.restore(tenant_id, archive)
-    if chosen is not None:
-        ctx.store.put_json(ctx.env.restore_marker_key(tenant_id), {"export": chosen})
+    cell = ctx.store.archive_cell(source)
+    if chosen is not None or cell is not None:  # what the next onboard brings back, and where
+        marker = {"export": chosen, "cell": cell}
+        ctx.store.put_json(ctx.env.restore_marker_key(tenant_id), marker)
     return {"tenant": tenant_id, "archive": source, "state": key, "export": chosen}, manifest

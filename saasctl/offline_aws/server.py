@@ -162,11 +162,17 @@ class Provider:
 
     def UpgradeResourceState(self, req: bytes) -> bytes:
         f = wire.decode(req)
-        self.block("resource", wire.string(f, 1))  # an unknown type is an error here
+        block = self.block("resource", wire.string(f, 1))  # an unknown type is an error here
         raw = wire.decode(wire.first_bytes(f, 3))
-        # One schema version so far: the stored JSON is already current, and
-        # Terraform decodes it (dynamic parts included) against the schema.
-        return wire.message(1, wire.message(2, wire.first_bytes(raw, 1)))
+        stored = wire.first_bytes(raw, 1)
+        # One schema version: the stored JSON is current, but for nested blocks an
+        # earlier extraction typed loosely (a WAF web ACL's rules), stored then as one
+        # dynamic value and now as the blocks they are.
+        if b'"type"' in stored:
+            fixed, changed = values.from_dynamic_json(block, json.loads(stored))
+            if changed:  # and only what the schema has now (custom_keys is custom_key)
+                stored = json.dumps(values.conform(block, fixed)).encode()
+        return wire.message(1, wire.message(2, stored))
 
     def ReadResource(self, req: bytes) -> bytes:
         f = wire.decode(req)

@@ -96,6 +96,29 @@ def conform(block: dict[str, Any], value: dict[str, Any] | None) -> dict[str, An
     return out
 
 
+def from_dynamic_json(block: dict[str, Any], value: Any) -> tuple[Any, bool]:
+    """A state's JSON with nested blocks that an earlier schema typed loosely (stored
+    as {"value": [...], "type": ...}) written as the blocks the schema declares
+    now; and whether anything changed."""
+    if not isinstance(value, dict):
+        return value, False
+    changed = False
+    out = dict(value)
+    for name, bt in block["block_types"].items():
+        got = out.get(name)
+        if isinstance(got, dict) and set(got) == {"value", "type"}:
+            got, changed = got["value"], True
+        if isinstance(got, list):
+            fixed = [from_dynamic_json(bt["block"], v) for v in got]
+            got = [v for v, _ in fixed]
+            changed = changed or any(c for _, c in fixed)
+        elif isinstance(got, dict) and bt["nesting_mode"] == "single":
+            got, inner = from_dynamic_json(bt["block"], got)
+            changed = changed or inner
+        out[name] = got
+    return out, changed
+
+
 def elements(bt: dict[str, Any], value: Any) -> Iterator[tuple[str | int, dict[str, Any]]]:
     """(key, element) of a nested block's value, whatever its nesting mode."""
     if value is None or value is UNKNOWN or is_dynamic(value):

@@ -1,0 +1,151 @@
+"""An environment built by saasctl before cells becomes its first cell with nothing
+destroyed or replaced, and grows a second cell in a second account of the
+emulator. Real modules through the offline provider, newest terraform.
+
+The environment is built by saasctl as it was before cells (the commit below,
+from git: its code, templates and modules), then taken over by this saasctl."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from saasctl.backend import aws_provider_available, offline_aws_available, share_cache
+from saasctl.emulator import moto_server
+from tests.conftest import REPO
+from tests.integration.conftest import BINARIES, Stack, make_stack
+
+BEFORE_CELLS = "4f2e5c3d5455cdb70b9e5e777b912aa5a1960325"  # saasctl before cells and quotas
+SECOND_ACCOUNT = "210987654321"
+ROLE = f"arn:aws:iam::{SECOND_ACCOUNT}:role/saasctl-cell"
+
+
+def _has_commit() -> bool:
+    found = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{BEFORE_CELLS}^{{commit}}"],
+                           capture_output=True)  # fmt: skip
+    return found.returncode == 0
+
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+    pytest.mark.skipif(
+        not (aws_provider_available() or offline_aws_available(REPO / ".saasctl")),
+        reason="no hashicorp/aws schema for the offline provider (make setup installs it)",
+    ),
+    pytest.mark.skipif(not _has_commit(), reason=f"git history without {BEFORE_CELLS[:7]}"),
+]
+
+
+def _extract(dest: Path, *paths: str) -> None:
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", BEFORE_CELLS, *paths],
+                             capture_output=True, check=True).stdout  # fmt: skip
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="tar")
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Path]]:
+    base = tmp_path_factory.mktemp("migrate")
+    old_code, root = base / "old", base / "proj"
+    _extract(old_code, "saasctl")
+    _extract(root, "templates", "terraform/modules", "terraform/envs/local/env.yaml")
+    share_cache(REPO / ".saasctl", root / ".saasctl")
+    with moto_server(log=base / "moto.log") as url:
+        s = make_stack(root, url, BINARIES[-1])
+        yield s, old_code
+
+
+def test_an_environment_from_before_cells_is_its_first_cell(
+    migrated: tuple[Stack, Path],
+) -> None:
+    s, old_code = migrated
+    env = {**s.env, "PYTHONPATH": str(old_code)}
+
+    def old(*args: str) -> None:
+        # run from the project, not the repository: `-m saasctl` must find the old package
+        proc = subprocess.run([sys.executable, "-m", "saasctl", *args], env=env, cwd=s.root,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=1800)  # fmt: skip
+        assert proc.returncode == 0, (args, proc.stderr[-3000:])
+
+    probe = subprocess.run([sys.executable, "-c", "import saasctl; print(saasctl.__file__)"],
+                           env=env, cwd=s.root, capture_output=True, text=True)  # fmt: skip
+    assert probe.stdout.startswith(str(old_code)), probe.stdout  # the old code runs
+    old("bootstrap")
+    old("apply", "--shared-only", "--yes")
+    for tenant, tier in (("acme", "basic"), ("globex", "advanced"), ("initech", "premium")):
+        old("tenant", "onboard", tenant, "--tier", tier, "--yes")
+    keys = set(s.object_keys("local/"))
+
+    # This saasctl, its templates and modules, over the same files and state.
+    for part in ("templates", "terraform/modules"):
+        subprocess.run(["rm", "-rf", str(s.root / part)], check=True)
+        subprocess.run(["cp", "-a", str(REPO / part), str(s.root / part)], check=True)
+    report = json.loads(s.saasctl("plan", "--json", check=2, timeout=900).stdout)
+    spaces = {w["workspace"]: w for w in report["workspaces"]}
+    assert set(spaces) == {"shared", "acme", "globex", "initech"}
+    for w in spaces.values():  # nothing destroyed or replaced anywhere
+        assert (w["replaced"], w["destroyed"], w["error"]) == ([], [], None), w
+    # The tenants' resources are as they were (their rendered files changed: the
+    # provider block may assume a cell's role); the web ACL and probe rules change.
+    for name in ("acme", "globex", "initech"):
+        assert (spaces[name]["add"], spaces[name]["change"]) == (0, 0), spaces[name]
+    assert spaces["shared"]["change"] > 0 and spaces["shared"]["add"] == 0
+    s.saasctl("apply", "--yes", timeout=1800)
+    assert s.saasctl("plan", timeout=900).returncode == 0
+    assert keys <= set(s.object_keys("local/"))  # every state key where it was
+    listing = json.loads(s.saasctl("tenant", "list", "--json").stdout)["tenants"]
+    assert {t["id"]: t["status"] for t in listing} == dict.fromkeys(
+        ("acme", "globex", "initech"), "applied"
+    )
+    cells = json.loads(s.saasctl("cell", "list", "--json").stdout)["cells"]
+    assert [(c["cell"], c["tenants"]) for c in cells] == [
+        ("main", {"basic": 1, "advanced": 1, "premium": 1})
+    ]
+
+
+def _as_second_account(url: str, service: str) -> Any:
+    sts = boto3.client("sts", endpoint_url=url, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    c = sts.assume_role(RoleArn=ROLE, RoleSessionName="test")["Credentials"]
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id=c["AccessKeyId"],
+                        aws_secret_access_key=c["SecretAccessKey"],
+                        aws_session_token=c["SessionToken"])  # fmt: skip
+
+
+def test_a_cell_in_a_second_account(migrated: tuple[Stack, Path]) -> None:
+    s, _ = migrated
+    s.saasctl("cell", "add", "c2", "--account", SECOND_ACCOUNT, "--role-arn", ROLE)
+    s.saasctl("apply", "--shared-only", "--cell", "c2", "--yes", timeout=1800)
+    admin = "admin@hooli.example.com"
+    s.saasctl("tenant", "onboard", "hooli", "--tier", "basic", "--cell", "c2",
+              "--admin-email", admin, "--yes", timeout=900)  # fmt: skip
+    config = json.loads(s.saasctl("tenant", "show", "hooli", "--json").stdout)["config"]
+    assert config["cell"] == "c2"
+    # The cell's resources live in the second account; the first account has none.
+    tables = _as_second_account(s.endpoint, "dynamodb").list_tables()["TableNames"]
+    assert config["tables"]["orders"] in tables
+    first = boto3.client("dynamodb", endpoint_url=s.endpoint, region_name="us-east-1",
+                         aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    assert config["tables"]["orders"] not in first.list_tables()["TableNames"]
+    # saasctl's own calls for the cell (the admin user) went through its role.
+    idp = _as_second_account(s.endpoint, "cognito-idp")
+    user = idp.admin_get_user(UserPoolId=config["user_pool_id"], Username=admin)
+    attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    assert attrs["custom:tenantId"] == "hooli"
+    members = idp.list_users_in_group(UserPoolId=config["user_pool_id"], GroupName="tenant-hooli")
+    assert [u["Username"] for u in members["Users"]] == [admin]
+    assert "local/cells/c2/terraform.tfstate" in s.object_keys("local/cells/")
+    assert os.path.isdir(s.root / "terraform/envs/local/cells/c2")
