@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
+from saasctl.backend import aws_provider_available, offline_aws_available
 from saasctl.emulator import moto_server
 from saasctl.terraform import Binary, _wrapper_binary, find_binary
 from tests.conftest import REPO, copy_project
@@ -44,6 +45,12 @@ if not BINARIES and os.environ.get("CI"):
 # its .tflock object, refined unknowns. Without such a binary they are not run,
 # and the run says so with a skip rather than silently testing less.
 NEWER = (1, 10, 0)
+NEEDS_TERRAFORM = pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)")
+NEEDS_AWS = pytest.mark.skipif(
+    not (aws_provider_available() or offline_aws_available(REPO / ".saasctl")),
+    reason="no hashicorp/aws: neither $SAASCTL_PROVIDER_MIRROR nor the offline provider's "
+    "schema (pip install cdktn-provider-aws==25.8.1, as make setup does)",
+)
 
 
 def binary_params() -> list[Any]:
@@ -243,6 +250,13 @@ def stack(
         stack.saasctl("bootstrap")
         stack.saasctl("apply", "--shared-only", "--yes")
         yield stack
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto server of the module's own, with nothing in it."""
+    with moto_server(log=tmp_path_factory.mktemp("moto") / "moto.log") as url:
+        yield url
 
 
 @pytest.fixture

@@ -20,11 +20,11 @@ import pytest
 
 from saasctl.emulator import moto_server
 from tests.conftest import REPO, copy_project
-from tests.integration.conftest import BINARIES, Stack, failpoint_log, make_stack
+from tests.integration.conftest import BINARIES, NEEDS_TERRAFORM, Stack, failpoint_log, make_stack
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+    NEEDS_TERRAFORM,
 ]
 CELLS = ("c2", "c3", "c4", "c5")
 

@@ -33,11 +33,11 @@ import pytest
 
 from saasctl.emulator import moto_server
 from tests.conftest import REPO, RUN_MARKER, copy_project, processes_with
-from tests.integration.conftest import BINARIES, Stack, failpoint_log, make_stack
+from tests.integration.conftest import BINARIES, NEEDS_TERRAFORM, Stack, failpoint_log, make_stack
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+    NEEDS_TERRAFORM,
 ]
 SEED = int(os.environ.get("SAASCTL_CRASH_SEED", "20261123"))
 TIERS = ("basic", "advanced", "premium")

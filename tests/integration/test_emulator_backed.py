@@ -8,30 +8,22 @@ destroyed; every other type stays in state only."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 
 from saasctl import lifecycle
-from saasctl.emulator import moto_server
 from saasctl.terraform import Terraform
 from tests.conftest import REPO
-from tests.integration.conftest import BINARIES
+from tests.integration.conftest import BINARIES, NEEDS_TERRAFORM
 from tests.integration.test_conformance import offline_terraform
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+    NEEDS_TERRAFORM,
 ]
 CASE = REPO / "tests" / "conformance" / "backed"
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with moto_server(log=tmp_path_factory.mktemp("moto") / "moto.log") as url:
-        yield url
 
 
 def client(url: str, service: str):  # type: ignore[no-untyped-def]

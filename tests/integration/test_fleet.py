@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import BINARIES, Stack
+from tests.integration.conftest import NEEDS_TERRAFORM, Stack
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+    NEEDS_TERRAFORM,
 ]
 TENANTS = {"alpha": "basic", "bravo": "advanced", "charlie": "premium", "delta": "basic"}
 
@@ -64,6 +64,7 @@ def test_policy_gate_blocks_a_cluster_destroy(fleet_stack: Stack) -> None:
     s.saasctl("plan", "--tenant", "charlie", check=0)
 
 
+@pytest.mark.newest_terraform  # saasctl's sharding: no terraform path
 def test_shards_cover_the_fleet_once(fleet_stack: Stack) -> None:
     s = fleet_stack
     seen: list[str] = []

@@ -12,11 +12,11 @@ import pytest
 
 from saasctl.emulator import moto_server
 from tests.conftest import REPO, copy_project
-from tests.integration.conftest import BINARIES, Stack, make_stack
+from tests.integration.conftest import BINARIES, NEEDS_TERRAFORM, Stack, make_stack
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+    NEEDS_TERRAFORM,
 ]
 
 TIERS = {"acme": "basic", "globex": "advanced", "initech": "premium"}
@@ -58,6 +58,7 @@ def test_bootstrap_is_idempotent_and_secures_the_bucket(stack: Stack) -> None:
     assert "local/shared/terraform.tfstate" in stack.object_keys()
 
 
+@pytest.mark.newest_terraform  # refused before terraform runs
 def test_a_table_name_collision_is_refused_before_anything_is_written(stack: Stack) -> None:
     ddb = stack.client("dynamodb")
     ddb.create_table(
@@ -221,6 +222,7 @@ def test_offboard_archives_then_destroys(stack: Stack) -> None:
     stack.s3.delete_object(Bucket="saasctl-local-tfstate", Key=restored["state"])
 
 
+@pytest.mark.newest_terraform  # saasctl's tenant lock: no terraform path
 def test_concurrent_onboards_of_one_tenant(stack: Stack, tmp_path: Path) -> None:
     absent(stack, "hooli")
     log = tmp_path / "points.jsonl"
@@ -248,6 +250,7 @@ def test_concurrent_onboards_of_one_tenant(stack: Stack, tmp_path: Path) -> None
     assert not stack.object_keys("local/tenants/hooli/saasctl.lock")  # released
 
 
+@pytest.mark.newest_terraform  # saasctl's tenant lock: no terraform path
 def test_stale_lock_is_reported_and_unlockable(stack: Stack) -> None:
     ensure(stack, "hooli", "advanced")
     stack.s3.put_object(
@@ -303,6 +306,7 @@ def test_stale_terraform_state_lock_is_named_and_removable(stack: Stack) -> None
     stack.saasctl("plan", "--tenant", "globex", check=0)
 
 
+@pytest.mark.newest_terraform  # saasctl's bucket checks, before terraform
 def test_unversioned_state_bucket_is_refused_unless_told(stack: Stack) -> None:
     s = stack
     s.s3.put_bucket_versioning(
@@ -326,7 +330,7 @@ def test_unversioned_state_bucket_is_refused_unless_told(stack: Stack) -> None:
     assert "warning" not in again.stderr.lower()
 
 
-@pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)")
+@NEEDS_TERRAFORM
 def test_the_first_onboard_applies_the_shared_workspace_when_confirmed(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:

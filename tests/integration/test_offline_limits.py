@@ -5,31 +5,23 @@ front: the emulated account itself says no. Destroying frees the slots again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 
 from saasctl import lifecycle
-from saasctl.emulator import moto_server
 from saasctl.offline_aws.limits import LEDGER_BUCKET
 from saasctl.terraform import Terraform
 from tests.conftest import REPO
-from tests.integration.conftest import BINARIES
+from tests.integration.conftest import BINARIES, NEEDS_TERRAFORM
 from tests.integration.test_conformance import offline_terraform
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+    NEEDS_TERRAFORM,
 ]
 CASE = REPO / "tests" / "conformance" / "limits"
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with moto_server(log=tmp_path_factory.mktemp("moto") / "moto.log") as url:
-        yield url
 
 
 def apply(tf: Terraform, workdir: Path, *variables: str) -> tuple[int, str]:

@@ -16,11 +16,11 @@ import pytest
 from saasctl import backend
 from saasctl.offline_aws.server import MAGIC_COOKIE
 from tests.conftest import REPO, copy_project
-from tests.integration.conftest import BINARIES
+from tests.integration.conftest import BINARIES, NEEDS_TERRAFORM
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+    NEEDS_TERRAFORM,
     pytest.mark.skipif(
         not backend.offline_aws_available(REPO / ".saasctl"),
         reason="cdktn-provider-aws==25.8.1 not installed (make setup installs it)",

@@ -18,11 +18,11 @@ import pytest
 from saasctl import backend
 from saasctl.emulator import moto_server
 from tests.conftest import REPO, copy_project
-from tests.integration.conftest import BINARIES, Stack, failpoint_log, make_stack
+from tests.integration.conftest import BINARIES, NEEDS_TERRAFORM, Stack, failpoint_log, make_stack
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+    NEEDS_TERRAFORM,
 ]
 V2 = ("--image", "web=registry.example.com/web:2.0.0", "--image", "api=repo/api:2.0.0")
 V3 = ("--image", "web=registry.example.com/web:3.0.0", "--image", "api=repo/api:3.0.0")

@@ -16,11 +16,18 @@ import pytest
 from saasctl import backend
 from saasctl.emulator import moto_server
 from tests.conftest import REPO, copy_project
-from tests.integration.conftest import BINARIES, BUCKET, Stack, failpoint_log, make_stack
+from tests.integration.conftest import (
+    BINARIES,
+    BUCKET,
+    NEEDS_TERRAFORM,
+    Stack,
+    failpoint_log,
+    make_stack,
+)
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+    NEEDS_TERRAFORM,
 ]
 SECRET = "CANARYsecretAKIA7f3e9d1c2b4a"
 TOKEN = "CANARYtokenFwoGZXIvYXdzE9c8b7a6"

@@ -12,18 +12,21 @@ from typing import Any
 
 import pytest
 
-from saasctl.backend import aws_provider_available, offline_aws_available
 from saasctl.emulator import moto_server
 from tests.conftest import REPO, copy_project
-from tests.integration.conftest import BINARIES, Stack, failpoint_log, make_stack
+from tests.integration.conftest import (
+    BINARIES,
+    NEEDS_AWS,
+    NEEDS_TERRAFORM,
+    Stack,
+    failpoint_log,
+    make_stack,
+)
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
-    pytest.mark.skipif(
-        not (aws_provider_available() or offline_aws_available(REPO / ".saasctl")),
-        reason="no hashicorp/aws schema for the offline provider (make setup installs it)",
-    ),
+    NEEDS_TERRAFORM,
+    NEEDS_AWS,
 ]
 
 

@@ -23,12 +23,12 @@ import pytest
 
 from saasctl.emulator import moto_server
 from tests.conftest import REPO, copy_project
-from tests.integration.conftest import BINARIES, Stack, failpoint_log, make_stack
+from tests.integration.conftest import BINARIES, NEEDS_TERRAFORM, Stack, failpoint_log, make_stack
 from tests.integration.faultproxy import FaultProxy
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)"),
+    NEEDS_TERRAFORM,
 ]
 
 
