@@ -46,10 +46,21 @@ if not BINARIES and os.environ.get("CI"):
 # and the run says so with a skip rather than silently testing less.
 NEWER = (1, 10, 0)
 NEEDS_TERRAFORM = pytest.mark.skipif(not BINARIES, reason="no terraform binary (run `make setup`)")
+OFFLINE_AWS = offline_aws_available(REPO / ".saasctl")
+if BINARIES and not OFFLINE_AWS and os.environ.get("CI"):
+    raise RuntimeError(
+        "CI must run the real-module tests, but the offline AWS provider's schema is not "
+        "installed (make setup: pip install cdktn-provider-aws==25.8.1)"
+    )
+NEEDS_OFFLINE_AWS = pytest.mark.skipif(
+    not OFFLINE_AWS,
+    reason="the offline AWS provider's schema is not installed (make setup installs "
+    "cdktn-provider-aws==25.8.1)",
+)
 NEEDS_AWS = pytest.mark.skipif(
-    not (aws_provider_available() or offline_aws_available(REPO / ".saasctl")),
+    not (OFFLINE_AWS or aws_provider_available()),
     reason="no hashicorp/aws: neither $SAASCTL_PROVIDER_MIRROR nor the offline provider's "
-    "schema (pip install cdktn-provider-aws==25.8.1, as make setup does)",
+    "schema (make setup installs cdktn-provider-aws==25.8.1)",
 )
 
 

@@ -16,7 +16,7 @@ from saasctl import backend, lifecycle
 from saasctl.project import Project
 from saasctl.terraform import Binary, Terraform, parse_version
 from tests.conftest import REPO
-from tests.integration.conftest import BINARY_PARAMS, NEEDS_TERRAFORM
+from tests.integration.conftest import BINARY_PARAMS, NEEDS_OFFLINE_AWS, NEEDS_TERRAFORM
 
 CORPUS = REPO / "tests" / "conformance"
 # Roots of their own: provider functions (terraform >= 1.8), the emulator-backed
@@ -28,10 +28,7 @@ CLASSES = sorted(p.name for p in CORPUS.iterdir() if (p / "main.tf").is_file())
 pytestmark = [
     pytest.mark.integration,
     NEEDS_TERRAFORM,
-    pytest.mark.skipif(
-        not backend.offline_aws_available(REPO / ".saasctl"),
-        reason="the offline AWS provider's schema is not installed (make setup)",
-    ),
+    NEEDS_OFFLINE_AWS,
 ]
 
 

@@ -16,15 +16,12 @@ import pytest
 from saasctl import backend
 from saasctl.offline_aws.server import MAGIC_COOKIE
 from tests.conftest import REPO, copy_project
-from tests.integration.conftest import BINARIES, NEEDS_TERRAFORM
+from tests.integration.conftest import BINARIES, NEEDS_OFFLINE_AWS, NEEDS_TERRAFORM
 
 pytestmark = [
     pytest.mark.integration,
     NEEDS_TERRAFORM,
-    pytest.mark.skipif(
-        not backend.offline_aws_available(REPO / ".saasctl"),
-        reason="cdktn-provider-aws==25.8.1 not installed (make setup installs it)",
-    ),
+    NEEDS_OFFLINE_AWS,
 ]
 
 # (edit of terraform/modules/vpc/main.tf, terraform's own message)

@@ -15,10 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from saasctl import backend
 from saasctl.emulator import moto_server
 from tests.conftest import REPO, copy_project
-from tests.integration.conftest import BINARIES, NEEDS_TERRAFORM, Stack, failpoint_log, make_stack
+from tests.integration.conftest import (
+    BINARIES,
+    NEEDS_OFFLINE_AWS,
+    NEEDS_TERRAFORM,
+    Stack,
+    failpoint_log,
+    make_stack,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -203,10 +209,7 @@ def test_upgradeable_from_is_enforced(standin: Stack) -> None:
     assert "upgradeable only from 1.0.0" in out.stderr and f"({current})" in out.stderr
 
 
-@pytest.mark.skipif(
-    not backend.offline_aws_available(REPO / ".saasctl"),
-    reason="the offline AWS provider's schema is not installed (make setup)",
-)
+@NEEDS_OFFLINE_AWS
 def test_health_gates_halt_a_bad_canary_and_roll_it_back(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from saasctl import backend
 from saasctl.emulator import moto_server
 from tests.conftest import REPO, copy_project
 from tests.integration.conftest import (
     BINARIES,
     BUCKET,
     NEEDS_TERRAFORM,
+    OFFLINE_AWS,
     Stack,
     failpoint_log,
     make_stack,
@@ -38,7 +38,7 @@ CANARIES = (SECRET, TOKEN)
 def canary_stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    if request.param == "real" and not backend.offline_aws_available(REPO / ".saasctl"):
+    if request.param == "real" and not OFFLINE_AWS:
         pytest.skip("the offline AWS provider's schema is not installed (make setup)")
     root = copy_project(
         tmp_path_factory.mktemp("canary"),
