@@ -57,7 +57,7 @@ class Options:
     changed_since: str | None = None
     shard: tuple[int, int] | None = None
     fail_fast: bool = False
-    allow_destroy: bool = False
+    allow: frozenset[str] = frozenset()  # policy rules plans may break (policy.RULES)
     yes: bool = False
     backoff: float = 1.0
     cells: list[str] | None = None  # only these cells' shared workspaces and tenants
@@ -278,9 +278,7 @@ class Runner:
             # Drift is what changed outside terraform, not pending configuration.
             source = {"resource_changes": plan.get("resource_drift") or []} if drift else plan
             summary = PlanSummary.from_show_json(source)
-            violations = [
-                str(v) for v in policy.evaluate(plan, allow_destroy=self.opts.allow_destroy)
-            ]
+            violations = [str(v) for v in policy.evaluate(plan, allow=self.opts.allow)]
             if not drift and not violations:
                 violations = self.quota(ws, plan)
             if violations:
@@ -312,7 +310,7 @@ class Runner:
         return []
 
     def gate(self, plan: dict[str, Any]) -> None:
-        violations = policy.evaluate(plan, allow_destroy=self.opts.allow_destroy)
+        violations = policy.evaluate(plan, allow=self.opts.allow)
         if violations:
             raise PolicyError(f"policy: {violations[0]}")
 

@@ -147,7 +147,7 @@ class Execution:
         ledger: Ledger,
         *,
         allow_infra_change: bool,
-        allow_destroy: bool,
+        allow: frozenset[str],
         report: Callable[[str], None],
         inherited: tuple[str, int] | None = None,
     ) -> None:
@@ -155,7 +155,7 @@ class Execution:
         self.ctx = ctx
         self.ledger = ledger
         self.allow_infra_change = allow_infra_change
-        self.allow_destroy = allow_destroy
+        self.allow = allow  # policy rules this run's plans may break
         self.report = report
         self.halted = threading.Event()
         self.cfg = config(ctx)
@@ -234,7 +234,7 @@ class Execution:
         return summary
 
     def gate(self, unit: Unit, plan: dict[str, Any]) -> None:
-        found = [str(v) for v in policy.evaluate(plan, allow_destroy=self.allow_destroy)]
+        found = [str(v) for v in policy.evaluate(plan, allow=self.allow)]
         if not self.allow_infra_change:
             found += [str(v) for v in policy.release_violations(plan)]
         if found:
@@ -452,7 +452,7 @@ def start(
     *,
     resume: bool,
     allow_infra_change: bool,
-    allow_destroy: bool,
+    allow: frozenset[str],
     report: Callable[[str], None],
     confirm: Callable[[dict[str, Any]], None],
 ) -> dict[str, Any]:
@@ -490,7 +490,7 @@ def start(
     _ = ctx.tf  # providers prepared once, before the worker threads
     execution = Execution(
         ctx, ledger, allow_infra_change=allow_infra_change,
-        allow_destroy=allow_destroy, report=report, inherited=inherited,
+        allow=allow, report=report, inherited=inherited,
     )  # fmt: skip
     return execution.run()
 
@@ -516,7 +516,7 @@ def preview(ctx: Context, version: str, *, allow_infra_change: bool) -> dict[str
         override = [{**svc, "image": services[svc["name"]]} for svc in current["services"]]
         plan = ctx.plan_json(ws, extra_vars={"services": override})
         summary = PlanSummary.from_show_json(plan)
-        found = [str(v) for v in policy.evaluate(plan, allow_destroy=False)]
+        found = [str(v) for v in policy.evaluate(plan)]
         if not allow_infra_change:
             found += [str(v) for v in policy.release_violations(plan)]
         try:

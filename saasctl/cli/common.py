@@ -11,8 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
-from saasctl import console
+from saasctl import console, policy
 from saasctl.context import Context
+from saasctl.errors import UserError
 from saasctl.project import Environment, Project, find_root
 from saasctl.specs import Tier
 
@@ -96,6 +97,17 @@ AllowDestroyOpt = Annotated[
     bool,
     typer.Option("--allow-destroy", help="Let plans destroy or replace stateful/shared resources."),
 ]
+AllowOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow",
+        metavar="RULE",
+        help="Let plans break this policy rule (repeatable; printed): "
+        + ", ".join(r for r in policy.RULES if r != "destroy")
+        + ".",
+        autocompletion=candidates(lambda ctx: list(policy.RULES)),
+    ),
+]
 TenantsOpt = Annotated[
     list[str] | None, typer.Option("--tenant", help="Only this tenant (repeatable).")
 ]
@@ -155,6 +167,7 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
     "shard": (ShardOpt, None),
     "fail_fast": (FailFastOpt, False),
     "allow_destroy": (AllowDestroyOpt, False),
+    "allow": (AllowOpt, None),
     "yes": (YesOpt, False),
     "json_out": (JsonOpt, False),
     "report_json": (ReportOpt, None),
@@ -177,3 +190,16 @@ def with_options(*names: str) -> Callable[[Callable[..., Any]], Callable[..., An
         return fn
 
     return decorate
+
+
+def allowances(ctx: Context, allow_destroy: bool, allow: list[str] | None) -> frozenset[str]:
+    """The policy rules an operator lets plans break in this run, each printed."""
+    rules = set(allow or []) | ({"destroy"} if allow_destroy else set())
+    unknown = sorted(rules - set(policy.RULES))
+    if unknown:
+        raise UserError(
+            f"unknown policy rule: {', '.join(unknown)} (rules: {', '.join(policy.RULES)})"
+        )
+    for rule in sorted(rules):
+        ctx.ui.info(f"policy: letting plans break {rule!r}: {policy.RULES[rule]}")
+    return frozenset(rules)

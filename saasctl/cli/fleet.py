@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from saasctl.cli.common import EnvOpt, context, with_options
+from saasctl import policy
+from saasctl.cli.common import EnvOpt, allowances, context, with_options
 from saasctl.errors import ExitCode, UserError
 from saasctl.specs import Tier
 
@@ -61,6 +62,7 @@ def _fleet(
     shard: str | None = None,
     fail_fast: bool = False,
     allow_destroy: bool = False,
+    allow: list[str] | None = None,
     yes: bool = False,
     json_out: bool = False,
     report_json: Path | None = None,
@@ -90,7 +92,8 @@ def _fleet(
         changed_since=changed_since,
         shard=changes.parse_shard(shard) if shard else None,
         fail_fast=fail_fast,
-        allow_destroy=allow_destroy,
+        # a drift check applies nothing: no gate to pass
+        allow=frozenset(policy.RULES) if mode == "drift" else allowances(ctx, allow_destroy, allow),
         yes=yes,
         cells=cell,
     )
@@ -149,9 +152,10 @@ def _fleet(
 
 _SELECTION = ("env", "tenant", "tier", "shared_only", "cell", "parallelism")
 _REPORTS = ("json_out", "report_json", "summary_md")
+_PLANNING = ("changed_since", "shard", "fail_fast", "allow_destroy", "allow")
 
 
-@with_options(*_SELECTION, "changed_since", "shard", "fail_fast", "allow_destroy", *_REPORTS)
+@with_options(*_SELECTION, *_PLANNING, *_REPORTS)
 def plan(**options: object) -> None:
     """Plan the shared workspace, then the tenants in parallel, with policy gates.
 
@@ -160,7 +164,7 @@ def plan(**options: object) -> None:
     _fleet("plan", **options)  # type: ignore[arg-type]
 
 
-@with_options(*_SELECTION, "changed_since", "shard", "fail_fast", "allow_destroy", "yes", *_REPORTS)
+@with_options(*_SELECTION, *_PLANNING, "yes", *_REPORTS)
 def apply(**options: object) -> None:
     """Plan everything, ask once if anything is destroyed, then apply those plans (shared first)."""
     _fleet("apply", **options)  # type: ignore[arg-type]
@@ -169,4 +173,4 @@ def apply(**options: object) -> None:
 @with_options(*_SELECTION, "shard", *_REPORTS)
 def drift(**options: object) -> None:
     """Refresh-only plans: exit 2 when real infrastructure drifted from state."""
-    _fleet("drift", allow_destroy=True, **options)  # type: ignore[arg-type]
+    _fleet("drift", **options)  # type: ignore[arg-type]

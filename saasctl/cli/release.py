@@ -12,8 +12,10 @@ from rich.table import Table
 from saasctl import console
 from saasctl.cli.common import (
     AllowDestroyOpt,
+    AllowOpt,
     EnvOpt,
     JsonOpt,
+    allowances,
     candidates,
     command,
     context,
@@ -144,7 +146,7 @@ def _run_rollout(
     yes: bool,
     resume: bool,
     allow_infra_change: bool,
-    allow_destroy: bool,
+    allow: frozenset[str],
     json_out: bool,
 ) -> None:
     from saasctl import rollout
@@ -162,7 +164,7 @@ def _run_rollout(
         )
 
     data = rollout.start(ctx, targets, version, kind, resume=resume,
-                         allow_infra_change=allow_infra_change, allow_destroy=allow_destroy,
+                         allow_infra_change=allow_infra_change, allow=allow,
                          report=ctx.ui.info, confirm=confirm)  # fmt: skip
     if json_out:
         ctx.ui.emit_json(data)
@@ -212,6 +214,7 @@ def rollout_(
     resume: ResumeOpt = False,
     allow_infra_change: InfraOpt = False,
     allow_destroy: AllowDestroyOpt = False,
+    allow: AllowOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Ship VERSION wave by wave: apply each unit's reviewed plan, then gate on its
@@ -223,9 +226,10 @@ def rollout_(
     rollout continues with --resume.
     """
     ctx = context(env)
+    allowed = allowances(ctx, allow_destroy, allow)
     ctx.env.load_release(version)
     _run_rollout(ctx, version, "rollout", None, yes=yes, resume=resume,
-                 allow_infra_change=allow_infra_change, allow_destroy=allow_destroy,
+                 allow_infra_change=allow_infra_change, allow=allowed,
                  json_out=json_out)  # fmt: skip
 
 
@@ -235,6 +239,7 @@ def rollback(
     yes: StartOpt = False,
     resume: ResumeOpt = False,
     allow_destroy: AllowDestroyOpt = False,
+    allow: AllowOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Take every unit of the last rollout back to the release it ran before, in the
@@ -242,9 +247,10 @@ def rollback(
     from saasctl import rollout
 
     ctx = context(env)
+    allowed = allowances(ctx, allow_destroy, allow)
     version, targets = rollout.previous_targets(ctx) if not resume else ("previous", {})
     _run_rollout(ctx, version, "rollback", targets, yes=yes, resume=resume,
-                 allow_infra_change=False, allow_destroy=allow_destroy,
+                 allow_infra_change=False, allow=allowed,
                  json_out=json_out)  # fmt: skip
 
 

@@ -170,7 +170,9 @@ def test_real_modules_lifecycle(real_stack: Stack) -> None:
 
 
 def _policy_gate(s: Stack) -> None:
-    """Premium -> advanced destroys the tenant's cluster: blocked unless allowed."""
+    """Premium -> advanced destroys the tenant's cluster; a spec that turns the
+    tables' deletion protection off weakens them: each blocked unless its rule is
+    allowed, by name, and the allowance printed."""
     spec = s.tenant_dir("initech") / "tenant.yaml"
     original = spec.read_text()
     spec.write_text(original.replace("tier: premium", "tier: advanced"))
@@ -183,6 +185,13 @@ def _policy_gate(s: Stack) -> None:
             s.saasctl("plan", "--tenant", "initech", "--allow-destroy", "--json", check=2).stdout
         )
         assert allowed["workspaces"][0]["destroy"] >= 1
+        spec.write_text(original + "deletion_protection: false\n")
+        blocked = json.loads(s.saasctl("plan", "--tenant", "initech", "--json", check=1).stdout)
+        [violation] = blocked["workspaces"][0]["violations"]
+        assert "aws_dynamodb_table" in violation, violation
+        assert "deletion_protection_enabled turned off (pass --allow data-protection" in violation
+        passed = s.saasctl("plan", "--tenant", "initech", "--allow", "data-protection", check=2)
+        assert "policy: letting plans break 'data-protection'" in passed.stderr
     finally:
         spec.write_text(original)
 

@@ -67,6 +67,18 @@ def test_unknown_option_and_command(project: Path, run_cli: Run) -> None:
     assert_one_line_error(run_cli("frobnicate"), 3, "No such command")
 
 
+@pytest.mark.parametrize(
+    "command", [("plan",), ("apply", "--yes"), ("release", "rollout", "1.0.0", "--yes")]
+)
+def test_an_unknown_policy_rule_is_refused(
+    project: Path, run_cli: Run, command: tuple[str, ...]
+) -> None:
+    before = tree_digest(project)
+    result = run_cli(*command, "--allow", "everything", "--env", "golden")
+    assert_one_line_error(result, 3, "unknown policy rule: everything (rules: destroy, ")
+    assert tree_digest(project) == before
+
+
 def test_missing_environment(project: Path, run_cli: Run) -> None:
     result = run_cli("tenant", "list", "--env", "staging")
     assert_one_line_error(result, 3, "environment 'staging' not found")

@@ -1,6 +1,13 @@
+import gzip
+import json
+
 import pytest
 
+from saasctl import policy
 from saasctl.policy import evaluate, open_to_internet
+from tests.conftest import REPO
+
+PLANS = REPO / "tests" / "fixtures" / "plans"
 
 
 def change(
@@ -25,14 +32,14 @@ def test_destroying_protected_resources_needs_allow_destroy() -> None:
             change("module.tenant.aws_lb_listener_rule.this", "aws_lb_listener_rule", ["delete"]),
         ]
     }
-    found = evaluate(plan, allow_destroy=False)
+    found = evaluate(plan)
     assert [v.address for v in found] == [
         "module.shared.module.vpc.aws_vpc.this",
         "module.shared.aws_s3_bucket.alb_logs",
     ]
     assert "destroys a stateful/shared aws_vpc" in found[0].rule
     assert "replaces a stateful/shared aws_s3_bucket" in found[1].rule
-    assert evaluate(plan, allow_destroy=True) == []
+    assert evaluate(plan, allow={"destroy"}) == []
 
 
 def test_stand_ins_are_judged_as_what_they_stand_for() -> None:
@@ -52,13 +59,58 @@ def test_stand_ins_are_judged_as_what_they_stand_for() -> None:
             ),
         ]
     }
-    assert [v.address for v in evaluate(plan, allow_destroy=False)] == [
-        "module.tenant.null_resource.cluster"
-    ]
+    assert [v.address for v in evaluate(plan)] == ["module.tenant.null_resource.cluster"]
+
+
+# The configuration of an ALB module as `terraform show -json` gives it: the load
+# balancer names its security group, the ingress rules attach to that group.
+ALB_CONFIG = {
+    "root_module": {
+        "module_calls": {
+            "shared": {
+                "module": {
+                    "module_calls": {
+                        "alb": {
+                            "module": {
+                                "resources": [
+                                    {
+                                        "address": "aws_lb.this",
+                                        "type": "aws_lb",
+                                        "expressions": {
+                                            "security_groups": {
+                                                "references": [
+                                                    "aws_security_group.this.id",
+                                                    "aws_security_group.this",
+                                                ]
+                                            }
+                                        },
+                                    },
+                                    {
+                                        "address": "aws_vpc_security_group_ingress_rule.https",
+                                        "type": "aws_vpc_security_group_ingress_rule",
+                                        "expressions": {
+                                            "security_group_id": {
+                                                "references": [
+                                                    "aws_security_group.this.id",
+                                                    "aws_security_group.this",
+                                                ]
+                                            }
+                                        },
+                                    },
+                                ]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
 
 
 def test_open_ingress_only_on_alb_http_ports() -> None:
     ok = {
+        "configuration": ALB_CONFIG,
         "resource_changes": [
             change(
                 'module.shared.module.alb.aws_vpc_security_group_ingress_rule.https["0.0.0.0/0"]',
@@ -72,10 +124,11 @@ def test_open_ingress_only_on_alb_http_ports() -> None:
                 ["create"],
                 {"referenced_security_group_id": "sg-1", "from_port": 80, "to_port": 80},
             ),
-        ]
+        ],
     }
-    assert evaluate(ok, allow_destroy=False) == []
+    assert evaluate(ok) == []
     bad = {
+        "configuration": ALB_CONFIG,
         "resource_changes": [
             change(
                 "module.shared.module.alb.aws_vpc_security_group_ingress_rule.ssh",
@@ -106,11 +159,11 @@ def test_open_ingress_only_on_alb_http_ports() -> None:
                     "to_port": 5432,
                 },
             ),
-        ]
+        ],
     }
-    found = evaluate(bad, allow_destroy=True)
+    found = evaluate(bad, allow={"destroy"})
     assert len(found) == 4
-    assert "ports 22-22" in found[0].rule and "only the ALB's 80/443" in found[0].rule
+    assert "ports 22-22" in found[0].rule and "only a load balancer's own 80/443" in found[0].rule
 
 
 # Each resource shape that can open ingress, with where its ranges go.
@@ -143,7 +196,7 @@ SHAPES = {
 
 def _one(rtype: str, after: dict, actions: tuple[str, ...] = ("create",)) -> list[str]:  # type: ignore[type-arg]
     plan = {"resource_changes": [change(f"module.db.{rtype}.x", rtype, list(actions), after)]}
-    return [v.rule for v in evaluate(plan, allow_destroy=True)]
+    return [v.rule for v in evaluate(plan, allow={"destroy"})]
 
 
 @pytest.mark.parametrize("rtype", sorted(SHAPES))
@@ -209,14 +262,206 @@ def test_coverage_is_judged_over_all_ranges_of_a_rule() -> None:
         "aws_lb",
         "aws_vpc",
         "aws_ecs_cluster",
+        "aws_cognito_user_pool",
     ],
 )
 def test_every_protected_type_is_gated(rtype: str) -> None:
     for actions, verb in ((["delete"], "destroys"), (["delete", "create"], "replaces")):
         plan = {"resource_changes": [change(f"module.m.{rtype}.this", rtype, actions)]}
-        found = evaluate(plan, allow_destroy=False)
+        found = evaluate(plan)
         assert [str(v) for v in found] == [
             f"module.m.{rtype}.this: plan {verb} a stateful/shared {rtype} "
             "(pass --allow-destroy if intended)"
         ]
-        assert evaluate(plan, allow_destroy=True) == []
+        assert evaluate(plan, allow={"destroy"}) == []
+
+
+def test_the_alb_exemption_is_the_balancers_group_not_a_module_name() -> None:
+    """80/443 open to the internet pass on the group a load balancer uses, found in
+    the configuration; a group that only lives in a module called `alb` does not."""
+    rule = {"cidr_ipv4": "0.0.0.0/0", "from_port": 443, "to_port": 443}
+    attached = 'module.shared.module.alb.aws_vpc_security_group_ingress_rule.https["0.0.0.0/0"]'
+    other = "module.shared.module.alb.aws_vpc_security_group_ingress_rule.admin"
+    plan = {
+        "configuration": ALB_CONFIG,
+        "resource_changes": [
+            change(attached, "aws_vpc_security_group_ingress_rule", ["create"], rule),
+            change(other, "aws_vpc_security_group_ingress_rule", ["create"], rule),
+        ],
+    }
+    assert [v.address for v in evaluate(plan)] == [other]
+    # Without the configuration (a plan from elsewhere) nothing is exempt.
+    assert len(evaluate({"resource_changes": plan["resource_changes"]})) == 2
+
+
+def _policy(*statements: dict) -> str:  # type: ignore[type-arg]
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+READ_ITEMS = {"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": "arn:aws:dynamodb:::t"}
+# (rule id, resource type, before, after): each a plan that weakens a control.
+WEAKENINGS = {
+    "table deletion protection off": (
+        "data-protection", "aws_dynamodb_table",
+        {"deletion_protection_enabled": True}, {"deletion_protection_enabled": False},
+    ),
+    "table PITR off": (
+        "data-protection", "aws_dynamodb_table",
+        {"point_in_time_recovery": [{"enabled": True}]},
+        {"point_in_time_recovery": [{"enabled": False}]},
+    ),
+    "key disabled": ("kms", "aws_kms_key", {"is_enabled": True}, {"is_enabled": False}),
+    "key rotation off": (
+        "kms", "aws_kms_key", {"enable_key_rotation": True}, {"enable_key_rotation": False},
+    ),
+    "policy to * actions": (
+        "wildcard-policy", "aws_iam_role_policy",
+        {"policy": _policy(READ_ITEMS)},
+        {"policy": _policy({**READ_ITEMS, "Action": "*"})},
+    ),
+    "policy to svc:* actions": (
+        "wildcard-policy", "aws_iam_policy",
+        {"policy": _policy(READ_ITEMS)},
+        {"policy": _policy({**READ_ITEMS, "Action": ["dynamodb:*"]})},
+    ),
+    "policy to * resources": (
+        "wildcard-policy", "aws_iam_role_policy",
+        {"policy": _policy(READ_ITEMS)},
+        {"policy": _policy({**READ_ITEMS, "Resource": ["*"]})},
+    ),
+    "inline role policy with NotAction": (
+        "wildcard-policy", "aws_iam_role",
+        {"inline_policy": [{"policy": _policy(READ_ITEMS)}]},
+        {"inline_policy": [{"policy": _policy({"Effect": "Allow", "NotAction": "iam:*",
+                                               "Resource": "arn:aws:s3:::b"})}]},
+    ),
+    "key policy to kms:*": (
+        "wildcard-policy", "aws_kms_key",
+        {"policy": _policy({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})},
+        {"policy": _policy({"Effect": "Allow", "Action": "kms:*", "Resource": "*"})},
+    ),
+    "egress everywhere on every port": (
+        "open-egress", "aws_vpc_security_group_egress_rule",
+        None, {"cidr_ipv4": "0.0.0.0/0", "ip_protocol": "-1"},
+    ),
+    "inline egress everywhere on 0-65535": (
+        "open-egress", "aws_security_group",
+        {"egress": []},
+        {"egress": [{"cidr_blocks": ["0.0.0.0/0"], "protocol": "tcp", "from_port": 0,
+                     "to_port": 65535}]},
+    ),
+    "ingress into the default group": (
+        "ingress-path", "aws_default_security_group",
+        {"ingress": []},
+        {"ingress": [{"cidr_blocks": ["10.0.0.0/16"], "protocol": "tcp", "from_port": 22,
+                      "to_port": 22}]},
+    ),
+    "ingress through a prefix list": (
+        "ingress-path", "aws_vpc_security_group_ingress_rule",
+        None, {"prefix_list_id": "pl-123", "ip_protocol": "tcp", "from_port": 443, "to_port": 443},
+    ),
+    "public-access block off": (
+        "public-access", "aws_s3_bucket_public_access_block",
+        {"block_public_policy": True}, {"block_public_policy": False},
+    ),
+    "client writes custom:tenantId": (
+        "tenant-claim", "aws_cognito_user_pool_client",
+        {"write_attributes": ["email"]}, {"write_attributes": ["email", "custom:tenantId"]},
+    ),
+    "custom:tenantId made mutable": (
+        "tenant-claim", "aws_cognito_user_pool",
+        {"schema": [{"name": "tenantId", "mutable": False}]},
+        {"schema": [{"name": "tenantId", "mutable": True}]},
+    ),
+    "tasks with public IPs": (
+        "public-ip", "aws_ecs_service",
+        {"network_configuration": [{"assign_public_ip": False}]},
+        {"network_configuration": [{"assign_public_ip": True}]},
+    ),
+    "TLS policy weakened": (
+        "tls", "aws_lb_listener",
+        {"protocol": "HTTPS", "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"},
+        {"protocol": "HTTPS", "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06"},
+    ),
+    "TLS 1.0 policy": (
+        "tls", "aws_lb_listener",
+        None, {"protocol": "HTTPS", "ssl_policy": "ELBSecurityPolicy-2016-08"},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(WEAKENINGS))
+def test_each_weakening_fails_in_one_line_unless_its_rule_is_allowed(case: str) -> None:
+    rule_id, rtype, before, after = WEAKENINGS[case]
+    actions = ["create"] if before is None else ["update"]
+    plan = {"resource_changes": [change(f"module.m.{rtype}.this", rtype, actions, after, before)]}
+    found = evaluate(plan)
+    assert [v.rule_id for v in found] == [rule_id], (case, found)
+    line = str(found[0])
+    assert line.startswith(f"module.m.{rtype}.this: ") and "\n" not in line
+    assert f"--allow {rule_id}" in line
+    assert evaluate(plan, allow={rule_id}) == []
+    assert [v.rule_id for v in evaluate(plan, allow={"destroy"})] == [rule_id]  # per rule
+    # The same setting unchanged is not this plan's doing.
+    if before is not None:
+        same = {
+            "resource_changes": [change(f"module.m.{rtype}.this", rtype, ["update"], after, after)]
+        }
+        assert evaluate(same) == [], case
+
+
+@pytest.mark.parametrize(
+    ("rtype", "before"),
+    [
+        ("aws_wafv2_web_acl_association", {"resource_arn": "arn:lb"}),
+        ("aws_lb_listener", {"protocol": "HTTPS", "port": 443}),
+    ],
+)
+def test_removing_the_edge_needs_its_own_allowance(rtype: str, before: dict) -> None:  # type: ignore[type-arg]
+    plan = {"resource_changes": [change(f"module.m.{rtype}.this", rtype, ["delete"], None, before)]}
+    assert [v.rule_id for v in evaluate(plan, allow={"destroy"})] == ["edge"]
+    assert evaluate(plan, allow={"edge"}) == []
+    http = change("module.m.aws_lb_listener.http", "aws_lb_listener", ["delete"], None,
+                  {"protocol": "HTTP", "port": 80})  # fmt: skip
+    assert evaluate({"resource_changes": [http]}) == []
+
+
+def test_narrowing_and_resourceless_actions_pass() -> None:
+    narrowed = change(
+        "module.m.aws_iam_role_policy.p", "aws_iam_role_policy", ["update"],
+        {"policy": _policy(READ_ITEMS)}, {"policy": _policy({**READ_ITEMS, "Action": "*"})},
+    )  # fmt: skip
+    token = change(
+        "module.m.aws_iam_role_policy.ecr", "aws_iam_role_policy", ["create"],
+        {"policy": _policy({"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken",
+                           "elasticloadbalancing:DescribeRules"], "Resource": "*"})},
+    )  # fmt: skip
+    denied = change(
+        "module.m.aws_s3_bucket_policy.tls", "aws_s3_bucket_policy", ["create"],
+        {"policy": _policy({"Effect": "Deny", "Action": "s3:*", "Resource": "*"})},
+    )  # fmt: skip
+    unknown = change("module.m.aws_iam_role_policy.u", "aws_iam_role_policy", ["create"], {})
+    stronger = change(
+        "module.m.aws_lb_listener.https", "aws_lb_listener", ["update"],
+        {"protocol": "HTTPS", "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"},
+        {"protocol": "HTTPS", "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06"},
+    )  # fmt: skip
+    plan = {"resource_changes": [narrowed, token, denied, unknown, stronger]}
+    assert evaluate(plan) == []
+
+
+def test_an_unknown_rule_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown policy rule"):
+        evaluate({"resource_changes": []}, allow={"no-such-rule"})
+
+
+@pytest.mark.parametrize("name", ["shared", "basic", "advanced", "premium"])
+def test_the_real_modules_own_plans_pass_every_gate(name: str) -> None:
+    """Recorded plans of the real modules (tests/fixtures/plans): a fresh
+    environment and a tenant of each tier break no rule, the ALB's 80/443 included."""
+    plan = json.loads(gzip.decompress((PLANS / f"{name}.plan.json.gz").read_bytes()))
+    assert evaluate(plan) == []
+    if name == "shared":
+        groups = policy.balancer_groups(plan)
+        assert "module.shared.module.alb.aws_security_group.this" in groups
+        assert "module.shared.module.alb.aws_vpc_security_group_ingress_rule.https" in groups
