@@ -11,6 +11,13 @@ locals {
     var.http_header != null ? [{ kind = "header", values = var.http_header.values, header = var.http_header.name }] : [],
     length(var.source_ips) > 0 ? [{ kind = "source", values = var.source_ips, header = "" }] : [],
   )
+  # A private ECR image (ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPO[:TAG|@DIGEST])
+  # is pulled with the execution role: its repository is granted, and only it.
+  image_repository = [
+    for m in regexall("^(\\d{12})\\.dkr\\.ecr(?:-fips)?\\.([a-z0-9-]+)\\.(amazonaws\\.com(?:\\.cn)?)/([^:@]+)", var.image) :
+    "arn:${m[2] == "amazonaws.com.cn" ? "aws-cn" : "aws"}:ecr:${m[1]}:${m[0]}:repository/${m[3]}"
+  ]
+  ecr_repository_arns = distinct(concat(var.ecr_repository_arns, local.image_repository))
 }
 
 # --- roles -------------------------------------------------------------------
@@ -47,17 +54,17 @@ data "aws_iam_policy_document" "execution" {
   }
 
   dynamic "statement" {
-    for_each = length(var.ecr_repository_arns) > 0 ? [1] : []
+    for_each = length(local.ecr_repository_arns) > 0 ? [1] : []
 
     content {
       sid       = "PullImages"
       actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-      resources = var.ecr_repository_arns
+      resources = local.ecr_repository_arns
     }
   }
 
   dynamic "statement" {
-    for_each = length(var.ecr_repository_arns) > 0 ? [1] : []
+    for_each = length(local.ecr_repository_arns) > 0 ? [1] : []
 
     content {
       sid     = "EcrToken"

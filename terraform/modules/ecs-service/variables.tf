@@ -174,7 +174,7 @@ variable "log_group_name" {
 }
 
 variable "ecr_repository_arns" {
-  description = "ECR repositories the task may pull from (least privilege)."
+  description = "ECR repositories the task may pull from besides the image's own (granted from its URI when it is a private ECR image)."
   type        = list(string)
   default     = []
 }
