@@ -36,7 +36,9 @@ def changed_paths(root: Path, ref: str) -> set[str]:
             raise UserError(f"--changed-since {ref}: {line}")
         return [p for p in proc.stdout.splitlines() if p]
 
-    tracked = set(git("diff", "--name-only", ref, "--"))
+    # The ref is the user's: after --end-of-options git never reads it as an option
+    # (a ref of `--output=FILE` would otherwise write that file).
+    tracked = set(git("diff", "--name-only", "--end-of-options", ref, "--"))
     # Untracked files through status: about 4x faster than `ls-files --others` on big trees.
     status = git("status", "--porcelain=v1", "-z", "--untracked-files=all")
     entries = status[0].split("\0") if status else []

@@ -95,6 +95,7 @@ class WorkspaceResult:
             "violations": self.violations,
             "attempts": self.attempts,
             **self.counts(),
+            "changed": self.summary.get("change", []),
             "replaced": self.summary.get("replace", []),
             "destroyed": self.summary.get("destroy", []),
         }

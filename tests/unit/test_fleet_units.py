@@ -124,6 +124,13 @@ def test_bad_ref_is_a_user_error(repo: tuple[Context, Path]) -> None:
         changes.changed_paths(repo[1], "no-such-ref")
 
 
+def test_a_ref_is_never_read_as_a_git_option(repo: tuple[Context, Path], tmp_path: Path) -> None:
+    written = tmp_path / "pwned"
+    with pytest.raises(UserError, match="--changed-since --output="):
+        changes.changed_paths(repo[1], f"--output={written}")
+    assert not written.exists()
+
+
 # Known assignments (SHA-256 of the label, mod N, plus one; shared always in shard 1),
 # written down once so a change to the hashing shows here.
 PINNED_SHARDS = {

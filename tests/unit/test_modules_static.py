@@ -412,3 +412,62 @@ def test_validation_messages_suit_terraform_1_0() -> None:
                 f"{module}: variable {name}: {message!r}"
             )
     assert checked >= 20
+
+
+def _policy_documents() -> list[tuple[str, str, dict[str, Any]]]:
+    found = []
+    for path in sorted(MODULES.rglob("*.tf")):
+        if "standins" in path.parts:
+            continue
+        with path.open() as fh:
+            doc = hcl2.load(fh)
+        for entry in doc.get("data", []):
+            for name, body in (entry.get('"aws_iam_policy_document"') or {}).items():
+                found.append((path.parent.name, name.strip('"'), body))
+    return found
+
+
+def _unquote(value: object) -> str:
+    return str(value).strip('"')
+
+
+def test_every_service_trust_names_the_account() -> None:
+    """A role an AWS service assumes (ECS tasks, ECS, VPC flow logs) trusts that
+    service for this account only (aws:SourceAccount): the confused deputy."""
+    trusts = 0
+    for module, name, body in _policy_documents():
+        for st in body.get("statement", []):
+            services = [
+                _unquote(i)
+                for p in st.get("principals", [])
+                if _unquote(p.get("type")) == "Service"
+                for i in p.get("identifiers", [])
+            ]
+            actions = {_unquote(a) for a in st.get("actions", [])}
+            if not services or "sts:AssumeRole" not in actions:
+                continue  # not a trust policy (a bucket policy's log delivery, say)
+            trusts += 1
+            conditions = {_unquote(c.get("variable")) for c in st.get("condition", [])}
+            assert conditions & {"aws:SourceAccount", "aws:SourceArn"}, f"{module}: {name}"
+    assert trusts >= 3  # ecs-tasks, ecs and vpc-flow-logs
+
+
+def test_user_pools_verify_a_new_email_before_it_counts() -> None:
+    pools = [b for _, rtype, _, b in _blocks("resource") if rtype == "aws_cognito_user_pool"]
+    assert pools
+    for pool in pools:
+        [settings] = pool.get("user_attribute_update_settings") or [{}]
+        wanted = settings.get("attributes_require_verification_before_update")
+        assert [_unquote(a) for a in wanted or []] == ["email"], pool.get("name")
+
+
+def test_the_https_listener_defaults_to_the_strongest_recommended_tls_policy() -> None:
+    from saasctl.policy import _tls_rank
+
+    [default] = [
+        _unquote(b.get("default")) for module, _, name, b in _blocks("variable")
+        if (module, name) == ("alb", "ssl_policy")
+    ]  # fmt: skip
+    # TLS 1.2 minimum with TLS 1.3, post-quantum key exchange, restricted ciphers:
+    # what AWS recommends; TLS 1.3-only (TLS13-1-3) would refuse TLS 1.2 clients.
+    assert _tls_rank(default) == (12, 1, 1), default

@@ -16,9 +16,10 @@ provider "aws" {
 module "vpc" {
   source = "../../modules/vpc"
 
-  name = "example"
-  cidr = "10.10.0.0/16"
-  azs  = ["eu-west-1a", "eu-west-1b"]
+  name       = "example"
+  account_id = "123456789012"
+  cidr       = "10.10.0.0/16"
+  azs        = ["eu-west-1a", "eu-west-1b"]
 }
 
 module "alb" {

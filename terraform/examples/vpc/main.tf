@@ -17,6 +17,7 @@ module "vpc" {
   source = "../../modules/vpc"
 
   name               = "example"
+  account_id         = "123456789012"
   cidr               = "10.10.0.0/16"
   azs                = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
   single_nat_gateway = true

@@ -29,9 +29,9 @@ variable "certificate_arn" {
 }
 
 variable "ssl_policy" {
-  description = "TLS policy of the HTTPS listener."
+  description = "TLS policy of the HTTPS listener (default: AWS's recommended TLS 1.3/1.2 policy with post-quantum key exchange and restricted ciphers)."
   type        = string
-  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  default     = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 }
 
 variable "allowed_cidrs" {

@@ -16,8 +16,14 @@ resource "aws_cognito_user_pool" "this" {
   name                     = var.name
   username_attributes      = ["email"]
   auto_verified_attributes = ["email"]
-  mfa_configuration        = var.mfa_configuration
-  deletion_protection      = var.deletion_protection ? "ACTIVE" : "INACTIVE"
+
+  # A changed email address counts only once its owner verified it: no one takes
+  # over an address (and its password resets) by typing it in.
+  user_attribute_update_settings {
+    attributes_require_verification_before_update = ["email"]
+  }
+  mfa_configuration   = var.mfa_configuration
+  deletion_protection = var.deletion_protection ? "ACTIVE" : "INACTIVE"
 
   dynamic "software_token_mfa_configuration" {
     for_each = var.mfa_configuration == "OFF" ? [] : [true]

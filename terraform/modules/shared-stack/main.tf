@@ -12,6 +12,7 @@ module "vpc" {
   source = "../vpc"
 
   name               = var.name
+  account_id         = var.account_id
   cidr               = var.vpc_cidr
   azs                = var.azs
   single_nat_gateway = var.single_nat_gateway

@@ -3,6 +3,16 @@ variable "name" {
   type        = string
 }
 
+variable "account_id" {
+  description = "AWS account id of the VPC: only its flow logs may assume the flow-logs role."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "The account_id must be 12 digits."
+  }
+}
+
 variable "cidr" {
   description = "IPv4 CIDR block of the VPC (a /16 to /20: it is split into 16 subnets)."
   type        = string
