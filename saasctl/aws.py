@@ -85,13 +85,25 @@ class Aws:
         with self._lock:
             if service not in self._clients:
                 make: Any = self.session.create_client  # typed per service name by the stubs
-                self._clients[service] = make(
+                client = make(
                     service,
                     region_name=self.region,
                     endpoint_url=self.endpoint,
                     config=self._config,
                 )
+                if service == "s3":
+                    client.meta.events.register("before-parameter-build.s3", self._bucket_owner)
+                self._clients[service] = client
             return self._clients[service]
+
+    def _bucket_owner(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        """Every call on the state bucket names its owner, the environment's account
+        (ExpectedBucketOwner): a bucket of that name in another account is refused
+        (403), never read or written."""
+        if params.get("Bucket") == self.spec.backend.bucket and (
+            "ExpectedBucketOwner" in model.input_shape.members
+        ):
+            params.setdefault("ExpectedBucketOwner", self.spec.account_id)
 
     @cached_property
     def s3(self) -> S3Client:

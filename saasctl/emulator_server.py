@@ -6,7 +6,8 @@ two runs could both "win" the same lock. AWS makes these writes atomic, and
 saasctl's locks, claims and rollout ledger rely on it; so the emulator saasctl
 starts serialises requests (connections stay concurrent). It also models what
 release health gates read and moto leaves out: an ECS service given a new task
-definition gets a new primary deployment on it. Started by
+definition gets a new primary deployment on it; and S3 checks the
+ExpectedBucketOwner of a request, as AWS does. Started by
 :func:`saasctl.emulator.moto_server`: ``python -m saasctl.emulator_server HOST PORT``.
 """
 
@@ -39,6 +40,29 @@ class OneAtATime:
             return list(self.app(environ, start_response))
 
 
+class BucketOwners:
+    """WSGI middleware: S3 refuses a request whose ExpectedBucketOwner is not the
+    bucket's account (403 AccessDenied), as AWS does; moto ignores the header."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        expected = environ.get("HTTP_X_AMZ_EXPECTED_BUCKET_OWNER")
+        if expected and "/s3/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+            from moto.s3.models import s3_backends
+
+            bucket = environ.get("PATH_INFO", "/").lstrip("/").split("/", 1)[0]
+            owner = s3_backends.bucket_accounts.get(bucket)
+            if owner is not None and owner[1] != expected:
+                start_response("403 Forbidden", [("Content-Type", "application/xml")])
+                return [b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code>'
+                        b"<Message>Access Denied</Message></Error>"]  # fmt: skip
+        return self.app(environ, start_response)
+
+
 def model_ecs_deployments() -> None:
     """moto keeps a service's first deployment forever; ECS replaces the primary
     deployment when the task definition changes (it completes at once here, since
@@ -68,7 +92,8 @@ def main(argv: list[str]) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     model_ecs_deployments()
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(host, port, OneAtATime(app), threaded=True, request_handler=MotoRequestHandler)
+    run_simple(host, port, OneAtATime(BucketOwners(app)), threaded=True,
+               request_handler=MotoRequestHandler)  # fmt: skip
 
 
 if __name__ == "__main__":

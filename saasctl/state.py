@@ -106,6 +106,62 @@ class LockHolder:
 
 
 ALLOW_UNVERSIONED = "SAASCTL_ALLOW_UNVERSIONED_STATE"
+ALLOW_WEAK = "SAASCTL_ALLOW_WEAK_STATE_BUCKET"
+TLS_SID = "DenyInsecureTransport"
+
+
+def tls_statement(bucket: str) -> dict[str, Any]:
+    return {
+        "Sid": TLS_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def merge_policy(current: str | None, statement: dict[str, Any] | None) -> str | None:
+    """The bucket policy with saasctl's statement (by Sid) put in, or taken out when
+    ``statement`` is None; every other statement kept as it was. None: no policy."""
+    doc = json.loads(current) if current else {"Version": "2012-10-17", "Statement": []}
+    statements = doc.get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+    kept = [st for st in statements if not (isinstance(st, dict) and st.get("Sid") == TLS_SID)]
+    doc["Statement"] = kept + ([statement] if statement else [])
+    if not doc["Statement"]:
+        return None
+    merged = json.dumps(doc)
+    return current if current and json.loads(current) == doc else merged
+
+
+def tls_only(policy: str | None, bucket: str) -> bool:
+    """Whether the policy denies every request to the bucket and its objects made
+    without TLS (aws:SecureTransport false)."""
+    try:
+        doc = json.loads(policy) if policy else {}
+    except ValueError:
+        return False
+    statements = doc.get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+    for st in statements:
+        if not isinstance(st, dict) or st.get("Effect") != "Deny":
+            continue
+        actions = st.get("Action")
+        actions = actions if isinstance(actions, list) else [actions]
+        resources = st.get("Resource")
+        resources = set(resources if isinstance(resources, list) else [resources])
+        condition = (st.get("Condition") or {}).get("Bool") or {}
+        if (
+            st.get("Principal") in ("*", {"AWS": "*"})
+            and ({"s3:*", "*"} & set(actions))
+            and {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"} <= resources
+            and str(condition.get("aws:SecureTransport")).lower() == "false"
+        ):
+            return True
+    return False
 
 
 CELL_METADATA = "saasctl-cell"  # S3 user metadata of a state archive
@@ -138,11 +194,14 @@ class StateStore:
     # --- checks and bootstrap -------------------------------------------
 
     def check(self) -> list[str]:
-        """The bucket exists, answers and is safe for state; warnings for what is weak.
+        """The bucket exists, is the environment account's, answers and is safe for
+        state; warnings for what an operator accepted as weak.
 
         Versioning off is refused (an overwritten or deleted state could not be
-        recovered) unless $SAASCTL_ALLOW_UNVERSIONED_STATE=1; missing default
-        encryption or public-access block only warn.
+        recovered) unless $SAASCTL_ALLOW_UNVERSIONED_STATE=1; no default encryption,
+        an incomplete public-access block or no TLS-only policy (outside the
+        emulator, which serves plain HTTP) are refused unless
+        $SAASCTL_ALLOW_WEAK_STATE_BUCKET=1.
         """
         try:
             self._call(self.aws.s3.head_bucket, Bucket=self.bucket)
@@ -151,6 +210,12 @@ class StateStore:
                 raise BackendError(
                     f"state bucket {self.bucket!r} does not exist",
                     hint=f"run `saasctl bootstrap --env {self.env.name}`",
+                ) from None
+            if _code(exc) in ("403", "AccessDenied"):
+                raise BackendError(
+                    f"state bucket {self.bucket!r} is not owned by account "
+                    f"{self.env.spec.account_id} (env.yaml account_id), or this identity may "
+                    "not read it: AccessDenied"
                 ) from None
             raise BackendError(f"state bucket {self.bucket!r}: {_code(exc)}") from None
         s3 = self.aws.s3
@@ -165,18 +230,37 @@ class StateStore:
         warnings = []
         if status != "Enabled":
             warnings.append(f"state bucket {self.bucket} is not versioned ({ALLOW_UNVERSIONED}=1)")
+        weak = self._weaknesses()
+        if weak and os.environ.get(ALLOW_WEAK) != "1":
+            raise BackendError(
+                f"state bucket {self.bucket!r} {'; '.join(weak)}",
+                hint=f"run `saasctl bootstrap --env {self.env.name}` to repair it, or set "
+                f"{ALLOW_WEAK}=1 to accept the risk",
+            )
+        return warnings + [f"state bucket {self.bucket} {w} ({ALLOW_WEAK}=1)" for w in weak]
+
+    def _weaknesses(self) -> list[str]:
+        s3 = self.aws.s3
+        weak = []
         try:
             self._call(s3.get_bucket_encryption, Bucket=self.bucket)
         except ClientError:
-            warnings.append(f"state bucket {self.bucket} has no default encryption")
+            weak.append("has no default encryption")
         try:
             pab = self._call(s3.get_public_access_block, Bucket=self.bucket)
             blocked = all(pab.get("PublicAccessBlockConfiguration", {}).values())
         except ClientError:
             blocked = False
         if not blocked:
-            warnings.append(f"state bucket {self.bucket} does not block all public access")
-        return warnings
+            weak.append("does not block all public access")
+        if not self.env.spec.emulator:
+            try:
+                policy = self._call(s3.get_bucket_policy, Bucket=self.bucket).get("Policy")
+            except ClientError:
+                policy = None
+            if not tls_only(policy, self.bucket):
+                weak.append("has no policy denying requests without TLS")
+        return weak
 
     def bootstrap(self, *, lock_table: bool) -> list[str]:
         """Create or repair the bucket (and lock table); returns what was done."""
@@ -185,7 +269,13 @@ class StateStore:
         try:
             self._call(s3.head_bucket, Bucket=self.bucket)
             done.append(f"bucket {self.bucket} exists")
-        except ClientError:
+        except ClientError as exc:
+            if _code(exc) in ("403", "AccessDenied"):
+                raise BackendError(
+                    f"state bucket {self.bucket!r} exists but is not owned by account "
+                    f"{self.env.spec.account_id} (env.yaml account_id), or this identity may "
+                    "not read it: AccessDenied"
+                ) from None
             args: dict[str, Any] = {"Bucket": self.bucket}
             if self.env.spec.region != "us-east-1":
                 args["CreateBucketConfiguration"] = {"LocationConstraint": self.env.spec.region}
@@ -211,26 +301,23 @@ class StateStore:
             },
         )
         done.append("public access blocked")
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [f"arn:aws:s3:::{self.bucket}", f"arn:aws:s3:::{self.bucket}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
-            ],
-        }
+        try:
+            current = s3.get_bucket_policy(Bucket=self.bucket).get("Policy")
+        except ClientError:
+            current = None
+        # The emulator serves plain HTTP and enforces policies: TLS-only would lock us out.
+        merged = merge_policy(
+            current, None if self.env.spec.emulator else tls_statement(self.bucket)
+        )
+        if merged is None:
+            if current is not None:
+                s3.delete_bucket_policy(Bucket=self.bucket)
+        elif merged != current:
+            s3.put_bucket_policy(Bucket=self.bucket, Policy=merged)
         if self.env.spec.emulator:
-            # The emulator serves plain HTTP and enforces policies: TLS-only would lock us out.
-            s3.delete_bucket_policy(Bucket=self.bucket)
             done.append("TLS-only bucket policy skipped (the emulator serves plain HTTP)")
         else:
-            s3.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps(policy))
-            done.append("TLS-only bucket policy")
+            done.append("TLS-only bucket policy (the bucket's other statements kept)")
         if lock_table:
             done.append(self._ensure_lock_table())
         return done

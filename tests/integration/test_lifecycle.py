@@ -318,8 +318,14 @@ def test_unversioned_state_bucket_is_refused_unless_told(stack: Stack) -> None:
         assert "versioning Suspended" in refused.stderr
         assert "SAASCTL_ALLOW_UNVERSIONED_STATE=1" in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1  # one line, no traceback
+        unversioned = {**s.env, "SAASCTL_ALLOW_UNVERSIONED_STATE": "1"}
+        weak = s.saasctl_env(unversioned, "plan", "--shared-only")
+        assert weak.returncode == 1, weak.stderr  # the public access block is not optional
+        assert "does not block all public access" in weak.stderr
+        assert "SAASCTL_ALLOW_WEAK_STATE_BUCKET=1" in weak.stderr
+        assert len(weak.stderr.strip().splitlines()) == 1
         told = s.saasctl_env(
-            {**s.env, "SAASCTL_ALLOW_UNVERSIONED_STATE": "1"}, "plan", "--shared-only"
+            {**unversioned, "SAASCTL_ALLOW_WEAK_STATE_BUCKET": "1"}, "plan", "--shared-only"
         )
         assert told.returncode == 0, told.stderr
         assert "is not versioned" in told.stderr
@@ -328,6 +334,33 @@ def test_unversioned_state_bucket_is_refused_unless_told(stack: Stack) -> None:
         s.saasctl("bootstrap")  # re-enables versioning and the public access block
     again = s.saasctl("plan", "--shared-only", check=0)
     assert "warning" not in again.stderr.lower()
+
+
+@pytest.mark.newest_terraform  # saasctl's bucket calls, before terraform
+def test_a_state_bucket_of_another_account_is_refused_and_a_policy_kept(stack: Stack) -> None:
+    s = stack
+    env_file = s.root / "terraform/envs/local/env.yaml"
+    original = env_file.read_text()
+    env_file.write_text(original.replace("123456789012", "210987654321"))
+    try:
+        refused = s.saasctl("plan", "--shared-only", check=1)
+        assert "not owned by account 210987654321 (env.yaml account_id)" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    finally:
+        env_file.write_text(original)
+    # bootstrap puts its own statement in (here: takes it out, the emulator serves
+    # plain HTTP) and keeps the bucket's other statements.
+    audit = {"Sid": "AuditRead", "Effect": "Allow", "Action": "s3:GetObject",
+             "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+             "Resource": "arn:aws:s3:::saasctl-local-tfstate/*"}  # fmt: skip
+    s.s3.put_bucket_policy(
+        Bucket="saasctl-local-tfstate",
+        Policy=json.dumps({"Version": "2012-10-17", "Statement": [audit]}),
+    )
+    s.saasctl("bootstrap")
+    kept = json.loads(s.s3.get_bucket_policy(Bucket="saasctl-local-tfstate")["Policy"])
+    assert kept["Statement"] == [audit]
+    s.s3.delete_bucket_policy(Bucket="saasctl-local-tfstate")
 
 
 @NEEDS_TERRAFORM

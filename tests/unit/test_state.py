@@ -192,3 +192,62 @@ def test_listings_read_every_page_and_a_lost_connection_is_one_error(
     for listing in (lambda: store.claims(store.env.first_cell), lambda: store.archives("acme")):
         with pytest.raises(BackendError, match="cannot reach the state backend"):
             listing()
+
+
+AUDIT = {
+    "Sid": "AuditRead",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+    "Action": "s3:GetObject",
+    "Resource": f"arn:aws:s3:::{BUCKET}/*",
+}
+
+
+def test_bootstrap_merges_its_statement_into_the_bucket_policy() -> None:
+    from saasctl.state import merge_policy, tls_statement
+
+    ours = tls_statement(BUCKET)
+    theirs = json.dumps({"Version": "2012-10-17", "Statement": [AUDIT]})
+    merged = json.loads(merge_policy(theirs, ours) or "")
+    assert merged["Statement"] == [AUDIT, ours]  # the operator's statement kept
+    again = merge_policy(json.dumps(merged), ours)
+    assert again == json.dumps(merged)  # unchanged: nothing to put
+    stale = {**ours, "Resource": "arn:aws:s3:::old"}  # ours, by Sid, replaced
+    replaced = json.loads(merge_policy(json.dumps({"Statement": [stale, AUDIT]}), ours) or "")
+    assert replaced["Statement"] == [AUDIT, ours]
+    assert json.loads(merge_policy(json.dumps(merged), None) or "")["Statement"] == [AUDIT]
+    assert merge_policy(json.dumps({"Statement": [ours]}), None) is None  # nothing left
+    assert json.loads(merge_policy(None, ours) or "")["Statement"] == [ours]
+
+
+def test_the_tls_only_check_reads_the_policy() -> None:
+    from saasctl.state import tls_only, tls_statement
+
+    ours = tls_statement(BUCKET)
+    assert tls_only(json.dumps({"Statement": [AUDIT, ours]}), BUCKET)
+    assert not tls_only(json.dumps({"Statement": [AUDIT]}), BUCKET)
+    assert not tls_only(None, BUCKET) and not tls_only("not json", BUCKET)
+    objects_only = {**ours, "Resource": f"arn:aws:s3:::{BUCKET}/*"}
+    assert not tls_only(json.dumps({"Statement": [objects_only]}), BUCKET)
+    allowed = {**ours, "Effect": "Allow"}
+    assert not tls_only(json.dumps({"Statement": [allowed]}), BUCKET)
+
+
+def test_every_call_on_the_state_bucket_names_its_owner(store: StateStore) -> None:
+    """ExpectedBucketOwner is the environment's account on each call on the state
+    bucket (S3 refuses the call when the bucket is another account's), and absent on
+    other buckets."""
+    sent: list[dict[str, object]] = []
+    # after saasctl's own handler, which the client got when it was made
+    store.aws.s3.meta.events.register(
+        "before-parameter-build.s3", lambda params, **_: sent.append(dict(params))
+    )
+    with Stubber(store.aws.s3) as stub:
+        stub.add_response("head_bucket", {})
+        stub.add_response("get_object", body({}))
+        stub.add_response("head_bucket", {})
+        store.aws.s3.head_bucket(Bucket=BUCKET)
+        store.aws.s3.get_object(Bucket=BUCKET, Key="local/x")
+        store.aws.s3.head_bucket(Bucket="some-other-bucket")
+    owners = [params.get("ExpectedBucketOwner") for params in sent]
+    assert owners == [store.env.spec.account_id] * 2 + [None]
