@@ -1,3 +1,4 @@
+import re
 import shutil
 import subprocess
 import sys
@@ -41,3 +42,13 @@ def test_workflow_runs_the_sharded_plan_checks() -> None:
         "fetch-depth: 0",
     ):
         assert needle in text
+
+
+def test_every_action_is_pinned_to_a_commit() -> None:
+    """A tag can be moved to other code; a commit cannot: each `uses:` names a full
+    40-hex commit, with the release it is in as a comment."""
+    uses = re.findall(r"^\s*-?\s*uses:\s*(\S+)(.*)$", WORKFLOW.read_text(), re.M)
+    assert len(uses) >= 5
+    for ref, comment in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), ref
+        assert re.fullmatch(r"\s*# v\d+\.\d+\.\d+", comment), (ref, comment)
