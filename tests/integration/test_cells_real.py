@@ -94,10 +94,12 @@ def test_an_environment_from_before_cells_is_its_first_cell(
     for w in spaces.values():  # nothing destroyed or replaced anywhere
         assert (w["replaced"], w["destroyed"], w["error"]) == ([], [], None), w
     # The tenants' resources are as they were (their rendered files changed: the
-    # provider block may assume a cell's role), but for the dedicated user pools'
-    # email verification, added since; the web ACL and probe rules change.
-    pool = "module.tenant.module.isolation.module.identity.aws_cognito_user_pool.this[0]"
-    for name, changed in (("acme", []), ("globex", [pool]), ("initech", [pool])):
+    # provider block may assume a cell's role), but for hardening added since: the
+    # dedicated user pools' email verification and keys' policies (in place); the
+    # web ACL and probe rules change.
+    own = ["module.tenant.module.isolation.module.data[0].aws_kms_key.this[0]",
+           "module.tenant.module.isolation.module.identity.aws_cognito_user_pool.this[0]"]  # fmt: skip
+    for name, changed in (("acme", []), ("globex", own), ("initech", own)):
         assert (spaces[name]["add"], spaces[name]["changed"]) == (0, changed), spaces[name]
     assert spaces["shared"]["change"] > 0 and spaces["shared"]["add"] == 0
     s.saasctl("apply", "--yes", timeout=1800)

@@ -10,6 +10,7 @@ import pytest
 
 from saasctl import lifecycle
 from tests.conftest import REPO
+from tests.iam_eval import allowed
 from tests.integration.conftest import BINARIES, NEEDS_OFFLINE_AWS, NEEDS_TERRAFORM
 from tests.integration.test_conformance import offline_terraform
 
@@ -17,13 +18,17 @@ pytestmark = [pytest.mark.integration, NEEDS_TERRAFORM, NEEDS_OFFLINE_AWS]
 PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 
 
-def _execution_policies(tmp_path: Path, images: dict[str, str]) -> dict[str, dict]:  # type: ignore[type-arg]
+def _plan(tmp_path: Path, fixture: str, variables: dict | None = None) -> dict:  # type: ignore[type-arg]
     tf = offline_terraform(BINARIES[-1])
-    workdir = lifecycle.prepare(REPO / "tests" / "fixtures" / "ecr-pull", tmp_path / "ecr")
-    (workdir / "terraform.tfvars.json").write_text(json.dumps({"images": images}))
+    workdir = lifecycle.prepare(REPO / "tests" / "fixtures" / fixture, tmp_path / fixture)
+    (workdir / "terraform.tfvars.json").write_text(json.dumps(variables or {}))
     tf.run(workdir, ["init", "-input=false", "-no-color"])
     tf.run(workdir, ["plan", "-input=false", "-no-color", "-out=plan"], ok_codes=(0, 2))
-    plan = json.loads(tf.run(workdir, ["show", "-json", "plan"]).stdout)
+    return json.loads(tf.run(workdir, ["show", "-json", "plan"]).stdout)  # type: ignore[no-any-return]
+
+
+def _execution_policies(tmp_path: Path, images: dict[str, str]) -> dict[str, dict]:  # type: ignore[type-arg]
+    plan = _plan(tmp_path, "ecr-pull", {"images": images})
     return {  # module.service["private"] -> its execution role's policy
         rc["module_address"].split('"')[1]: json.loads(rc["change"]["after"]["policy"])
         for rc in plan["resource_changes"]
@@ -55,3 +60,36 @@ def test_a_private_ecr_image_is_pulled_from_its_repository_only(tmp_path: Path) 
     digest = granted("digest")
     assert digest["ecr:BatchGetImage"] == ["arn:aws:ecr:us-east-2:444455556666:repository/web"]
     assert granted("public") == {}  # a public image needs no pull permission
+
+
+def test_a_tenants_key_serves_dynamodb_for_its_tables_only(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, "tenant-key")
+    [policy] = [
+        rc["change"]["after"]["policy"]
+        for rc in plan["resource_changes"]
+        if rc["type"] == "aws_kms_key"
+    ]
+    key = "arn:aws:kms:eu-west-1:111122223333:key/0000"
+    via = {
+        "kms:calleraccount": ["111122223333"],
+        "kms:viaservice": ["dynamodb.eu-west-1.amazonaws.com"],
+    }
+
+    def table(name: str) -> dict[str, list[str]]:
+        return {**via, "kms:encryptioncontext:aws:dynamodb:tablename": [name]}
+
+    for action in ("kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"):
+        assert allowed([policy], action, key, table("prod-acme-orders")), action
+        assert allowed([policy], action, key, table("prod-acme-invoices")), action
+        assert not allowed([policy], action, key, table("prod-globex-orders")), action
+        assert not allowed([policy], action, key, via), action  # no table named
+        direct = {"kms:calleraccount": ["111122223333"], **table("prod-acme-orders")}
+        del direct["kms:viaservice"]
+        assert not allowed([policy], action, key, direct), action  # not through DynamoDB
+        other = {**table("prod-acme-orders"), "kms:calleraccount": ["444455556666"]}
+        assert not allowed([policy], action, key, other), action
+    assert allowed([policy], "kms:DescribeKey", key, via)
+    assert allowed([policy], "kms:CreateGrant", key, {**via, "kms:grantisforawsresource": ["true"]})
+    assert not allowed(
+        [policy], "kms:CreateGrant", key, {**via, "kms:grantisforawsresource": ["false"]}
+    )

@@ -10,10 +10,10 @@ data "aws_iam_policy_document" "key" {
   statement {
     sid = "AccountAdministers"
     # Administration only: using the key for data goes through DynamoDB (below).
+    # No CreateGrant: a grant would let its grantee decrypt outside these rules.
     actions = [
       "kms:CancelKeyDeletion",
       "kms:CreateAlias",
-      "kms:CreateGrant",
       "kms:DeleteAlias",
       "kms:DescribeKey",
       "kms:DisableKey",
@@ -42,9 +42,12 @@ data "aws_iam_policy_document" "key" {
     }
   }
 
+  # DynamoDB uses the key for these tables only: data keys, encryption and
+  # decryption carry the table's name in their encryption context; principals of
+  # the account reach it only through DynamoDB, never directly.
   statement {
-    sid       = "DynamoDBUsesForTheAccount"
-    actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    sid       = "DynamoDBUsesForTheseTables"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
     resources = ["*"]
 
     principals {
@@ -62,6 +65,66 @@ data "aws_iam_policy_document" "key" {
       test     = "StringLike"
       variable = "kms:ViaService"
       values   = ["dynamodb.*.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:dynamodb:tableName"
+      values   = [for t in var.tables : "${var.name_prefix}-${t}"]
+    }
+  }
+
+  # Creating a table describes the key and grants DynamoDB its use (a grant for
+  # an AWS resource); neither carries an encryption context.
+  statement {
+    sid       = "DynamoDBDescribes"
+    actions   = ["kms:DescribeKey"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:CallerAccount"
+      values   = [var.account_id]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.*.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "DynamoDBGrants"
+    actions   = ["kms:CreateGrant"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:CallerAccount"
+      values   = [var.account_id]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.*.amazonaws.com"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
     }
   }
 }
