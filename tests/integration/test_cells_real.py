@@ -97,8 +97,10 @@ def test_an_environment_from_before_cells_is_its_first_cell(
     # provider block may assume a cell's role), but for hardening added since: the
     # dedicated user pools' email verification and keys' policies (in place); the
     # web ACL and probe rules change.
-    own = ["module.tenant.module.isolation.module.data[0].aws_kms_key.this[0]",
-           "module.tenant.module.isolation.module.identity.aws_cognito_user_pool.this[0]"]  # fmt: skip
+    own = [
+        "module.tenant.module.isolation.module.data[0].aws_kms_key.this[0]",
+        "module.tenant.module.isolation.module.identity.aws_cognito_user_pool.this[0]",
+    ]
     for name, changed in (("acme", []), ("globex", own), ("initech", own)):
         assert (spaces[name]["add"], spaces[name]["changed"]) == (0, changed), spaces[name]
     assert spaces["shared"]["change"] > 0 and spaces["shared"]["add"] == 0
