@@ -99,7 +99,11 @@ def prepare(directory: Path, dest: Path, sources: dict[str, Path] | None = None)
     directory = directory.resolve()
     reached = _reached(directory)
     top = Path(os.path.commonpath([str(p) for p in reached]))
-    shutil.copytree(top, dest, ignore=_IGNORE, symlinks=True)
+    # Only the directories reached: their common parent may be a whole project
+    # (with its virtualenvs), which is not terraform's to read.
+    for reached_dir in sorted(reached):
+        shutil.copytree(reached_dir, dest / reached_dir.relative_to(top), ignore=_IGNORE,
+                        symlinks=True, dirs_exist_ok=True)  # fmt: skip
     map_sources(dest, sources or {})
     return dest / directory.relative_to(top)
 
