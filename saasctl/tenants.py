@@ -17,13 +17,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from saasctl import cells, failpoints, releases, render
+from saasctl import cells, failpoints, policy, releases, render
 from saasctl.context import Context, Workspace
 from saasctl.errors import (
     AbortedError,
     BackendError,
     ConflictError,
     NotFoundError,
+    PolicyError,
     SaasctlError,
     UserError,
 )
@@ -161,6 +162,7 @@ def _plan_and_apply(
                     shared_plan = ctx.plan_json(shared)
                     plan, summary = tenant_plan()
                 shared_summary = PlanSummary.from_show_json(shared_plan)
+                _gate_shared(ctx, shared, shared_plan)
             else:
                 with ctx.ui.status(f"planning {ws.label}"):
                     plan, summary = tenant_plan()
@@ -193,6 +195,20 @@ def _plan_and_apply(
                     if space.label in done or not planned.has_changes:
                         cells.applied(ctx, cell, space)
     return summary, shared_summary
+
+
+def _gate_shared(ctx: Context, shared: Workspace, plan: dict[str, Any]) -> None:
+    """A tenant changes its cell's shared workspace only by its host in a rate rule;
+    whatever else that plan holds is a change of its own, pending (a module or
+    env.yaml edit), and passes the policy gates before a tenant command applies it."""
+    found = policy.evaluate(plan)
+    if found:
+        raise PolicyError(
+            f"policy: {found[0]}",
+            hint=f"{shared.label} has a change of its own pending: review it with `saasctl "
+            f"plan --shared-only --env {ctx.env.name}`, apply it with `saasctl apply "
+            "--shared-only` (and --allow RULE if intended), then run this command again",
+        )
 
 
 def _finish(ctx: Context, ws: Workspace, outcome: Outcome) -> Outcome:

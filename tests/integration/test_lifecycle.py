@@ -306,6 +306,30 @@ def test_stale_terraform_state_lock_is_named_and_removable(stack: Stack) -> None
     stack.saasctl("plan", "--tenant", "globex", check=0)
 
 
+@pytest.mark.newest_terraform  # saasctl's gate on terraform's plan: no terraform path
+def test_a_tenant_command_does_not_carry_a_pending_shared_change_past_the_gates(
+    stack: Stack,
+) -> None:
+    """An env.yaml edit would replace the load balancer; an onboard that converges
+    the shared workspace refuses it, names the way to review it, and leaves nothing."""
+    s = stack
+    absent(s, "umbra")
+    env_file = s.root / "terraform/envs/local/env.yaml"
+    original = env_file.read_text()
+    env_file.write_text(
+        original.replace('allowed_cidrs: ["0.0.0.0/0"]', 'allowed_cidrs: ["10.0.0.0/8"]')
+    )
+    try:
+        refused = s.saasctl("tenant", "onboard", "umbra", "--tier", "advanced", "--yes", check=1)
+        error = refused.stderr.strip().splitlines()[-1]
+        assert "policy: " in error and "replaces a stateful/shared aws_lb" in error, error
+        assert "saasctl plan --shared-only --env local" in error
+        assert "umbra" not in tenants(s) and not s.tenant_dir("umbra").exists()
+    finally:
+        env_file.write_text(original)
+    s.saasctl("plan", "--shared-only", check=0)  # nothing was applied
+
+
 @pytest.mark.newest_terraform  # saasctl's bucket checks, before terraform
 def test_unversioned_state_bucket_is_refused_unless_told(stack: Stack) -> None:
     s = stack
