@@ -78,6 +78,9 @@ QUOTAS: tuple[Quota, ...] = (
           "https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html"),
     Quota("cognito_groups", "Cognito groups per user pool", 10000, False, Scope.USER_POOL,
           "https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html"),
+    Quota("cognito_identity_pools", "Cognito identity pools per Region", 1000, True,
+          Scope.REGION, "https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html",
+          note="one per pooled service with tenant data, in each cell"),
     Quota("dynamodb_tables", "DynamoDB tables per Region", 2500, True, Scope.REGION,
           "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html"),
     Quota("iam_roles", "IAM roles per account", 1000, True, Scope.ACCOUNT,
@@ -321,6 +324,8 @@ def count(resources: Iterable[Resource], where: Where) -> Usage:
             usage["cloudmap_namespaces"][region] += 1
         elif r.type == "aws_cognito_user_pool":
             usage["cognito_user_pools"][region] += 1
+        elif r.type == "aws_cognito_identity_pool":
+            usage["cognito_identity_pools"][region] += 1
         elif r.type == "aws_cognito_user_group":
             pool = v.get("user_pool_id")
             scope = f"pool {pool}" if isinstance(pool, str) else f"{where.workspace}: user pool"

@@ -378,6 +378,11 @@ class EnvSpec(_Strict):
                 "tiers.basic.deployment_strategy: the pool rolls (each basic tenant's host "
                 "rule forwards to its target group); use ROLLING"
             )
+        if self.tiers[Tier.BASIC].identity == "dedicated" and self.tables():
+            raise ValueError(
+                "tiers.basic.identity: basic tenants' items are pooled, and a pooled "
+                "service's tenant comes from the shared user pool's verified tokens; use shared"
+            )
         names = [s.name for s in self.services]
         if len(set(names)) != len(names):
             raise ValueError("services: names must be unique")

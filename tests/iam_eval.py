@@ -1,12 +1,16 @@
-"""A small IAM policy evaluator for tests: is a request allowed by identity policies?
+"""A small IAM policy evaluator for tests: is a request allowed by identity
+policies, or by a role's trust policy for a given principal?
 
 Covers what saasctl's policies use, by AWS's documented rules: Allow/Deny with
 explicit deny winning and implicit deny otherwise; Action and Resource with `*`
 and `?` wildcards; policy variables (``${aws:PrincipalTag/tenant}``) taken from
 the request context; condition operators StringEquals, StringNotEquals,
 StringLike, Bool, Null, and the set qualifiers ForAllValues (true on an empty or
-missing key) and ForAnyValue (false on one). Anything else raises, so a policy
-using an operator this does not know is never silently judged.
+missing key) and ForAnyValue (false on one); in trust policies, ``Principal``
+(``*``, or AWS, Service and Federated identifiers, with wildcards), matched
+against the caller's. Anything else raises (``NotAction``, ``NotResource``,
+``NotPrincipal``, another operator, a principal in an identity policy), so a
+policy this does not understand is never silently judged.
 """
 
 from __future__ import annotations
@@ -83,11 +87,46 @@ def _condition(op: str, key: str, values: list[str], context: Context) -> bool:
     return all(_string_match(base, wanted, h) for h in have)
 
 
-def _matches(stmt: dict[str, Any], action: str, resource: str, context: Context) -> bool:
+Principal = dict[str, str]  # {"AWS": role ARN} or {"Federated": provider} or {"Service": ...}
+
+
+def _principal_matches(named: Any, caller: Principal) -> bool:
+    if named == "*":
+        return True
+    if not isinstance(named, dict) or set(named) - {"AWS", "Service", "Federated"}:
+        raise NotImplementedError(f"Principal {named!r}")
+    return any(
+        _one_principal(kind, str(ident), caller[kind])
+        for kind, idents in named.items() if kind in caller for ident in _list(idents)
+    )  # fmt: skip
+
+
+def _one_principal(kind: str, named: str, caller: str) -> bool:
+    # An account (its id, or its root user's ARN) stands for every principal of it.
+    account = re.fullmatch(r"(?:arn:aws[a-z-]*:iam::)?(\d{12})(?::root)?", named)
+    if kind == "AWS" and account:
+        return caller.split(":")[4:5] == [account.group(1)]
+    return _glob(named, caller)
+
+
+def _matches(
+    stmt: dict[str, Any], action: str, resource: str, context: Context,
+    principal: Principal | None,
+) -> bool:  # fmt: skip
+    unknown = {"NotAction", "NotResource", "NotPrincipal"} & set(stmt)
+    if unknown:
+        raise NotImplementedError(", ".join(sorted(unknown)))
+    if ("Principal" in stmt) != (principal is not None):
+        raise NotImplementedError("a Principal belongs to a trust policy, judged with a caller")
     if not any(_glob(a, action, case=False) for a in _list(stmt.get("Action", []))):
         return False
+    if principal is not None and not _principal_matches(stmt["Principal"], principal):
+        return False
     resources = [_substitute(r, context) for r in _list(stmt.get("Resource", []))]
-    if not any(r is not None and _glob(r, resource) for r in resources):
+    # A trust policy names no resource: it is the role's own.
+    if ("Resource" in stmt or principal is None) and not any(
+        r is not None and _glob(r, resource) for r in resources
+    ):
         return False
     for op, keys in (stmt.get("Condition") or {}).items():
         for key, values in keys.items():
@@ -97,13 +136,16 @@ def _matches(stmt: dict[str, Any], action: str, resource: str, context: Context)
 
 
 def allowed(
-    policies: Iterable[str | dict[str, Any]], action: str, resource: str, context: Context
-) -> bool:
+    policies: Iterable[str | dict[str, Any]], action: str, resource: str, context: Context,
+    *, principal: Principal | None = None,
+) -> bool:  # fmt: skip
+    """Identity policies (``principal`` None), or a trust policy for the caller
+    ``principal``; ``resource`` is the role for a trust policy."""
     verdict = False
     for policy in policies:
         doc = json.loads(policy) if isinstance(policy, str) else policy
         for stmt in _list(doc.get("Statement", [])):
-            if _matches(stmt, action, resource, context):
+            if _matches(stmt, action, resource, context, principal):
                 if stmt.get("Effect") == "Deny":
                     return False
                 verdict = True

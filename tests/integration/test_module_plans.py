@@ -4,6 +4,7 @@ module grants follows from its inputs."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,8 @@ def test_a_tenants_key_serves_dynamodb_for_its_tables_only(tmp_path: Path) -> No
         if rc["type"] == "aws_kms_key"
     ]
     key = "arn:aws:kms:eu-west-1:111122223333:key/0000"
+    # a role of the key's account asks (the key policy names principals)
+    as_app = partial(allowed, principal={"AWS": "arn:aws:iam::111122223333:role/app"})
     via = {
         "kms:calleraccount": ["111122223333"],
         "kms:viaservice": ["dynamodb.eu-west-1.amazonaws.com"],
@@ -79,17 +82,17 @@ def test_a_tenants_key_serves_dynamodb_for_its_tables_only(tmp_path: Path) -> No
         return {**via, "kms:encryptioncontext:aws:dynamodb:tablename": [name]}
 
     for action in ("kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"):
-        assert allowed([policy], action, key, table("prod-acme-orders")), action
-        assert allowed([policy], action, key, table("prod-acme-invoices")), action
-        assert not allowed([policy], action, key, table("prod-globex-orders")), action
-        assert not allowed([policy], action, key, via), action  # no table named
+        assert as_app([policy], action, key, table("prod-acme-orders")), action
+        assert as_app([policy], action, key, table("prod-acme-invoices")), action
+        assert not as_app([policy], action, key, table("prod-globex-orders")), action
+        assert not as_app([policy], action, key, via), action  # no table named
         direct = {"kms:calleraccount": ["111122223333"], **table("prod-acme-orders")}
         del direct["kms:viaservice"]
-        assert not allowed([policy], action, key, direct), action  # not through DynamoDB
+        assert not as_app([policy], action, key, direct), action  # not through DynamoDB
         other = {**table("prod-acme-orders"), "kms:calleraccount": ["444455556666"]}
-        assert not allowed([policy], action, key, other), action
-    assert allowed([policy], "kms:DescribeKey", key, via)
-    assert allowed([policy], "kms:CreateGrant", key, {**via, "kms:grantisforawsresource": ["true"]})
-    assert not allowed(
+        assert not as_app([policy], action, key, other), action
+    assert as_app([policy], "kms:DescribeKey", key, via)
+    assert as_app([policy], "kms:CreateGrant", key, {**via, "kms:grantisforawsresource": ["true"]})
+    assert not as_app(
         [policy], "kms:CreateGrant", key, {**via, "kms:grantisforawsresource": ["false"]}
     )

@@ -85,6 +85,7 @@ def test_real_modules_lifecycle(real_stack: Stack) -> None:
     assert shared["add"] == managed
     claim = re.search(r"apply of the shared workspace \((\d+) resources\)", OFFLINE_DOC.read_text())
     assert claim and int(claim.group(1)) == managed, (claim, managed)
+    _check_pool_sessions(state)
     for tenant, tier in TENANTS.items():
         admin = f"--admin-email=admin@{tenant}.example.com"
         s.saasctl("tenant", "onboard", tenant, "--tier", tier, admin, "--yes", timeout=1800)
@@ -250,6 +251,49 @@ def _check_isolation(s: Stack) -> dict[str, dict[str, Any]]:
         assert not allowed([policy], "dynamodb:Query", arn, as_initech)  # no leading key
         assert not allowed([policy], "dynamodb:Scan", arn, as_initech)
     return configs
+
+
+def _check_pool_sessions(state: dict) -> None:  # type: ignore[type-arg]
+    """The pool's tenant-scoped role as applied: only Cognito, for a signed-in user
+    of its identity pool, may hand out its sessions, tagged with the token's
+    custom:tenantId; the pool's own task role obtains none, whatever tag it asks."""
+
+    [module] = [r["module"] for r in state["resources"]  # the pooled service keeping items
+                if (r["type"], r["name"]) == ("aws_iam_role", "tenant")
+                and "pool_service" in r.get("module", "")]  # fmt: skip
+
+    def one(type_: str, name: str) -> dict:  # type: ignore[type-arg]
+        [found] = [i["attributes"] for r in state["resources"]
+                   if (r["type"], r["name"], r.get("module")) == (type_, name, module)
+                   for i in r["instances"]]  # fmt: skip
+        return found  # type: ignore[no-any-return]
+
+    role, task = one("aws_iam_role", "tenant"), one("aws_iam_role", "task")
+    pool = one("aws_cognito_identity_pool", "tenant")
+    tags = one("aws_cognito_identity_pool_provider_principal_tag", "tenant")
+    attached = one("aws_cognito_identity_pool_roles_attachment", "tenant")
+    assert not pool["allow_unauthenticated_identities"] and not pool["allow_classic_flow"]
+    assert tags["principal_tags"] == {"tenant": "custom:tenantId"} and not tags["use_defaults"]
+    assert attached["roles"] == {"authenticated": role["arn"]}
+    [provider] = pool["cognito_identity_providers"]
+    assert tags["identity_provider_name"] == provider["provider_name"]
+    trust = role["assume_role_policy"]
+    for tenant in ("acme", "zeta", "*"):
+        tagged = {"aws:requesttag/tenant": [tenant], "aws:tagkeys": ["tenant"]}
+        for action in ("sts:AssumeRole", "sts:TagSession", "sts:AssumeRoleWithWebIdentity"):
+            assert not allowed([trust], action, role["arn"], tagged,
+                               principal={"AWS": task["arn"]}), (tenant, action)  # fmt: skip
+    cognito = {"Federated": "cognito-identity.amazonaws.com"}
+    signed_in = {"cognito-identity.amazonaws.com:aud": [pool["id"]],
+                 "cognito-identity.amazonaws.com:amr": ["authenticated"],
+                 "aws:requesttag/tenant": ["acme"], "aws:tagkeys": ["tenant"]}  # fmt: skip
+    for action in ("sts:AssumeRoleWithWebIdentity", "sts:TagSession"):
+        assert allowed([trust], action, role["arn"], signed_in, principal=cognito)
+    for wrong in ({"cognito-identity.amazonaws.com:aud": ["us-east-1:another-pool"]},
+                  {"cognito-identity.amazonaws.com:amr": ["unauthenticated"]},
+                  {"aws:requesttag/tenant": [""]}):  # fmt: skip
+        assert not allowed([trust], "sts:AssumeRoleWithWebIdentity", role["arn"],
+                           {**signed_in, **wrong}, principal=cognito), wrong  # fmt: skip
 
 
 def _write_items(s: Stack, table: str, tenant: str, n: int) -> None:

@@ -72,3 +72,70 @@ def test_unknown_operators_are_refused() -> None:
     stmt = {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": when}
     with pytest.raises(NotImplementedError):
         allowed([_policy(stmt)], "s3:GetObject", "arn:aws:s3:::b/k", {})
+
+
+@pytest.mark.parametrize(
+    "stmt",
+    [
+        {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::b"},
+        {"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::1:root"}, "Action": "*"},
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},  # no caller
+    ],
+)
+def test_what_it_does_not_evaluate_raises(stmt: dict[str, Any]) -> None:
+    with pytest.raises(NotImplementedError):
+        allowed([_policy(stmt)], "s3:GetObject", "arn:aws:s3:::b/k", {})
+
+
+ROLE = "arn:aws:iam::123456789012:role/pool-tenant"
+TASK = {"AWS": "arn:aws:iam::123456789012:role/pool-task"}
+COGNITO = {"Federated": "cognito-identity.amazonaws.com"}
+# The trust of a role Cognito identity pools hand out (the Cognito developer guide).
+VERIFIED = {
+    "Effect": "Allow",
+    "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+    "Action": ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
+    "Condition": {
+        "StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:pool-1"},
+        "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"},
+    },
+}
+SIGNED_IN = {
+    "cognito-identity.amazonaws.com:aud": ["us-east-1:pool-1"],
+    "cognito-identity.amazonaws.com:amr": ["authenticated", "cognito-idp"],
+}
+
+
+@pytest.mark.parametrize(
+    ("statements", "caller", "action", "context", "expected"),
+    [
+        # a role trusting another by ARN: that role, not another
+        ([{"Effect": "Allow", "Principal": TASK, "Action": "sts:AssumeRole"}],
+         TASK, "sts:AssumeRole", {}, True),
+        ([{"Effect": "Allow", "Principal": TASK, "Action": "sts:AssumeRole"}],
+         {"AWS": "arn:aws:iam::123456789012:role/other"}, "sts:AssumeRole", {}, False),
+        # an account's root stands for every principal of that account, and no other's
+        ([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+           "Action": "sts:AssumeRole"}], TASK, "sts:AssumeRole", {}, True),
+        ([{"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}],
+         {"AWS": "arn:aws:iam::444455556666:role/pool-task"}, "sts:AssumeRole", {}, False),
+        # "*" trusts every caller
+        ([{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}],
+         TASK, "sts:AssumeRole", {}, True),
+        # a federated trust: the identity pool's signed-in users only
+        ([VERIFIED], COGNITO, "sts:AssumeRoleWithWebIdentity", SIGNED_IN, True),
+        ([VERIFIED], COGNITO, "sts:AssumeRoleWithWebIdentity",
+         {**SIGNED_IN, "cognito-identity.amazonaws.com:aud": ["us-east-1:pool-2"]}, False),
+        ([VERIFIED], COGNITO, "sts:AssumeRoleWithWebIdentity",
+         {**SIGNED_IN, "cognito-identity.amazonaws.com:amr": ["unauthenticated"]}, False),
+        # and nobody else, whatever the request carries
+        ([VERIFIED], TASK, "sts:AssumeRole", SIGNED_IN, False),
+        ([VERIFIED], TASK, "sts:TagSession", SIGNED_IN, False),
+    ],
+)  # fmt: skip
+def test_trust_policies_for_a_caller(
+    statements: list[dict[str, Any]], caller: dict[str, str], action: str,
+    context: dict[str, list[str]], expected: bool,
+) -> None:  # fmt: skip
+    assert allowed([_policy(*statements)], action, ROLE, context, principal=caller) is expected

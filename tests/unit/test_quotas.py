@@ -75,6 +75,7 @@ MAKERS: dict[str, Callable[[int], Resources]] = {
     "cloudmap_namespaces": lambda n: many("aws_service_discovery_http_namespace", n),
     "cognito_user_pools": lambda n: many("aws_cognito_user_pool", n),
     "cognito_groups": lambda n: many("aws_cognito_user_group", n, {"user_pool_id": "p1"}),
+    "cognito_identity_pools": lambda n: many("aws_cognito_identity_pool", n),
     "dynamodb_tables": lambda n: many("aws_dynamodb_table", n),
     "iam_roles": lambda n: many("aws_iam_role", n),
     "security_groups": lambda n: many("aws_security_group", n),
@@ -111,7 +112,8 @@ def test_the_defaults_are_awss() -> None:
     limits = Limits.of()
     expected = {"waf_rate_rules": 10, "waf_wcu": 5000, "alb_rules": 100, "alb_target_groups": 100,
                 "alb_targets": 1000, "cloudmap_namespaces": 50, "cognito_user_pools": 1000,
-                "cognito_groups": 10000, "dynamodb_tables": 2500, "iam_roles": 1000,
+                "cognito_groups": 10000, "cognito_identity_pools": 1000,
+                "dynamodb_tables": 2500, "iam_roles": 1000,
                 "security_groups": 2500, "ecs_services": 5000, "scalable_targets": 3000,
                 "fargate_vcpu": None}  # fmt: skip
     assert {q.key: limits[q.key] for q in quotas.QUOTAS} == expected

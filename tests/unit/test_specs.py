@@ -175,6 +175,20 @@ def test_env_values_are_validated_by_meaning(
     assert exc.value.one_line().startswith("terraform/envs/golden/env.yaml:")
 
 
+def test_pooled_items_need_the_shared_user_pool(project: Path) -> None:
+    """A pooled service's tenant comes from the shared pool's verified tokens: basic
+    tenants with pools of their own and pooled items would have no such token."""
+    env_file = project / "terraform" / "envs" / "golden" / "env.yaml"
+    text = env_file.read_text()
+    basic = "waf_rate_limit: 1000}"
+    api = "health_check_path: /api/healthz}"
+    env_file.write_text(text.replace(basic, "waf_rate_limit: 1000, identity: dedicated}"))
+    Project(project).load_env("golden")  # without tables, nothing is pooled
+    env_file.write_text(env_file.read_text().replace(api, api[:-1] + ", tables: [orders]}"))
+    with pytest.raises(SpecError, match=r"tiers\.basic\.identity: basic tenants' items are pooled"):
+        Project(project).load_env("golden")
+
+
 def test_ipv6_allowed_cidrs_are_accepted(project: Path) -> None:
     env_file = project / "terraform" / "envs" / "golden" / "env.yaml"
     text = env_file.read_text()

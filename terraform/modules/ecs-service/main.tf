@@ -18,6 +18,8 @@ locals {
     "arn:${m[2] == "amazonaws.com.cn" ? "aws-cn" : "aws"}:ecr:${m[1]}:${m[0]}:repository/${m[3]}"
   ]
   ecr_repository_arns = distinct(concat(var.ecr_repository_arns, local.image_repository))
+  # A pooled service learns where to exchange its users' tokens.
+  environment = merge(var.environment, local.pooled ? { TENANT_IDENTITY_POOL_ID = aws_cognito_identity_pool.tenant[0].id } : {})
 }
 
 # --- roles -------------------------------------------------------------------
@@ -122,15 +124,21 @@ resource "aws_iam_role_policy" "exec" {
   policy = data.aws_iam_policy_document.exec.json
 }
 
-# The tenant-scoped role: the application assumes it with a `tenant` session tag
-# taken from the caller's token, and can then touch only items whose partition
-# key is that tenant (dynamodb:LeadingKeys). Scan is not granted: it has no
-# leading key to check.
+# The tenant-scoped role: its sessions carry a `tenant` tag and touch only items
+# whose partition key is that tenant (dynamodb:LeadingKeys). Scan is not
+# granted: it has no leading key to check.
+locals {
+  # A pooled service serves every basic tenant, so its task must not choose the
+  # tag: Cognito sets it from a verified token's custom:tenantId (below). A
+  # dedicated service's task may assume the role tagged with its tenant only.
+  pooled = var.tenant_data == null ? false : var.tenant_data.tenant_id == null
+}
+
 data "aws_iam_policy_document" "tenant_trust" {
-  count = var.tenant_data == null ? 0 : 1
+  count = var.tenant_data == null || local.pooled ? 0 : 1
 
   statement {
-    sid     = "TaskRoleWithTenantTag"
+    sid     = "TaskRoleWithItsTenantTag"
     actions = ["sts:AssumeRole", "sts:TagSession"]
 
     principals {
@@ -139,9 +147,76 @@ data "aws_iam_policy_document" "tenant_trust" {
     }
 
     condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tenant"
+      values   = [var.tenant_data.tenant_id]
+    }
+
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "aws:TagKeys"
+      values   = ["tenant"]
+    }
+  }
+}
+
+# Pooled: a user's ID token of the shared pool is exchanged (Cognito identity
+# pool, enhanced flow) for a session of the tenant-scoped role whose `tenant`
+# tag Cognito maps from the token's custom:tenantId, which no app client may
+# write. The task holds no permission to assume the role itself.
+resource "aws_cognito_identity_pool" "tenant" {
+  count = local.pooled ? 1 : 0
+
+  identity_pool_name               = var.name
+  allow_unauthenticated_identities = false
+  allow_classic_flow               = false # Cognito picks the role, not the caller
+
+  cognito_identity_providers {
+    client_id               = var.tenant_data.identity.client_id
+    provider_name           = var.tenant_data.identity.provider_name
+    server_side_token_check = true # a signed-out or revoked token is refused
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cognito_identity_pool_provider_principal_tag" "tenant" {
+  count = local.pooled ? 1 : 0
+
+  identity_pool_id       = aws_cognito_identity_pool.tenant[0].id
+  identity_provider_name = var.tenant_data.identity.provider_name
+  use_defaults           = false
+  principal_tags         = { tenant = "custom:tenantId" }
+}
+
+data "aws_iam_policy_document" "tenant_trust_verified" {
+  count = local.pooled ? 1 : 0
+
+  statement {
+    sid     = "VerifiedUserOfThisIdentityPool"
+    actions = ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]
+
+    principals {
+      type        = "Federated"
+      identifiers = ["cognito-identity.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "cognito-identity.amazonaws.com:aud"
+      values   = [aws_cognito_identity_pool.tenant[0].id]
+    }
+
+    condition {
+      test     = "ForAnyValue:StringLike"
+      variable = "cognito-identity.amazonaws.com:amr"
+      values   = ["authenticated"]
+    }
+
+    condition {
       test     = "StringLike"
       variable = "aws:RequestTag/tenant"
-      values   = [coalesce(var.tenant_data.tenant_id, "?*")]
+      values   = ["?*"]
     }
 
     condition {
@@ -156,10 +231,17 @@ resource "aws_iam_role" "tenant" {
   count = var.tenant_data == null ? 0 : 1
 
   name_prefix          = substr("${var.name}-tenant-", 0, 32)
-  assume_role_policy   = data.aws_iam_policy_document.tenant_trust[0].json
+  assume_role_policy   = local.pooled ? data.aws_iam_policy_document.tenant_trust_verified[0].json : data.aws_iam_policy_document.tenant_trust[0].json
   max_session_duration = 3600
 
   tags = var.tags
+}
+
+resource "aws_cognito_identity_pool_roles_attachment" "tenant" {
+  count = local.pooled ? 1 : 0
+
+  identity_pool_id = aws_cognito_identity_pool.tenant[0].id
+  roles            = { authenticated = aws_iam_role.tenant[0].arn }
 }
 
 data "aws_iam_policy_document" "tenant_items" {
@@ -203,7 +285,7 @@ resource "aws_iam_role_policy" "tenant_items" {
 }
 
 data "aws_iam_policy_document" "assume_tenant" {
-  count = var.tenant_data == null ? 0 : 1
+  count = var.tenant_data == null || local.pooled ? 0 : 1
 
   statement {
     sid       = "AssumeTenantScopedRole"
@@ -213,7 +295,7 @@ data "aws_iam_policy_document" "assume_tenant" {
 }
 
 resource "aws_iam_role_policy" "assume_tenant" {
-  count = var.tenant_data == null ? 0 : 1
+  count = var.tenant_data == null || local.pooled ? 0 : 1
 
   name   = "assume-tenant-scoped-role"
   role   = aws_iam_role.task.id
@@ -237,7 +319,7 @@ resource "aws_ecs_task_definition" "this" {
     essential              = true
     readonlyRootFilesystem = var.readonly_root_filesystem
     portMappings           = [merge({ containerPort = var.container_port, protocol = "tcp" }, var.service_connect == null ? {} : { name = "http" })]
-    environment            = [for k in sort(keys(var.environment)) : { name = k, value = var.environment[k] }]
+    environment            = [for k in sort(keys(local.environment)) : { name = k, value = local.environment[k] }]
     secrets                = [for k in sort(keys(var.secrets)) : { name = k, valueFrom = var.secrets[k] }]
     logConfiguration = {
       logDriver = "awslogs"

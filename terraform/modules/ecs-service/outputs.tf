@@ -44,6 +44,11 @@ output "deployment_strategy" {
 }
 
 output "tenant_role_arn" {
-  description = "The tenant-scoped role the application assumes with a `tenant` session tag; null without tenant_data."
+  description = "The tenant-scoped role: assumed by the task with its tenant's tag (dedicated), or obtained through the identity pool (pooled); null without tenant_data."
   value       = var.tenant_data == null ? null : aws_iam_role.tenant[0].arn
+}
+
+output "tenant_identity_pool_id" {
+  description = "Pooled: the Cognito identity pool that exchanges a user's ID token for a session of the tenant-scoped role tagged with the token's custom:tenantId; null otherwise."
+  value       = local.pooled ? aws_cognito_identity_pool.tenant[0].id : null
 }

@@ -286,12 +286,21 @@ variable "alarm_5xx_threshold" {
 }
 
 variable "tenant_data" {
-  description = "Tables the service reads and writes through a tenant-scoped role (items whose partition key equals the session's tenant tag); tenant_id pins the tag for a dedicated service; null lets a pooled service assume it for any tenant."
+  description = "Tables the service reads and writes through a tenant-scoped role (items whose partition key equals the session's tenant tag). A dedicated service sets tenant_id (its task may assume the role with that tag only) and identity = null; a pooled service sets tenant_id = null and identity, the user pool (provider name, app client) whose verified tokens' custom:tenantId becomes the tag through a Cognito identity pool."
   type = object({
     table_arns = list(string)
     tenant_id  = string
+    identity = object({
+      provider_name = string
+      client_id     = string
+    })
   })
   default = null
+
+  validation {
+    condition     = var.tenant_data == null || try((var.tenant_data.tenant_id == null) == (var.tenant_data.identity != null), false)
+    error_message = "The value of tenant_data needs tenant_id (dedicated) or identity (pooled), exactly one."
+  }
 
   validation {
     condition     = var.tenant_data == null || alltrue([for a in try(var.tenant_data.table_arns, []) : can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]+$", a))])

@@ -18,6 +18,11 @@ output "issuer" {
   value       = local.dedicated ? "https://${aws_cognito_user_pool.this[0].endpoint}" : null
 }
 
+output "provider_name" {
+  description = "The dedicated pool as a Cognito identity pool names its provider (cognito-idp.REGION.amazonaws.com/POOL_ID); null for a group."
+  value       = local.dedicated ? aws_cognito_user_pool.this[0].endpoint : null
+}
+
 output "group_name" {
   description = "The tenant's group in the shared pool; null for a dedicated pool."
   value       = local.dedicated ? null : aws_cognito_user_group.tenant[0].name

@@ -242,11 +242,15 @@ module "pool_service" {
   log_group_name    = aws_cloudwatch_log_group.services.name
   tags              = merge(var.tags, { Tier = "basic" })
 
-  # Any tenant's items, one tenant per session: the app assumes the role with
-  # the caller's tenant as session tag.
-  tenant_data = length(setintersection(each.value.tables, var.pool_tables)) == 0 ? null : {
+  # Any tenant's items, one tenant per session: the session's tenant is the
+  # custom:tenantId of a user's verified token of the shared pool.
+  tenant_data = length(setintersection(each.value.tables, var.pool_tables)) == 0 || !var.shared_user_pool ? null : {
     table_arns = [for t in sort(setintersection(each.value.tables, var.pool_tables)) : module.pool_data[0].table_arns[t]]
     tenant_id  = null
+    identity = {
+      provider_name = module.identity[0].provider_name
+      client_id     = module.identity[0].client_id
+    }
   }
   service_connect = {
     namespace_arn          = aws_service_discovery_http_namespace.pool.arn

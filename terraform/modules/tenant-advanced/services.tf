@@ -47,6 +47,7 @@ module "service" {
   tenant_data = length(setintersection(each.value.tables, var.tables)) == 0 ? null : {
     table_arns = [for t in sort(setintersection(each.value.tables, var.tables)) : module.isolation.table_arns[t]]
     tenant_id  = var.tenant_id
+    identity   = null
   }
   service_connect = {
     namespace_arn          = module.isolation.service_connect.namespace_arn
