@@ -91,19 +91,28 @@ def test_an_environment_from_before_cells_is_its_first_cell(
     report = json.loads(s.saasctl("plan", "--json", check=2, timeout=900).stdout)
     spaces = {w["workspace"]: w for w in report["workspaces"]}
     assert set(spaces) == {"shared", "acme", "globex", "initech"}
-    for w in spaces.values():  # nothing destroyed or replaced anywhere
-        assert (w["replaced"], w["destroyed"], w["error"]) == ([], [], None), w
+    # Nothing destroyed or replaced anywhere but by hardening since: the pool's
+    # task role no longer assumes the tenant-scoped role (Cognito hands out its
+    # sessions), and its task definition names the identity pool (a new revision).
+    pool = 'module.shared.module.pool_service["api"]'
+    hardened = {"shared": ([f"{pool}.aws_ecs_task_definition.this"],
+                           [f"{pool}.aws_iam_role_policy.assume_tenant[0]"])}  # fmt: skip
+    for name, w in spaces.items():
+        assert (w["replaced"], w["destroyed"], w["error"]) == (*hardened.get(name, ([], [])), None)
     # The tenants' resources are as they were (their rendered files changed: the
     # provider block may assume a cell's role), but for hardening added since: the
-    # dedicated user pools' email verification and keys' policies (in place); the
-    # web ACL and probe rules change.
+    # dedicated user pools' email verification, keys' policies and the tenant-scoped
+    # role's trust, pinned to its tenant (in place); the web ACL and probe rules
+    # change, and the pool gets its identity pool (3 resources).
     own = [
+        'module.tenant.module.service["api"].aws_iam_role.tenant[0]',
+        'module.tenant.module.service["api"].aws_iam_role_policy.assume_tenant[0]',
         "module.tenant.module.isolation.module.data[0].aws_kms_key.this[0]",
         "module.tenant.module.isolation.module.identity.aws_cognito_user_pool.this[0]",
     ]
     for name, changed in (("acme", []), ("globex", own), ("initech", own)):
         assert (spaces[name]["add"], spaces[name]["changed"]) == (0, changed), spaces[name]
-    assert spaces["shared"]["change"] > 0 and spaces["shared"]["add"] == 0
+    assert spaces["shared"]["change"] > 0 and spaces["shared"]["add"] == 3
     s.saasctl("apply", "--yes", timeout=1800)
     assert s.saasctl("plan", timeout=900).returncode == 0
     assert keys <= set(s.object_keys("local/"))  # every state key where it was

@@ -42,6 +42,7 @@ module "service" {
   tenant_data = {
     table_arns = ["arn:aws:dynamodb:eu-west-1:111122223333:table/example-acme-orders"]
     tenant_id  = "acme"
+    identity   = null # a pooled service names the user pool whose tokens set the tag
   }
   service_connect = {
     namespace_arn          = "arn:aws:servicediscovery:eu-west-1:111122223333:namespace/ns-0123456789abcdef"
