@@ -64,6 +64,7 @@ SHARED_OUTPUTS = (
     "user_pool_id",
     "user_pool_client_id",
     "pool_tables",
+    "endpoints",
 )
 _TENANT_COMMON = ("tenant_id", "name_prefix", "host", "listener_priority", "services", "tags",
                   "identity", "deletion_protection")  # fmt: skip
@@ -76,7 +77,7 @@ TENANT_INPUTS: dict[Tier, tuple[str, ...]] = {
     Tier.PREMIUM: _TENANT_COMMON + _DEDICATED,
 }
 # Variables of the tenant modules that the workspace passes itself (not from tfvars).
-TENANT_WIRED = ("shared", "shared_user_pool_id")
+TENANT_WIRED = ("shared", "shared_user_pool_id", "endpoints")
 RENDERED_FILES = ("main.tf", "backend.tf.json", "terraform.tfvars.json")
 MODULE_SETS = ("real", "standin")
 

@@ -79,6 +79,7 @@ ATTR_PREFIX = {
     "default_network_acl_id": "acl", "default_security_group_id": "sg",
     "dhcp_options_id": "dopt", "security_group_rule_id": "sgr", "instance_id": "i",
     "image_id": "ami", "snapshot_id": "snap", "volume_id": "vol", "hosted_zone_id": "Z",
+    "prefix_list_id": "pl", "source_prefix_list_id": "pl", "destination_prefix_list_id": "pl",
     "owner_id": "", "account_id": "",
 }  # fmt: skip
 # Resources whose id is their ARN, or one of their arguments.

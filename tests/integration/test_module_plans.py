@@ -96,3 +96,64 @@ def test_a_tenants_key_serves_dynamodb_for_its_tables_only(tmp_path: Path) -> No
     assert not as_app(
         [policy], "kms:CreateGrant", key, {**via, "kms:grantisforawsresource": ["false"]}
     )
+
+
+def test_tasks_reach_aws_through_the_endpoints_only_and_they_serve_this_account(
+    tmp_path: Path,
+) -> None:
+    tf = offline_terraform(BINARIES[-1])
+    workdir = lifecycle.prepare(REPO / "tests" / "fixtures" / "egress", tmp_path / "egress")
+    tf.run(workdir, ["init", "-input=false", "-no-color"])
+    tf.run(workdir, ["apply", "-input=false", "-no-color", "-auto-approve"])
+    state = json.loads(tf.run(workdir, ["show", "-json"]).stdout)["values"]
+    outputs = {k: v["value"] for k, v in state["outputs"].items()}
+    resources = [r for m in state["root_module"]["child_modules"] for r in m["resources"]]
+
+    # The task's security group: 443 to the endpoints' group and the gateways'
+    # prefix lists, and nowhere else.
+    task_group = outputs["service_security_group_id"]
+    egress = [r["values"] for r in resources if r["type"] == "aws_vpc_security_group_egress_rule"
+              and r["values"]["security_group_id"] == task_group]  # fmt: skip
+    ways = sorted(
+        (e["from_port"], e["to_port"], e["cidr_ipv4"] or e["referenced_security_group_id"]
+         or e["prefix_list_id"]) for e in egress
+    )  # fmt: skip
+    pl = outputs["endpoints"]["prefix_list_ids"]
+    assert set(pl) == {"s3", "dynamodb"} and all(v.startswith("pl-") for v in pl.values()), pl
+    assert ways == sorted(
+        [(443, 443, outputs["endpoints"]["security_group_id"]), (443, 443, pl["s3"]),
+         (443, 443, pl["dynamodb"])]
+    ), ways  # fmt: skip
+
+    # The endpoints' policies: this account's principals only, through the
+    # gateways to this account's buckets and tables, and ECR's layer bucket.
+    policies = {r["values"]["service_name"].rsplit(".", 1)[-1]
+                if r["values"]["vpc_endpoint_type"] == "Gateway"
+                else r["values"]["service_name"].split("eu-west-1.", 1)[1]: r["values"]["policy"]
+                for r in resources if r["type"] == "aws_vpc_endpoint"}  # fmt: skip
+    ours, theirs = "111122223333", "444455556666"
+    task = {"AWS": f"arn:aws:iam::{ours}:role/egress-api-task"}
+    stranger = {"AWS": f"arn:aws:iam::{theirs}:user/exfil"}
+
+    def through(service: str, caller: dict[str, str], action: str, resource: str,
+                resource_account: str | None) -> bool:  # fmt: skip
+        context = {"aws:principalaccount": [caller["AWS"].split(":")[4]]}
+        if resource_account:
+            context["aws:resourceaccount"] = [resource_account]
+        return allowed([policies[service]], action, resource, context, principal=caller)
+
+    own_bucket, their_bucket = "arn:aws:s3:::prod-exports/x", "arn:aws:s3:::drop-box/x"
+    assert through("s3", task, "s3:PutObject", own_bucket, ours)
+    assert not through("s3", task, "s3:PutObject", their_bucket, theirs)
+    assert not through("s3", stranger, "s3:PutObject", their_bucket, theirs)
+    layers = "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/sha256/abc"
+    assert through("s3", task, "s3:GetObject", layers, "999999999999")
+    assert not through("s3", task, "s3:PutObject", layers, "999999999999")
+    table = f"arn:aws:dynamodb:eu-west-1:{theirs}:table/drop"
+    assert not through("dynamodb", task, "dynamodb:PutItem", table, theirs)
+    assert through("dynamodb", task, "dynamodb:PutItem", table.replace(theirs, ours), ours)
+    for service in ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager", "ssm"):
+        assert through(service, task, "logs:PutLogEvents", "*", None), service
+        assert not through(service, stranger, "logs:PutLogEvents", "*", None), service
+    # Cognito's token exchange carries no AWS principal: no account condition there
+    assert "PrincipalAccount" not in (policies["cognito-identity"] or "")

@@ -221,7 +221,7 @@ def test_open_ingress_only_on_the_alb_http_ports() -> None:
         for module, _, name, body in _blocks("variable")
         if "0.0.0.0/0" in str(body.get("default"))
     }
-    assert open_defaults <= {("alb", "allowed_cidrs"), ("ecs-service", "egress_cidrs")}
+    assert open_defaults <= {("alb", "allowed_cidrs")}
     for module, rtype, name, body in _blocks("resource"):
         if rtype == "aws_vpc_security_group_ingress_rule":
             cidr = str(body.get("cidr_ipv4", ""))
@@ -314,27 +314,34 @@ STAR_ONLY = {
 }
 
 
-def _key_policies() -> set[tuple[str, str]]:
-    """(module, document) of the policy documents that are KMS key policies."""
+def _key_policies(rtypes: tuple[str, ...] = ("aws_kms_key",)) -> set[tuple[str, str]]:
+    """(module, document) of the policy documents that are the ``policy`` of a
+    resource of ``rtypes`` (KMS key policies by default)."""
     found = set()
     for module, rtype, _, body in _blocks("resource"):
-        if rtype == "aws_kms_key":
-            ref = re.search(r"data\.aws_iam_policy_document\.(\w+)", str(body.get("policy", "")))
-            if ref:
-                found.add((module, ref.group(1)))
+        if rtype in rtypes:
+            for ref in re.findall(r"data\.aws_iam_policy_document\.(\w+)",
+                                  str(body.get("policy", ""))):  # fmt: skip
+                found.add((module, ref))
     return found
 
 
-def _statements(*, key_policies: bool = False) -> list[tuple[str, dict[str, Any]]]:
+def _statements(
+    *, key_policies: bool = False, rtypes: tuple[str, ...] = ("aws_kms_key",)
+) -> list[tuple[str, dict[str, Any]]]:
     """Statements of identity policies; of KMS key policies (where "*" names the key
-    itself) with ``key_policies``."""
-    keys = _key_policies()
+    itself) with ``key_policies``, or of other resources' policies with ``rtypes``.
+    VPC endpoint policies (a perimeter: who and what, not a grant) are never
+    identity policies."""
+    keys = _key_policies(rtypes)
+    perimeter = _key_policies(("aws_vpc_endpoint",))
     found = []
     for module, _, name, body in _blocks("data"):
         if name != "aws_iam_policy_document":
             continue
         for doc_name, doc in body.items() if isinstance(body, dict) else []:
-            if ((module, doc_name.strip('"')) in keys) != key_policies:
+            document = (module, doc_name.strip('"'))
+            if (document in keys) != key_policies or (not key_policies and document in perimeter):
                 continue
             for stmt in doc.get("statement", []):
                 found.append((module, stmt))
@@ -371,6 +378,19 @@ def test_key_policies_name_their_actions() -> None:
             assert action.startswith("kms:") and action != "kms:*", f"{module}: {action}"
         assert [str(r).strip('"') for r in stmt.get("resources", [])] == ["*"]
         assert stmt.get("principals"), f"{module}: a key policy statement names its principal"
+
+
+def test_every_endpoint_policy_is_a_perimeter_of_the_account() -> None:
+    """Each statement of a VPC endpoint policy serves this account's principals
+    only; gateway statements over all of a service, its resources only."""
+    statements = _statements(key_policies=True, rtypes=("aws_vpc_endpoint",))
+    assert {m for m, _ in statements} == {"vpc-endpoints"} and len(statements) >= 3
+    for _, stmt in statements:
+        conditions = {str(c.get("variable")).strip('"'): c for c in stmt.get("condition", [])}
+        assert "aws:PrincipalAccount" in conditions, stmt
+        actions = [str(a).strip('"') for a in stmt.get("actions", [])]
+        if any(a.endswith(":*") for a in actions):
+            assert "aws:ResourceAccount" in conditions, stmt
 
 
 def test_star_resources_are_exactly_the_documented_exceptions() -> None:

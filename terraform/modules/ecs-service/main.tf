@@ -377,15 +377,43 @@ resource "aws_vpc_security_group_ingress_rule" "from_mesh" {
   tags = var.tags
 }
 
+# With endpoints, tasks reach AWS through them only, and nothing else unless
+# egress_cidrs names it: a compromised task has nowhere to send data.
 resource "aws_vpc_security_group_egress_rule" "https" {
-  for_each = toset(var.egress_cidrs)
+  for_each = toset(var.egress_cidrs != null ? var.egress_cidrs : var.endpoints == null ? ["0.0.0.0/0"] : [])
 
   security_group_id = aws_security_group.this.id
-  description       = "HTTPS to AWS APIs and image registries"
+  description       = "HTTPS to ${each.key}"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
   cidr_ipv4         = each.key
+
+  tags = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "endpoints" {
+  count = var.endpoints == null ? 0 : 1
+
+  security_group_id            = aws_security_group.this.id
+  description                  = "HTTPS to the VPC's interface endpoints"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = var.endpoints.security_group_id
+
+  tags = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "gateways" {
+  for_each = var.endpoints == null ? {} : var.endpoints.prefix_list_ids
+
+  security_group_id = aws_security_group.this.id
+  description       = "HTTPS to ${each.key} through its gateway endpoint"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = each.value
 
   tags = var.tags
 }

@@ -38,10 +38,19 @@ variable "alb_security_group_id" {
   type        = string
 }
 
+variable "endpoints" {
+  description = "Where tasks reach AWS on 443: the VPC endpoints' security group and the gateway endpoints' prefix lists by service (vpc-endpoints' `egress` output). Null: AWS is reached through egress_cidrs."
+  type = object({
+    security_group_id = string
+    prefix_list_ids   = map(string)
+  })
+  default = null
+}
+
 variable "egress_cidrs" {
-  description = "Where tasks may connect on 443 (image pulls, AWS APIs)."
+  description = "Further networks tasks may connect to on 443 (a third-party API, a public registry). Null: none with endpoints, else 0.0.0.0/0."
   type        = list(string)
-  default     = ["0.0.0.0/0"]
+  default     = null
 }
 
 variable "listener_arn" {

@@ -24,6 +24,7 @@ module "endpoints" {
 
   name                    = var.name
   region                  = var.region
+  account_id              = var.account_id
   vpc_id                  = module.vpc.vpc_id
   vpc_cidr                = module.vpc.vpc_cidr
   private_subnet_ids      = module.vpc.private_subnet_ids
@@ -220,6 +221,7 @@ module "pool_service" {
   vpc_id                = module.vpc.vpc_id
   subnet_ids            = module.vpc.private_subnet_ids
   alb_security_group_id = module.alb.security_group_id
+  endpoints             = module.endpoints.egress
   listener_arn          = module.alb.https_listener_arn
   listener_priority     = each.value.index + 1
   # Each basic tenant's host rule forwards to the pool's target group, and ECS's

@@ -89,3 +89,8 @@ output "pool_tables" {
   description = "Pooled tables by table (items keyed by tenantId)."
   value       = length(var.pool_tables) > 0 ? module.pool_data[0].table_names : {}
 }
+
+output "endpoints" {
+  description = "Where tasks reach AWS on 443: the VPC endpoints' security group and the gateway endpoints' prefix lists (tenant services' only way out)."
+  value       = module.endpoints.egress
+}

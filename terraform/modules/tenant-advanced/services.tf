@@ -23,6 +23,7 @@ module "service" {
   vpc_id                = var.shared.vpc_id
   subnet_ids            = var.shared.private_subnet_ids
   alb_security_group_id = var.shared.alb_security_group_id
+  endpoints             = var.endpoints
   listener_arn          = var.shared.https_listener_arn
   listener_priority     = var.listener_priority + each.value.index
   host_headers          = [var.host]

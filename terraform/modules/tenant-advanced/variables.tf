@@ -100,6 +100,14 @@ variable "deletion_protection" {
   type        = bool
 }
 
+variable "endpoints" {
+  description = "Where the tenant's tasks reach AWS (the shared stack's `endpoints` output); wired from its state, null for a shared stack from before it had one (tasks then keep HTTPS to anywhere until it is applied)."
+  type = object({
+    security_group_id = string
+    prefix_list_ids   = map(string)
+  })
+}
+
 variable "shared_user_pool_id" {
   description = "The environment's shared user pool (null when it has none); wired from the shared stack's outputs."
   type        = string

@@ -1,3 +1,80 @@
+# A data perimeter on the endpoints: through them, only principals of this
+# account, and through the gateways only to this account's buckets and tables,
+# so a compromised task cannot ship data to another account with other keys.
+locals {
+  # Calls that carry no AWS principal: Cognito identity's token exchange (the
+  # user's token is the credential), which an account condition would refuse.
+  unsigned = ["cognito-identity"]
+}
+
+data "aws_iam_policy_document" "gateway" {
+  for_each = toset(var.gateway_services)
+
+  statement {
+    sid       = "ThisAccountsPrincipalsAndResources"
+    actions   = ["${each.key}:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:PrincipalAccount"
+      values   = [var.account_id]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceAccount"
+      values   = [var.account_id]
+    }
+  }
+
+  # ECR keeps image layers in a bucket of its own per Region (the ECR user
+  # guide's VPC endpoint page): pulls read it through this endpoint.
+  dynamic "statement" {
+    for_each = each.key == "s3" ? [true] : []
+    content {
+      sid       = "EcrImageLayers"
+      actions   = ["s3:GetObject"]
+      resources = ["arn:aws:s3:::prod-${var.region}-starport-layer-bucket/*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:PrincipalAccount"
+        values   = [var.account_id]
+      }
+    }
+  }
+}
+
+data "aws_iam_policy_document" "interface" {
+  statement {
+    sid       = "ThisAccountsPrincipals"
+    actions   = ["*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:PrincipalAccount"
+      values   = [var.account_id]
+    }
+  }
+}
+
 resource "aws_vpc_endpoint" "gateway" {
   for_each = toset(var.gateway_services)
 
@@ -5,6 +82,7 @@ resource "aws_vpc_endpoint" "gateway" {
   service_name      = "com.amazonaws.${var.region}.${each.key}"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = var.private_route_table_ids
+  policy            = data.aws_iam_policy_document.gateway[each.key].json
 
   tags = merge(var.tags, { Name = "${var.name}-${each.key}" })
 }
@@ -41,6 +119,7 @@ resource "aws_vpc_endpoint" "interface" {
   subnet_ids          = var.private_subnet_ids
   security_group_ids  = [aws_security_group.endpoints.id]
   private_dns_enabled = true
+  policy              = contains(local.unsigned, each.key) ? null : data.aws_iam_policy_document.interface.json
 
   tags = merge(var.tags, { Name = "${var.name}-${replace(each.key, ".", "-")}" })
 }

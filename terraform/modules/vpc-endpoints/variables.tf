@@ -8,6 +8,16 @@ variable "region" {
   type        = string
 }
 
+variable "account_id" {
+  description = "The environment's AWS account: the only principals (and, through the gateways, the only buckets and tables) the endpoints serve."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "The value of account_id must be 12 digits."
+  }
+}
+
 variable "vpc_id" {
   description = "VPC to create the endpoints in."
   type        = string
@@ -42,7 +52,7 @@ variable "gateway_services" {
 variable "interface_services" {
   description = "Services reached through interface endpoints with private DNS."
   type        = list(string)
-  default     = ["ecr.api", "ecr.dkr", "logs", "ssm", "ssmmessages", "secretsmanager", "sts"]
+  default     = ["ecr.api", "ecr.dkr", "logs", "ssm", "ssmmessages", "secretsmanager", "sts", "cognito-identity"]
 }
 
 variable "tags" {

@@ -61,8 +61,9 @@ module "tenant" {
 
   shared = data.terraform_remote_state.shared.outputs
   # null outputs are not kept in state, and a shared stack from before the pool
-  # existed has none
+  # (or its endpoints) existed has none
   shared_user_pool_id = try(data.terraform_remote_state.shared.outputs.user_pool_id, null)
+  endpoints           = try(data.terraform_remote_state.shared.outputs.endpoints, null)
 
   tenant_id           = var.tenant_id
   name_prefix         = var.name_prefix

@@ -163,6 +163,10 @@ output "pool_tables" {
   value = module.shared.pool_tables
 }
 
+output "endpoints" {
+  value = module.shared.endpoints
+}
+
 output "saasctl_config_digest" {
   value = var.saasctl_config_digest
 }

@@ -89,3 +89,11 @@ output "pool_tables" {
   description = "Pooled tables by table (items keyed by tenantId)."
   value       = {} # stand-ins create no table
 }
+
+output "endpoints" {
+  description = "Where tasks reach AWS on 443: the VPC endpoints' security group and the gateway endpoints' prefix lists (tenant services' only way out)."
+  value = {
+    security_group_id = "sg-${substr(sha1("${local.id}/endpoints"), 0, 17)}"
+    prefix_list_ids   = { dynamodb = "pl-02cd2c6b", s3 = "pl-63a5400a" }
+  }
+}
