@@ -93,17 +93,22 @@ def test_an_environment_from_before_cells_is_its_first_cell(
     assert set(spaces) == {"shared", "acme", "globex", "initech"}
     # Nothing destroyed or replaced anywhere but by hardening since: the pool's
     # task role no longer assumes the tenant-scoped role (Cognito hands out its
-    # sessions), and its task definition names the identity pool (a new revision).
-    pool = 'module.shared.module.pool_service["api"]'
-    hardened = {"shared": ([f"{pool}.aws_ecs_task_definition.this"],
-                           [f"{pool}.aws_iam_role_policy.assume_tenant[0]"])}  # fmt: skip
+    # sessions), its task definition names the identity pool (a new revision), and
+    # its tasks' HTTPS to anywhere gives way to the VPC endpoints. The tenants'
+    # services follow once the shared stack has its endpoints output (on apply).
+    pool = "module.shared.module.pool_service"
+    anywhere = 'aws_vpc_security_group_egress_rule.https["0.0.0.0/0"]'
+    hardened = {"shared": ([f'{pool}["api"].aws_ecs_task_definition.this'],
+                           [f'{pool}["api"].aws_iam_role_policy.assume_tenant[0]',
+                            f'{pool}["api"].{anywhere}', f'{pool}["web"].{anywhere}'])}  # fmt: skip
     for name, w in spaces.items():
         assert (w["replaced"], w["destroyed"], w["error"]) == (*hardened.get(name, ([], [])), None)
     # The tenants' resources are as they were (their rendered files changed: the
     # provider block may assume a cell's role), but for hardening added since: the
     # dedicated user pools' email verification, keys' policies and the tenant-scoped
     # role's trust, pinned to its tenant (in place); the web ACL and probe rules
-    # change, and the pool gets its identity pool (3 resources).
+    # change; the pool gets its identity pool (3 resources), its services their
+    # endpoint rules (3 each), the VPC a cognito-identity endpoint.
     own = [
         'module.tenant.module.service["api"].aws_iam_role.tenant[0]',
         'module.tenant.module.service["api"].aws_iam_role_policy.assume_tenant[0]',
@@ -112,7 +117,7 @@ def test_an_environment_from_before_cells_is_its_first_cell(
     ]
     for name, changed in (("acme", []), ("globex", own), ("initech", own)):
         assert (spaces[name]["add"], spaces[name]["changed"]) == (0, changed), spaces[name]
-    assert spaces["shared"]["change"] > 0 and spaces["shared"]["add"] == 3
+    assert spaces["shared"]["change"] > 0 and spaces["shared"]["add"] == 3 + 2 * 3 + 1
     s.saasctl("apply", "--yes", timeout=1800)
     assert s.saasctl("plan", timeout=900).returncode == 0
     assert keys <= set(s.object_keys("local/"))  # every state key where it was

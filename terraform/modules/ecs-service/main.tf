@@ -383,7 +383,7 @@ resource "aws_vpc_security_group_egress_rule" "https" {
   for_each = toset(var.egress_cidrs != null ? var.egress_cidrs : var.endpoints == null ? ["0.0.0.0/0"] : [])
 
   security_group_id = aws_security_group.this.id
-  description       = "HTTPS to ${each.key}"
+  description       = var.egress_cidrs == null ? "HTTPS to AWS APIs and image registries" : "HTTPS to ${each.key}"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
