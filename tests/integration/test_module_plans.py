@@ -152,8 +152,12 @@ def test_tasks_reach_aws_through_the_endpoints_only_and_they_serve_this_account(
     table = f"arn:aws:dynamodb:eu-west-1:{theirs}:table/drop"
     assert not through("dynamodb", task, "dynamodb:PutItem", table, theirs)
     assert through("dynamodb", task, "dynamodb:PutItem", table.replace(theirs, ours), ours)
-    for service in ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager", "ssm"):
-        assert through(service, task, "logs:PutLogEvents", "*", None), service
-        assert not through(service, stranger, "logs:PutLogEvents", "*", None), service
+    calls = {"ecr.api": "ecr:GetAuthorizationToken", "ecr.dkr": "ecr:BatchGetImage",
+             "logs": "logs:PutLogEvents", "sts": "sts:AssumeRole", "ssm": "ssm:GetParameters",
+             "secretsmanager": "secretsmanager:GetSecretValue"}  # fmt: skip
+    for service, action in calls.items():
+        assert through(service, task, action, "*", None), service
+        assert not through(service, stranger, action, "*", None), service
+    assert not through("logs", task, "s3:PutObject", "*", None)  # its own service's only
     # Cognito's token exchange carries no AWS principal: no account condition there
     assert "PrincipalAccount" not in (policies["cognito-identity"] or "")

@@ -57,9 +57,11 @@ data "aws_iam_policy_document" "gateway" {
 }
 
 data "aws_iam_policy_document" "interface" {
+  for_each = toset(setsubtract(var.interface_services, local.unsigned))
+
   statement {
     sid       = "ThisAccountsPrincipals"
-    actions   = ["*"]
+    actions   = ["${split(".", each.key)[0]}:*"] # ecr.api and ecr.dkr serve ecr:*
     resources = ["*"]
 
     principals {
@@ -119,7 +121,7 @@ resource "aws_vpc_endpoint" "interface" {
   subnet_ids          = var.private_subnet_ids
   security_group_ids  = [aws_security_group.endpoints.id]
   private_dns_enabled = true
-  policy              = contains(local.unsigned, each.key) ? null : data.aws_iam_policy_document.interface.json
+  policy              = contains(local.unsigned, each.key) ? null : data.aws_iam_policy_document.interface[each.key].json
 
   tags = merge(var.tags, { Name = "${var.name}-${replace(each.key, ".", "-")}" })
 }
