@@ -43,5 +43,10 @@ module "tenant" {
   # Its users in a group of the environment's pool; its orders in the pooled table.
   identity            = "shared"
   shared_user_pool_id = "eu-west-1_Example01"
+  # the shared stack's `endpoints` output: tasks reach AWS through them only
+  endpoints = {
+    security_group_id = "sg-0123456789abcdef2"
+    prefix_list_ids   = { dynamodb = "pl-02cd2c6b", s3 = "pl-6da54004" }
+  }
   deletion_protection = true
 }

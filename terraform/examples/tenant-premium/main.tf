@@ -54,5 +54,10 @@ module "tenant" {
   identity            = "dedicated"
   tables              = ["orders"]
   shared_user_pool_id = null
+  # the shared stack's `endpoints` output: tasks reach AWS through them only
+  endpoints = {
+    security_group_id = "sg-0123456789abcdef2"
+    prefix_list_ids   = { dynamodb = "pl-02cd2c6b", s3 = "pl-6da54004" }
+  }
   deletion_protection = true
 }

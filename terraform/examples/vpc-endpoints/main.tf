@@ -27,6 +27,7 @@ module "endpoints" {
 
   name                    = "example"
   region                  = "eu-west-1"
+  account_id              = "123456789012"
   vpc_id                  = module.vpc.vpc_id
   vpc_cidr                = module.vpc.vpc_cidr
   private_subnet_ids      = module.vpc.private_subnet_ids
