@@ -102,6 +102,8 @@ class Backend(_Strict):
     bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
     lock_table: str = Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")
     archive_prefix: str = Field("archive", pattern=r"^[a-z0-9-]{1,32}$")
+    # Tenant exports (offboarding, data moves) expire after this many days.
+    exports_retention_days: int = Field(365, ge=1, le=3650)
 
 
 class ListenerPriorities(_Strict):

@@ -165,6 +165,11 @@ def tls_only(policy: str | None, bucket: str) -> bool:
 
 
 CELL_METADATA = "saasctl-cell"  # S3 user metadata of a state archive
+# Tenant exports (items and users: personal data) are encrypted with a key of
+# their own, so reading the bucket (a CI plan role does) does not read them, and
+# tagged for the bucket's retention rule.
+EXPORT_TAG = ("saasctl-kind", "tenant-export")
+RETENTION_RULE = "saasctl-tenant-exports"
 
 
 class StateStore:
@@ -318,9 +323,79 @@ class StateStore:
             done.append("TLS-only bucket policy skipped (the emulator serves plain HTTP)")
         else:
             done.append("TLS-only bucket policy (the bucket's other statements kept)")
+        done.append(self._ensure_exports_key())
+        done.append(self._ensure_retention())
         if lock_table:
             done.append(self._ensure_lock_table())
         return done
+
+    # --- tenant exports: their key and retention ---------------------------
+
+    @property
+    def exports_alias(self) -> str:
+        safe = "".join(c if c.isalnum() or c in "/_-" else "-" for c in self.bucket)
+        return f"alias/saasctl-exports/{safe}"
+
+    def _ensure_exports_key(self) -> str:
+        kms = self.aws.client("kms")
+        try:
+            arn = self._call(kms.describe_key, KeyId=self.exports_alias)["KeyMetadata"]["Arn"]
+            made = False
+        except ClientError as exc:
+            if _code(exc) != "NotFoundException":
+                raise
+            key = self._call(
+                kms.create_key,
+                Description=f"saasctl: tenant exports in s3://{self.bucket}",
+                KeyUsage="ENCRYPT_DECRYPT",
+                Tags=[{"TagKey": "saasctl-bucket", "TagValue": self.bucket}],
+            )["KeyMetadata"]
+            arn, made = key["Arn"], True
+            self._call(kms.create_alias, AliasName=self.exports_alias, TargetKeyId=key["KeyId"])
+        self._call(kms.enable_key_rotation, KeyId=arn)
+        return f"{'created' if made else 'found'} exports key {self.exports_alias} (rotation on)"
+
+    def exports_key(self) -> str:
+        """ARN of the key tenant exports are encrypted with (`saasctl bootstrap`
+        creates it): nothing is exported without it."""
+        try:
+            meta = self._call(self.aws.client("kms").describe_key, KeyId=self.exports_alias)
+        except ClientError as exc:
+            if _code(exc) != "NotFoundException":
+                raise
+            raise BackendError(
+                f"no key for tenant exports ({self.exports_alias}); nothing was exported",
+                hint=f"run `saasctl bootstrap --env {self.env.name}` (it creates the key)",
+            ) from None
+        return str(meta["KeyMetadata"]["Arn"])
+
+    def export_args(self) -> dict[str, str]:
+        """What every object of a tenant export is written with."""
+        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.exports_key(),
+                "Tagging": "=".join(EXPORT_TAG)}  # fmt: skip
+
+    def _ensure_retention(self) -> str:
+        """The bucket's rule expiring tenant exports (by tag) after the environment's
+        retention; the bucket's other lifecycle rules are kept."""
+        days = self.env.spec.backend.exports_retention_days
+        s3 = self.aws.s3
+        try:
+            rules = self._call(s3.get_bucket_lifecycle_configuration, Bucket=self.bucket)["Rules"]
+        except ClientError as exc:
+            if _code(exc) != "NoSuchLifecycleConfiguration":
+                raise
+            rules = []
+        ours = {
+            "ID": RETENTION_RULE,
+            "Filter": {"Tag": {"Key": EXPORT_TAG[0], "Value": EXPORT_TAG[1]}},
+            "Status": "Enabled",
+            "Expiration": {"Days": days},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+        }
+        kept = [r for r in rules if r.get("ID") != RETENTION_RULE]
+        self._call(s3.put_bucket_lifecycle_configuration, Bucket=self.bucket,
+                   LifecycleConfiguration={"Rules": [*kept, ours]})  # fmt: skip
+        return f"tenant exports expire after {days} days (lifecycle rule {RETENTION_RULE})"
 
     def _ensure_lock_table(self) -> str:
         ddb = self.aws.dynamodb
@@ -386,8 +461,9 @@ class StateStore:
         if not self.exists(dest):
             raise BackendError(f"{what} s3://{self.bucket}/{dest} was not written")
 
-    def _put_if_absent(self, key: str, body: bytes) -> bool:
-        """Create ``key`` unless it exists (S3 conditional write); False when it did."""
+    def _put_if_absent(self, key: str, body: bytes, extra: dict[str, str] | None = None) -> bool:
+        """Create ``key`` unless it exists (S3 conditional write); False when it did.
+        ``extra``: other arguments of the write (encryption, tags)."""
         try:
             self._call(
                 self.aws.s3.put_object,
@@ -395,7 +471,7 @@ class StateStore:
                 Key=key,
                 Body=body,
                 IfNoneMatch="*",
-                ServerSideEncryption="AES256",
+                **(extra or {"ServerSideEncryption": "AES256"}),
             )
         except ClientError as exc:
             if _code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):

@@ -330,24 +330,27 @@ class TenantData:
             self.env.archive_prefix(self.tenant_id) + created.strftime("%Y%m%dT%H%M%S%fZ") + "/"
         )
         manifest = Manifest(self.tenant_id, created.isoformat(), location.as_dict())
+        args = self.store.export_args()  # its key first: nothing read or written without it
         with tempfile.TemporaryDirectory(prefix="saasctl-export-") as tmp:
             for name, table in sorted(location.tables.items()):
                 lines = (dumps_item(i) for i in self.items(table, pooled=location.pooled))
-                entry = self._upload(Path(tmp), folder, _items_file(name), lines)
+                entry = self._upload(Path(tmp), folder, _items_file(name), lines, args)
                 manifest.tables[name] = {**entry, "table": table}
                 say(f"exported {entry['count']} item(s) of {table}")
                 failpoints.hit("data.export.table", table=table, count=entry["count"])
             users = (json.dumps(u, sort_keys=True) for u in self.users(location))
-            manifest.users = self._upload(Path(tmp), folder, USERS_FILE, users)
+            manifest.users = self._upload(Path(tmp), folder, USERS_FILE, users, args)
             say(f"exported {manifest.users['count']} user(s)")
             self._fetch(folder, manifest, Path(tmp) / "read-back")  # as a restore will read it
         failpoints.hit("data.export.verified", folder=folder)
         body = json.dumps(manifest.as_dict(), indent=2, sort_keys=True).encode()
-        if not self.store._put_if_absent(folder + MANIFEST, body):
+        if not self.store._put_if_absent(folder + MANIFEST, body, args):
             raise ConflictError(f"an export already exists at {folder}")
         return folder, manifest
 
-    def _upload(self, tmp: Path, folder: str, name: str, lines: Iterable[str]) -> dict[str, Any]:
+    def _upload(
+        self, tmp: Path, folder: str, name: str, lines: Iterable[str], args: dict[str, str]
+    ) -> dict[str, Any]:
         path = tmp / name
         count = 0
         # mtime 0: the same items give the same bytes, so the checksum is of content.
@@ -361,7 +364,7 @@ class TenantData:
                 digest.update(chunk)
         with path.open("rb") as fh:
             self._call(self.store.aws.s3.put_object, Bucket=self.store.bucket, Key=folder + name,
-                       Body=fh, ServerSideEncryption="AES256")  # fmt: skip
+                       Body=fh, **args)  # fmt: skip
         return {"file": name, "count": count, "sha256": digest.hexdigest(),
                 "bytes": path.stat().st_size}  # fmt: skip
 

@@ -56,6 +56,29 @@ def test_bootstrap_is_idempotent_and_secures_the_bucket(stack: Stack) -> None:
     ]
     assert all(block.values())
     assert "local/shared/terraform.tfstate" in stack.object_keys()
+    # Tenant exports: a key of their own (rotated), and a retention rule that keeps
+    # the bucket's other lifecycle rules.
+    assert (
+        "tenant exports expire after 365 days (lifecycle rule saasctl-tenant-exports)"
+        in out["done"]
+    )
+    kms = stack.client("kms")
+    key = kms.describe_key(KeyId="alias/saasctl-exports/saasctl-local-tfstate")["KeyMetadata"]
+    assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
+    other = {"ID": "operators-own", "Filter": {"Prefix": "tmp/"}, "Status": "Enabled",
+             "Expiration": {"Days": 7}}  # fmt: skip
+    rules = s3.get_bucket_lifecycle_configuration(Bucket="saasctl-local-tfstate")["Rules"]
+    s3.put_bucket_lifecycle_configuration(
+        Bucket="saasctl-local-tfstate", LifecycleConfiguration={"Rules": [*rules, other]}
+    )
+    again = json.loads(stack.saasctl("bootstrap", "--json").stdout)["done"]
+    assert "found exports key alias/saasctl-exports/saasctl-local-tfstate (rotation on)" in again
+    rules = s3.get_bucket_lifecycle_configuration(Bucket="saasctl-local-tfstate")["Rules"]
+    by_id = {r["ID"]: r for r in rules}
+    assert set(by_id) == {"operators-own", "saasctl-tenant-exports"}
+    ours = by_id["saasctl-tenant-exports"]
+    assert ours["Expiration"] == {"Days": 365} and ours["Status"] == "Enabled"
+    assert ours["Filter"] == {"Tag": {"Key": "saasctl-kind", "Value": "tenant-export"}}
 
 
 @pytest.mark.newest_terraform  # refused before terraform runs

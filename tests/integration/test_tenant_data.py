@@ -43,7 +43,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         try:
             env = Project(root).load_env("local")
             store = StateStore(env, Aws(env.spec))
-            store.aws.s3.create_bucket(Bucket=BUCKET)
+            store.bootstrap(lock_table=False)  # the bucket and the exports' key
             yield {"url": url, "root": root, "store": store}
         finally:
             if old is None:
@@ -149,6 +149,14 @@ def test_export_purge_restore_of_a_pooled_tenant(world: dict[str, Any]) -> None:
     lines = gzip.decompress(raw).decode().splitlines()
     assert len(lines) == 130 and all(json.loads(x)["tenantId"] == {"S": "acme"} for x in lines)
     assert world["store"].archives("acme") == []  # exports are folders, not state archives
+    # Every file under the exports' own key (reading the bucket is not reading
+    # them), tagged for the retention rule.
+    key = _client(world, "kms").describe_key(KeyId=world["store"].exports_alias)["KeyMetadata"]
+    for name in ("items-orders.jsonl.gz", "users.jsonl.gz", "manifest.json"):
+        head = s3.head_object(Bucket=BUCKET, Key=folder + name)
+        assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key["Arn"])
+        tags = s3.get_object_tagging(Bucket=BUCKET, Key=folder + name)["TagSet"]
+        assert tags == [{"Key": "saasctl-kind", "Value": "tenant-export"}], name
 
     removed = data.purge(loc, folder)
     assert removed == {"orders": 130, "users": 3}
@@ -497,3 +505,24 @@ def test_sigkill_during_export_or_purge_loses_nothing(
     first = exported[0] if exported else data.exports()[-1]
     restored = data.restore(first, Location({"orders": table}, pooled=True))
     assert restored["orders"] == 60 and _count(world, table, tenant) == 60
+
+
+def test_nothing_is_exported_without_the_exports_key(world: dict[str, Any]) -> None:
+    store = world["store"]
+    table = _table(world, "pool-keyless")
+    _fill(world, table, "keyless", 5)
+    kms = _client(world, "kms")
+    kms.delete_alias(AliasName=store.exports_alias)
+    loc = Location({"orders": table}, pooled=True, user_pool_id=None, group=None)
+    try:
+        with pytest.raises(BackendError, match="no key for tenant exports") as exc:
+            TenantData(store, "keyless").export(loc)
+        assert "saasctl bootstrap" in (exc.value.hint or "")
+        assert (
+            _client(world, "s3")
+            .list_objects_v2(Bucket=BUCKET, Prefix=store.env.archive_prefix("keyless"))
+            .get("KeyCount")
+            == 0
+        )
+    finally:
+        store.bootstrap(lock_table=False)  # a new key for the next tests
