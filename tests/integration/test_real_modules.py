@@ -100,9 +100,12 @@ def test_real_modules_lifecycle(real_stack: Stack) -> None:
     cluster = json.dumps(shown)
     assert "arn:aws:ecs:us-east-1:123456789012:cluster/" in cluster, cluster
     configs = _check_isolation(s)
-    _write_items(s, configs["acme"]["tables"]["orders"], "acme", 30)
+    _write_items(s, configs["acme"]["tables"]["orders"], "acme", 29)
     _write_items(s, configs["acme"]["tables"]["orders"], "zeta", 5)  # another tenant's
-    _write_items(s, configs["initech"]["tables"]["orders"], "initech", 20)
+    _write_items(s, configs["initech"]["tables"]["orders"], "initech", 19)
+    for tenant in ("acme", "initech"):  # and one item of every DynamoDB type each
+        s.client("dynamodb").put_item(TableName=configs[tenant]["tables"]["orders"],
+                                      Item=_every_type(tenant))  # fmt: skip
     # A clean re-plan of everything after apply: no changes (exit 0).
     report = json.loads(s.saasctl("plan", "--json", check=0, timeout=1800).stdout)
     assert {w["workspace"] for w in report["workspaces"]} == {"shared", *TENANTS}
@@ -147,6 +150,10 @@ def test_real_modules_lifecycle(real_stack: Stack) -> None:
         s.saasctl("tenant", "onboard", tenant, "--tier", TENANTS[tenant], "--yes", timeout=1800)
         config = _config(s, tenant)
         assert _count(s, config["tables"]["orders"], tenant) == count
+        # Read back through a plain client, not saasctl's reader: every type as written.
+        key = {"tenantId": {"S": tenant}, "sk": {"S": "types#all"}}
+        back = s.client("dynamodb").get_item(TableName=config["tables"]["orders"], Key=key)
+        assert _sets_sorted(back["Item"]) == _sets_sorted(_every_type(tenant)), back
         user = s.client("cognito-idp").admin_get_user(
             UserPoolId=config["user_pool_id"], Username=f"admin@{tenant}.example.com"
         )
@@ -294,6 +301,28 @@ def _check_pool_sessions(state: dict) -> None:  # type: ignore[type-arg]
                   {"aws:requesttag/tenant": [""]}):  # fmt: skip
         assert not allowed([trust], "sts:AssumeRoleWithWebIdentity", role["arn"],
                            {**signed_in, **wrong}, principal=cognito), wrong  # fmt: skip
+
+
+def _every_type(tenant: str) -> dict[str, Any]:
+    """An item with each DynamoDB attribute type, nested in lists and maps too."""
+    return {
+        "tenantId": {"S": tenant}, "sk": {"S": "types#all"},
+        "s": {"S": "naïve ✓"}, "n": {"N": "-12.5e3"}, "b": {"B": b"\x00\xffbytes"},
+        "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]}, "bs": {"BS": [b"\x01", b"\x02"]},
+        "l": {"L": [{"S": "x"}, {"N": "1"}, {"NULL": True}, {"BOOL": False}, {"B": b"\x03"}]},
+        "m": {"M": {"inner": {"M": {"ss": {"SS": ["z"]}, "bool": {"BOOL": True}}}}},
+        "bool": {"BOOL": True}, "null": {"NULL": True},
+    }  # fmt: skip
+
+
+def _sets_sorted(value: Any) -> Any:
+    """An item with its sets in order (DynamoDB keeps no order in a set)."""
+    if isinstance(value, dict):
+        return {k: sorted(v) if k in ("SS", "NS", "BS") else _sets_sorted(v)
+                for k, v in value.items()}  # fmt: skip
+    if isinstance(value, list):
+        return [_sets_sorted(v) for v in value]
+    return value
 
 
 def _write_items(s: Stack, table: str, tenant: str, n: int) -> None:
