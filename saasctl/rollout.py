@@ -367,10 +367,13 @@ def prepare(
     targets: dict[str, str | None] | None,
     version: str,
     kind: str,
+    only_cells: list[str] | None = None,
 ) -> dict[str, Any]:
     """A new ledger: the waves and, per unit, where it is and where it goes
-    (``targets`` None: every unit to ``version``)."""
+    (``targets`` None: every unit to ``version``). With ``only_cells``, the units of
+    other cells are skipped: a later rollout of the same version takes them."""
     env = ctx.env
+    chosen_cells = {env.cell(name).name for name in only_cells} if only_cells else None
     specs = env.load_tenants()
     units = releases.units(env, specs)
     waves = assign(config(ctx), units, {s.id for s in specs})
@@ -385,11 +388,20 @@ def prepare(
         for unit in chosen:
             target = version if targets is None else targets.get(unit.label, unit.release)
             same = target == unit.release
+            cell = env.cell(unit.cell).name
+            elsewhere = chosen_cells is not None and cell not in chosen_cells
+            detail = (
+                f"already on {target or '(env.yaml)'}"
+                if same
+                else f"in cell {cell}, not selected (--cell)"
+                if elsewhere
+                else ""
+            )
             data["units"][unit.label] = {
-                "wave": wave.name, "from": unit.release, "to": target,
-                "state": "skipped" if same else "pending",
-                "detail": f"already on {target or '(env.yaml)'}" if same else "",
-                "tier": unit.tier.value if unit.tier else "pool",
+                "wave": wave.name, "from": unit.release,
+                "to": unit.release if elsewhere else target,
+                "state": "skipped" if same or elsewhere else "pending", "detail": detail,
+                "tier": unit.tier.value if unit.tier else "pool", "cell": cell,
             }  # fmt: skip
     return data
 
@@ -455,6 +467,7 @@ def start(
     allow: frozenset[str],
     report: Callable[[str], None],
     confirm: Callable[[dict[str, Any]], None],
+    only_cells: list[str] | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) a rollout to ``targets``; the ledger at the end.
 
@@ -462,7 +475,7 @@ def start(
     lock is taken, and raises to stop it."""
     fresh = None
     if not resume:  # the waves and the targets are checked before anything is touched
-        fresh = prepare(ctx, targets, version, kind)
+        fresh = prepare(ctx, targets, version, kind, only_cells)
         if kind == "rollout":
             check_upgradeable(ctx, version, fresh)
     ctx.preflight()
@@ -495,13 +508,15 @@ def start(
     return execution.run()
 
 
-def preview(ctx: Context, version: str, *, allow_infra_change: bool) -> dict[str, Any]:
+def preview(
+    ctx: Context, version: str, *, allow_infra_change: bool, only_cells: list[str] | None = None
+) -> dict[str, Any]:
     """The ledger a rollout of ``version`` would start with, each pending unit planned
     with the release's images (nothing written: they go in as a per-run var file)."""
     from saasctl import fleet
 
     fleet.render_all(ctx, check=False)  # plan what the files say now
-    data = prepare(ctx, None, version, "plan")
+    data = prepare(ctx, None, version, "plan", only_cells)
     data["state"] = "preview"
     check_upgradeable(ctx, version, data)
     services = ctx.env.images(version)

@@ -13,6 +13,7 @@ from saasctl import console
 from saasctl.cli.common import (
     AllowDestroyOpt,
     AllowOpt,
+    CellsOpt,
     EnvOpt,
     JsonOpt,
     allowances,
@@ -148,6 +149,7 @@ def _run_rollout(
     allow_infra_change: bool,
     allow: frozenset[str],
     json_out: bool,
+    cells: list[str] | None = None,
 ) -> None:
     from saasctl import rollout
 
@@ -165,7 +167,7 @@ def _run_rollout(
 
     data = rollout.start(ctx, targets, version, kind, resume=resume,
                          allow_infra_change=allow_infra_change, allow=allow,
-                         report=ctx.ui.info, confirm=confirm)  # fmt: skip
+                         report=ctx.ui.info, confirm=confirm, only_cells=cells)  # fmt: skip
     if json_out:
         ctx.ui.emit_json(data)
     else:
@@ -181,6 +183,7 @@ def plan(
     version: VersionArg,
     env: EnvOpt = "local",
     allow_infra_change: InfraOpt = False,
+    cell: CellsOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """The waves of a rollout of VERSION, their units, and each unit's plan.
@@ -193,7 +196,7 @@ def plan(
     ctx = context(env)
     ctx.env.load_release(version)
     ctx.preflight()
-    data = rollout.preview(ctx, version, allow_infra_change=allow_infra_change)
+    data = rollout.preview(ctx, version, allow_infra_change=allow_infra_change, only_cells=cell)
     if json_out:
         ctx.ui.emit_json(data)
     else:
@@ -215,6 +218,7 @@ def rollout_(
     allow_infra_change: InfraOpt = False,
     allow_destroy: AllowDestroyOpt = False,
     allow: AllowOpt = None,
+    cell: CellsOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Ship VERSION wave by wave: apply each unit's reviewed plan, then gate on its
@@ -222,15 +226,16 @@ def rollout_(
     wave's bake time. Past a wave's error budget: halt, roll that wave's failed and
     in-flight units back, start no further wave (exit 1).
 
-    One rollout per environment at a time (exit 4 names the one running); a killed
-    rollout continues with --resume.
+    With --cell, only that cell's pool and tenants move (the others are skipped,
+    and a later rollout of VERSION takes them). One rollout per environment at a
+    time (exit 4 names the one running); a killed rollout continues with --resume.
     """
     ctx = context(env)
     allowed = allowances(ctx, allow_destroy, allow)
     ctx.env.load_release(version)
     _run_rollout(ctx, version, "rollout", None, yes=yes, resume=resume,
                  allow_infra_change=allow_infra_change, allow=allowed,
-                 json_out=json_out)  # fmt: skip
+                 json_out=json_out, cells=cell)  # fmt: skip
 
 
 @command(app, "rollback")
@@ -240,10 +245,11 @@ def rollback(
     resume: ResumeOpt = False,
     allow_destroy: AllowDestroyOpt = False,
     allow: AllowOpt = None,
+    cell: CellsOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Take every unit of the last rollout back to the release it ran before, in the
-    same waves, with the same health gates."""
+    same waves, with the same health gates (with --cell, that cell's units only)."""
     from saasctl import rollout
 
     ctx = context(env)
@@ -251,7 +257,7 @@ def rollback(
     version, targets = rollout.previous_targets(ctx) if not resume else ("previous", {})
     _run_rollout(ctx, version, "rollback", targets, yes=yes, resume=resume,
                  allow_infra_change=False, allow=allowed,
-                 json_out=json_out)  # fmt: skip
+                 json_out=json_out, cells=cell)  # fmt: skip
 
 
 @command(app, "status")

@@ -168,3 +168,24 @@ def test_fleet_commands_and_releases_per_cell(cells: Stack) -> None:
     listed = json.loads(s.saasctl("release", "list", "--json").stdout)["releases"]
     units = next(r["units"] for r in listed if r["version"] is None)
     assert {"pool", *(f"pool@{c}" for c in CELLS)} <= set(units)
+
+    # A release per cell: only c2's pool and tenants move; the rest are skipped,
+    # saying why, for a later rollout of the same version.
+    planned = json.loads(
+        s.saasctl("release", "plan", "2.0.0", "--cell", "c2", "--json", check=2).stdout
+    )["units"]
+    moving = {label for label, u in planned.items() if u["state"] == "pending"}
+    assert "pool@c2" in moving and {planned[label]["cell"] for label in moving} == {"c2"}
+    elsewhere = {label: u for label, u in planned.items() if u["cell"] != "c2"}
+    assert elsewhere and all(
+        (u["state"], u["detail"]) == ("skipped", f"in cell {u['cell']}, not selected (--cell)")
+        for u in elsewhere.values()
+    ), elsewhere
+    done = json.loads(s.saasctl("release", "rollout", "2.0.0", "--cell", "c2", "--yes", "--json",
+                                timeout=900).stdout)  # fmt: skip
+    assert done["state"] == "completed", done
+    assert {label for label, u in done["units"].items() if u["to"] == "2.0.0"} == moving
+    listed = json.loads(s.saasctl("release", "list", "--json").stdout)["releases"]
+    assert set(next(r["units"] for r in listed if r["version"] == "2.0.0")) == moving
+    unknown = s.saasctl("release", "plan", "2.0.0", "--cell", "nowhere", check=3)
+    assert "cell 'nowhere' not found" in one_line(unknown)
