@@ -98,9 +98,14 @@ def test_an_environment_from_before_cells_is_its_first_cell(
     # services follow once the shared stack has its endpoints output (on apply).
     pool = "module.shared.module.pool_service"
     anywhere = 'aws_vpc_security_group_egress_rule.https["0.0.0.0/0"]'
+    # Dedicated tenants' containers log to a group of their own: new task
+    # definition revisions.
+    revisions = [f'module.tenant.module.service["{svc}"].aws_ecs_task_definition.this'
+                 for svc in ("api", "web")]  # fmt: skip
     hardened = {"shared": ([f'{pool}["api"].aws_ecs_task_definition.this'],
                            [f'{pool}["api"].aws_iam_role_policy.assume_tenant[0]',
-                            f'{pool}["api"].{anywhere}', f'{pool}["web"].{anywhere}'])}  # fmt: skip
+                            f'{pool}["api"].{anywhere}', f'{pool}["web"].{anywhere}']),
+                "globex": (revisions, []), "initech": (revisions, [])}  # fmt: skip
     for name, w in spaces.items():
         assert (w["replaced"], w["destroyed"], w["error"]) == (*hardened.get(name, ([], [])), None)
     # The tenants' resources are as they were (their rendered files changed: the
@@ -109,14 +114,21 @@ def test_an_environment_from_before_cells_is_its_first_cell(
     # role's trust, pinned to its tenant (in place); the web ACL and probe rules
     # change; the pool gets its identity pool (3 resources), its services their
     # endpoint rules (3 each), the VPC a cognito-identity endpoint.
+    # Their log group is the one resource added, the services and execution
+    # policies follow it (in place).
+    svc = 'module.tenant.module.service["{}"].'
     own = [
-        'module.tenant.module.service["api"].aws_iam_role.tenant[0]',
-        'module.tenant.module.service["api"].aws_iam_role_policy.assume_tenant[0]',
+        svc.format("api") + "aws_ecs_service.this",
+        svc.format("api") + "aws_iam_role.tenant[0]",
+        svc.format("api") + "aws_iam_role_policy.assume_tenant[0]",
+        svc.format("api") + "aws_iam_role_policy.execution",
+        svc.format("web") + "aws_ecs_service.this",
+        svc.format("web") + "aws_iam_role_policy.execution",
         "module.tenant.module.isolation.module.data[0].aws_kms_key.this[0]",
         "module.tenant.module.isolation.module.identity.aws_cognito_user_pool.this[0]",
     ]
-    for name, changed in (("acme", []), ("globex", own), ("initech", own)):
-        assert (spaces[name]["add"], spaces[name]["changed"]) == (0, changed), spaces[name]
+    for name, add, changed in (("acme", 0, []), ("globex", 1, own), ("initech", 1, own)):
+        assert (spaces[name]["add"], spaces[name]["changed"]) == (add, changed), spaces[name]
     assert spaces["shared"]["change"] > 0 and spaces["shared"]["add"] == 3 + 2 * 3 + 1
     s.saasctl("apply", "--yes", timeout=1800)
     assert s.saasctl("plan", timeout=900).returncode == 0

@@ -100,6 +100,7 @@ def test_real_modules_lifecycle(real_stack: Stack) -> None:
     cluster = json.dumps(shown)
     assert "arn:aws:ecs:us-east-1:123456789012:cluster/" in cluster, cluster
     configs = _check_isolation(s)
+    tenant_logs = _log_groups(s)
     _write_items(s, configs["acme"]["tables"]["orders"], "acme", 29)
     _write_items(s, configs["acme"]["tables"]["orders"], "zeta", 5)  # another tenant's
     _write_items(s, configs["initech"]["tables"]["orders"], "initech", 19)
@@ -125,6 +126,8 @@ def test_real_modules_lifecycle(real_stack: Stack) -> None:
         offboarded[tenant] = out["data"]
     assert s.object_keys("local/tenants/") == []
     assert s.object_keys("local/priorities/") == []  # claims released
+    kept = {g["logGroupName"] for g in s.client("logs").describe_log_groups()["logGroups"]}
+    assert set(tenant_logs.values()) <= kept  # the tenants' logs outlive them
     # Data kept: every item and user exported; the pool holds none of acme's, the
     # other tenant's untouched; dedicated tables and pools destroyed.
     assert (offboarded["acme"]["items"], offboarded["acme"]["users"]) == (30, 1)
@@ -301,6 +304,23 @@ def _check_pool_sessions(state: dict) -> None:  # type: ignore[type-arg]
                   {"aws:requesttag/tenant": [""]}):  # fmt: skip
         assert not allowed([trust], "sts:AssumeRoleWithWebIdentity", role["arn"],
                            {**signed_in, **wrong}, principal=cognito), wrong  # fmt: skip
+
+
+def _log_groups(s: Stack) -> dict[str, str]:
+    """Each dedicated tenant's services log to a group of its own, and only they."""
+    ecs = s.client("ecs")
+    groups: dict[str, set[str]] = {}
+    for arn in ecs.list_task_definitions()["taskDefinitionArns"]:
+        td = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        group = td["containerDefinitions"][0]["logConfiguration"]["options"]["awslogs-group"]
+        groups.setdefault(group, set()).add(td["family"])
+    own = {}
+    for tenant in (t for t, tier in TENANTS.items() if tier != "basic"):
+        [group] = [g for g, families in groups.items() if any(f"-{tenant}-" in f for f in families)]
+        assert all(f"-{tenant}-" in f for f in groups[group]), groups  # nobody else's
+        own[tenant] = group
+    assert len(set(own.values())) == len(own), own
+    return own
 
 
 def _every_type(tenant: str) -> dict[str, Any]:

@@ -44,6 +44,8 @@ def group_update(api: Any, prior: State, s: State) -> State:
 
 
 def group_delete(api: Any, s: State) -> None:
+    if s.get("skip_destroy"):  # as the provider does: out of state, kept in AWS
+        return
     api.delete_log_group(logGroupName=s["name"])
 
 

@@ -12,6 +12,18 @@ locals {
   arn_parts = split(":", var.shared.advanced_cluster_arn)
 }
 
+# The tenant's container logs, apart from every other tenant's. Kept when the
+# tenant is offboarded (until their retention ends); a prefix makes the name
+# new on each onboarding, so a restored tenant does not collide with them.
+resource "aws_cloudwatch_log_group" "services" {
+  #checkov:skip=CKV_AWS_158:Service-managed encryption, as the shared stack's group.
+  name_prefix       = "/ecs/${var.name_prefix}/"
+  retention_in_days = 365
+  skip_destroy      = true
+
+  tags = var.tags
+}
+
 module "service" {
   source   = "../ecs-service"
   for_each = local.services
@@ -36,7 +48,7 @@ module "service" {
   desired_count         = var.desired_count
   min_capacity          = var.min_capacity
   max_capacity          = var.max_capacity
-  log_group_name        = var.shared.log_group_name
+  log_group_name        = aws_cloudwatch_log_group.services.name
   tags                  = var.tags
 
   deployment_strategy      = var.deployment_strategy
