@@ -4,6 +4,7 @@ module grants follows from its inputs."""
 from __future__ import annotations
 
 import json
+import shutil
 from functools import partial
 from pathlib import Path
 
@@ -16,12 +17,20 @@ from tests.integration.conftest import BINARIES, NEEDS_OFFLINE_AWS, NEEDS_TERRAF
 from tests.integration.test_conformance import offline_terraform
 
 pytestmark = [pytest.mark.integration, NEEDS_TERRAFORM, NEEDS_OFFLINE_AWS]
+FIXTURES = REPO / "tests" / "fixtures"
 PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+
+
+def _prepare(tmp_path: Path, fixture: str) -> Path:
+    """The fixture and the modules it calls, with the fixtures' provider beside it."""
+    workdir = lifecycle.prepare(FIXTURES / fixture, tmp_path / fixture)
+    shutil.copy(FIXTURES / "module-plans-provider.tf", workdir / "provider.tf")
+    return workdir
 
 
 def _plan(tmp_path: Path, fixture: str, variables: dict | None = None) -> dict:  # type: ignore[type-arg]
     tf = offline_terraform(BINARIES[-1])
-    workdir = lifecycle.prepare(REPO / "tests" / "fixtures" / fixture, tmp_path / fixture)
+    workdir = _prepare(tmp_path, fixture)
     (workdir / "terraform.tfvars.json").write_text(json.dumps(variables or {}))
     tf.run(workdir, ["init", "-input=false", "-no-color"])
     tf.run(workdir, ["plan", "-input=false", "-no-color", "-out=plan"], ok_codes=(0, 2))
@@ -102,7 +111,7 @@ def test_tasks_reach_aws_through_the_endpoints_only_and_they_serve_this_account(
     tmp_path: Path,
 ) -> None:
     tf = offline_terraform(BINARIES[-1])
-    workdir = lifecycle.prepare(REPO / "tests" / "fixtures" / "egress", tmp_path / "egress")
+    workdir = _prepare(tmp_path, "egress")
     tf.run(workdir, ["init", "-input=false", "-no-color"])
     tf.run(workdir, ["apply", "-input=false", "-no-color", "-auto-approve"])
     state = json.loads(tf.run(workdir, ["show", "-json"]).stdout)["values"]
