@@ -381,18 +381,24 @@ def test_key_policies_name_their_actions() -> None:
 
 
 def test_every_endpoint_policy_is_a_perimeter_of_the_account() -> None:
-    """Each statement of a VPC endpoint policy serves this account's principals
-    only, and names its service's actions; a gateway's (S3, DynamoDB: where data
-    can be written elsewhere) over all of its service, its resources only."""
+    """Every VPC endpoint policy statement serves this account's principals only
+    (a fixed condition), this account's resources where it says so (a gateway's:
+    where data can be written elsewhere), and names its service's actions, never
+    "*". The applied policies are evaluated in test_module_plans.py."""
     statements = _statements(key_policies=True, rtypes=("aws_vpc_endpoint",))
-    assert {m for m, _ in statements} == {"vpc-endpoints"} and len(statements) >= 3
+    assert {m for m, _ in statements} == {"vpc-endpoints"}
     for _, stmt in statements:
-        conditions = {str(c.get("variable")).strip('"'): c for c in stmt.get("condition", [])}
-        assert "aws:PrincipalAccount" in conditions, stmt
-        actions = [str(a).strip('"') for a in stmt.get("actions", [])]
-        assert "*" not in actions, stmt
-        if "${each.key}:*" in actions:  # the gateways' statement
-            assert "aws:ResourceAccount" in conditions, stmt
+        fixed = [str(c.get("variable")).strip('"') for c in stmt.get("condition", [])]
+        assert fixed == ["aws:PrincipalAccount"], stmt
+        optional = [str(c.get("variable")).strip('"')
+                    for d in stmt.get("dynamic", []) for spec in d.values()
+                    for c in spec.get("content", [])]  # fmt: skip
+        assert optional == ["aws:ResourceAccount"], stmt
+    text = (REPO / "terraform/modules/vpc-endpoints/main.tf").read_text()
+    granted = re.findall(r"actions = \[(.*?)\], resources", text.split("perimeters =")[1])
+    assert granted and all(a.strip().strip('"').endswith(":*") and a.strip() != '"*"'
+                           for a in granted if "s3:GetObject" not in a), granted  # fmt: skip
+    assert "own_resources = true" in text.split('"gateway/${s}"')[1].split("s !=")[0]
 
 
 def test_star_resources_are_exactly_the_documented_exceptions() -> None:

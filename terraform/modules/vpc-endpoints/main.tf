@@ -5,42 +5,31 @@ locals {
   # Calls that carry no AWS principal: Cognito identity's token exchange (the
   # user's token is the credential), which an account condition would refuse.
   unsigned = ["cognito-identity"]
+  # Each endpoint's statements: its service's actions, for this account's
+  # principals and, through a gateway, this account's resources. S3's gateway
+  # also serves ECR's image layer bucket of the Region (the ECR user guide's VPC
+  # endpoint page): pulls read it through this endpoint.
+  perimeters = merge(
+    { for s in var.gateway_services : "gateway/${s}" => concat(
+      [{ sid = "ThisAccountsPrincipalsAndResources", actions = ["${s}:*"], resources = ["*"], own_resources = true }],
+      s != "s3" ? [] : [{ sid = "EcrImageLayers", actions = ["s3:GetObject"], resources = ["arn:aws:s3:::prod-${var.region}-starport-layer-bucket/*"], own_resources = false }],
+    ) },
+    { for s in setsubtract(var.interface_services, local.unsigned) : "interface/${s}" => [
+      # ecr.api and ecr.dkr both serve ecr:*
+      { sid = "ThisAccountsPrincipals", actions = ["${split(".", s)[0]}:*"], resources = ["*"], own_resources = false },
+    ] },
+  )
 }
 
-data "aws_iam_policy_document" "gateway" {
-  for_each = toset(var.gateway_services)
+data "aws_iam_policy_document" "perimeter" {
+  for_each = local.perimeters
 
-  statement {
-    sid       = "ThisAccountsPrincipalsAndResources"
-    actions   = ["${each.key}:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:PrincipalAccount"
-      values   = [var.account_id]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceAccount"
-      values   = [var.account_id]
-    }
-  }
-
-  # ECR keeps image layers in a bucket of its own per Region (the ECR user
-  # guide's VPC endpoint page): pulls read it through this endpoint.
   dynamic "statement" {
-    for_each = each.key == "s3" ? [true] : []
+    for_each = each.value
     content {
-      sid       = "EcrImageLayers"
-      actions   = ["s3:GetObject"]
-      resources = ["arn:aws:s3:::prod-${var.region}-starport-layer-bucket/*"]
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
 
       principals {
         type        = "AWS"
@@ -52,27 +41,15 @@ data "aws_iam_policy_document" "gateway" {
         variable = "aws:PrincipalAccount"
         values   = [var.account_id]
       }
-    }
-  }
-}
 
-data "aws_iam_policy_document" "interface" {
-  for_each = toset(setsubtract(var.interface_services, local.unsigned))
-
-  statement {
-    sid       = "ThisAccountsPrincipals"
-    actions   = ["${split(".", each.key)[0]}:*"] # ecr.api and ecr.dkr serve ecr:*
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:PrincipalAccount"
-      values   = [var.account_id]
+      dynamic "condition" {
+        for_each = statement.value.own_resources ? [true] : []
+        content {
+          test     = "StringEquals"
+          variable = "aws:ResourceAccount"
+          values   = [var.account_id]
+        }
+      }
     }
   }
 }
@@ -84,7 +61,7 @@ resource "aws_vpc_endpoint" "gateway" {
   service_name      = "com.amazonaws.${var.region}.${each.key}"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = var.private_route_table_ids
-  policy            = data.aws_iam_policy_document.gateway[each.key].json
+  policy            = data.aws_iam_policy_document.perimeter["gateway/${each.key}"].json
 
   tags = merge(var.tags, { Name = "${var.name}-${each.key}" })
 }
@@ -121,7 +98,7 @@ resource "aws_vpc_endpoint" "interface" {
   subnet_ids          = var.private_subnet_ids
   security_group_ids  = [aws_security_group.endpoints.id]
   private_dns_enabled = true
-  policy              = contains(local.unsigned, each.key) ? null : data.aws_iam_policy_document.interface[each.key].json
+  policy              = contains(local.unsigned, each.key) ? null : data.aws_iam_policy_document.perimeter["interface/${each.key}"].json
 
   tags = merge(var.tags, { Name = "${var.name}-${replace(each.key, ".", "-")}" })
 }
