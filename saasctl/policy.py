@@ -436,7 +436,14 @@ def evaluate(plan: Mapping[str, Any], *, allow: Collection[str] = ()) -> list[Vi
 
 # What a release changes: the task definitions (new images) and the services that
 # run them. Anything else in a release's plan is an infrastructure change.
-RELEASE_TYPES = frozenset({"aws_ecs_task_definition", "aws_ecs_service"})
+# What a release may do: register task definition revisions (a new one replaces
+# the old) and update services to them. Deleting a service, or replacing it
+# (its tasks stop first), is a change of infrastructure.
+RELEASE_ACTIONS = {
+    "aws_ecs_task_definition": (["create"], ["update"], ["delete", "create"], ["create", "delete"]),
+    "aws_ecs_service": (["update"],),
+}
+RELEASE_TYPES = frozenset(RELEASE_ACTIONS)
 
 
 def release_violations(plan: Mapping[str, Any]) -> list[Violation]:
@@ -444,7 +451,9 @@ def release_violations(plan: Mapping[str, Any]) -> list[Violation]:
     for rc in plan.get("resource_changes") or []:
         actions = (rc.get("change") or {}).get("actions") or []
         rtype = _effective_type(rc)
-        if actions in ([], ["no-op"], ["read"]) or rtype in RELEASE_TYPES:
+        if rc.get("type") != rtype and sorted(actions) == ["create", "delete"]:
+            actions = ["update"]  # a stand-in (null_resource) changes only by replacement
+        if actions in ([], ["no-op"], ["read"]) or actions in RELEASE_ACTIONS.get(rtype, ()):
             continue
         found.append(
             Violation(

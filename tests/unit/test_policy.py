@@ -465,3 +465,42 @@ def test_the_real_modules_own_plans_pass_every_gate(name: str) -> None:
         groups = policy.balancer_groups(plan)
         assert "module.shared.module.alb.aws_security_group.this" in groups
         assert "module.shared.module.alb.aws_vpc_security_group_ingress_rule.https" in groups
+
+
+@pytest.mark.parametrize(
+    ("rtype", "actions", "refused"),
+    [
+        ("aws_ecs_task_definition", ["create"], False),  # a new revision
+        ("aws_ecs_task_definition", ["delete", "create"], False),  # replacing the old
+        ("aws_ecs_task_definition", ["create", "delete"], False),
+        ("aws_ecs_service", ["update"], False),  # pointed at it
+        ("aws_ecs_service", ["delete"], True),  # the service gone
+        ("aws_ecs_service", ["delete", "create"], True),  # its tasks stopped first
+        ("aws_ecs_service", ["create"], True),  # a new service is infrastructure
+        ("aws_ecs_task_definition", ["delete"], True),  # nothing left to run
+        ("aws_lb_listener_rule", ["update"], True),
+        ("aws_iam_role_policy", ["delete"], True),
+    ],
+)
+def test_a_release_registers_revisions_and_updates_services_only(
+    rtype: str, actions: list[str], refused: bool
+) -> None:
+    plan = {"resource_changes": [change(f"module.svc.{rtype}.this", rtype, actions, {}, {})]}
+    found = policy.release_violations(plan)
+    assert bool(found) is refused, found
+    if refused:
+        assert f"would {'/'.join(actions)} a {rtype}" in str(found[0])
+        assert "--allow-infra-change" in str(found[0])
+
+
+def test_release_checks_judge_stand_ins_as_what_they_stand_for() -> None:
+    """A stand-in service changes only by replacement (null_resource): that is its
+    update; deleting it is still deleting a service."""
+
+    def standin(actions: list[str]) -> dict:  # type: ignore[type-arg]
+        return change("module.svc.null_resource.service", "null_resource", actions,
+                      None, {"triggers": {"stands_for": "aws_ecs_service"}})  # fmt: skip
+
+    assert policy.release_violations({"resource_changes": [standin(["delete", "create"])]}) == []
+    [found] = policy.release_violations({"resource_changes": [standin(["delete"])]})
+    assert "would delete a aws_ecs_service" in str(found)
