@@ -526,3 +526,48 @@ def test_nothing_is_exported_without_the_exports_key(world: dict[str, Any]) -> N
         )
     finally:
         store.bootstrap(lock_table=False)  # a new key for the next tests
+
+
+def test_an_export_that_does_not_read_back_as_written_is_no_export(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S3 holding other bytes than were written (a truncated or altered upload):
+    the read-back refuses it before the manifest exists, so nothing is purged."""
+    table = _table(world, "pool-readback")
+    _fill(world, table, "rb", 40)
+    store = world["store"]
+    put = store.aws.s3.put_object
+
+    def damaged(**kwargs: Any) -> Any:
+        if kwargs["Key"].endswith(".jsonl.gz"):
+            body = kwargs["Body"].read()
+            kwargs["Body"] = body[: len(body) // 2]
+        return put(**kwargs)
+
+    monkeypatch.setattr(store.aws.s3, "put_object", damaged)
+    data = TenantData(store, "rb")
+    with pytest.raises(BackendError, match="checksum does not match the manifest"):
+        data.export(Location({"orders": table}, pooled=True))
+    monkeypatch.undo()
+    assert data.exports() == []  # no manifest: not an export anything may use
+    assert _count(world, table, "rb") == 40
+
+
+def test_a_copy_that_lands_fewer_items_is_refused(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pooled = _table(world, "pool-short")
+    dedicated = _table(world, "local-short-orders")
+    _fill(world, pooled, "short", 30)
+    data = TenantData(world["store"], "short")
+    write = data.write_items
+
+    def lossy(table: str, items: Any, **kwargs: Any) -> int:
+        listed = list(items)
+        write(table, listed[1:], **kwargs)  # one item lost on the way
+        return len(listed)
+
+    monkeypatch.setattr(data, "write_items", lossy)
+    with pytest.raises(BackendError, match="29 item\\(s\\) after copying 30"):
+        data.copy(Location({"orders": pooled}, pooled=True),
+                  Location({"orders": dedicated}, pooled=False))  # fmt: skip
