@@ -244,20 +244,17 @@ def _policy_grants(text: object, *, key_policy: bool) -> set[str] | None:
         doc = json.loads(text)
     except ValueError:
         return None
-    statements = doc.get("Statement") if isinstance(doc, dict) else None
-    if isinstance(statements, dict):
-        statements = [statements]
     grants: set[str] = set()
-    for st in statements or []:
+    for st in statements(doc):
         if not isinstance(st, dict) or st.get("Effect") != "Allow":
             continue
-        actions = [str(a).lower() for a in _as_list(st.get("Action"))]
+        actions = [str(a).lower() for a in as_list(st.get("Action"))]
         if "NotAction" in st:
             grants.add("action NotAction")
         for action in actions:
             if action == "*" or action.endswith(":*"):
                 grants.add(f"action {action}")
-        resources = [str(r) for r in _as_list(st.get("Resource"))]
+        resources = [str(r) for r in as_list(st.get("Resource"))]
         everywhere = "*" in resources or "NotResource" in st
         if everywhere and not key_policy:  # in a key policy, "*" is the key itself
             for action in actions:
@@ -267,10 +264,17 @@ def _policy_grants(text: object, *, key_policy: bool) -> set[str] | None:
     return grants
 
 
-def _as_list(value: object) -> list[object]:
+def as_list(value: object) -> list[object]:
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
+
+
+def statements(doc: object) -> list[object]:
+    """A policy document's statements as a list (IAM allows a single one unlisted);
+    entries are as written, dicts or not."""
+    found = doc.get("Statement") if isinstance(doc, dict) else None
+    return as_list(found)
 
 
 def _policies(rtype: str, values: Mapping[str, Any]) -> list[object]:
@@ -434,8 +438,6 @@ def evaluate(plan: Mapping[str, Any], *, allow: Collection[str] = ()) -> list[Vi
     return [v for v in violations if v.rule_id not in allow]
 
 
-# What a release changes: the task definitions (new images) and the services that
-# run them. Anything else in a release's plan is an infrastructure change.
 # What a release may do: register task definition revisions (a new one replaces
 # the old) and update services to them. Deleting a service, or replacing it
 # (its tasks stop first), is a change of infrastructure.

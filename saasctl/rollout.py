@@ -388,7 +388,7 @@ def prepare(
         for unit in chosen:
             target = version if targets is None else targets.get(unit.label, unit.release)
             same = target == unit.release
-            cell = env.cell(unit.cell).name
+            cell = unit.cell or env.first_cell.name
             elsewhere = chosen_cells is not None and cell not in chosen_cells
             detail = (
                 f"already on {target or '(env.yaml)'}"

@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from saasctl import failpoints
 from saasctl.aws import Aws
 from saasctl.errors import BackendError, ConflictError, LockError, NotFoundError
+from saasctl.policy import as_list, statements
 from saasctl.project import Cell, Environment
 
 
@@ -125,10 +126,8 @@ def merge_policy(current: str | None, statement: dict[str, Any] | None) -> str |
     """The bucket policy with saasctl's statement (by Sid) put in, or taken out when
     ``statement`` is None; every other statement kept as it was. None: no policy."""
     doc = json.loads(current) if current else {"Version": "2012-10-17", "Statement": []}
-    statements = doc.get("Statement") or []
-    if isinstance(statements, dict):
-        statements = [statements]
-    kept = [st for st in statements if not (isinstance(st, dict) and st.get("Sid") == TLS_SID)]
+    kept = [st for st in statements(doc)
+            if not (isinstance(st, dict) and st.get("Sid") == TLS_SID)]  # fmt: skip
     doc["Statement"] = kept + ([statement] if statement else [])
     if not doc["Statement"]:
         return None
@@ -143,20 +142,15 @@ def tls_only(policy: str | None, bucket: str) -> bool:
         doc = json.loads(policy) if policy else {}
     except ValueError:
         return False
-    statements = doc.get("Statement") or []
-    if isinstance(statements, dict):
-        statements = [statements]
-    for st in statements:
+    for st in statements(doc):
         if not isinstance(st, dict) or st.get("Effect") != "Deny":
             continue
-        actions = st.get("Action")
-        actions = actions if isinstance(actions, list) else [actions]
-        resources = st.get("Resource")
-        resources = set(resources if isinstance(resources, list) else [resources])
+        actions = set(as_list(st.get("Action")))
+        resources = set(as_list(st.get("Resource")))
         condition = (st.get("Condition") or {}).get("Bool") or {}
         if (
             st.get("Principal") in ("*", {"AWS": "*"})
-            and ({"s3:*", "*"} & set(actions))
+            and ({"s3:*", "*"} & actions)
             and {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"} <= resources
             and str(condition.get("aws:SecureTransport")).lower() == "false"
         ):
@@ -217,11 +211,7 @@ class StateStore:
                     hint=f"run `saasctl bootstrap --env {self.env.name}`",
                 ) from None
             if _code(exc) in ("403", "AccessDenied"):
-                raise BackendError(
-                    f"state bucket {self.bucket!r} is not owned by account "
-                    f"{self.env.spec.account_id} (env.yaml account_id), or this identity may "
-                    "not read it: AccessDenied"
-                ) from None
+                raise self._not_owned() from None
             raise BackendError(f"state bucket {self.bucket!r}: {_code(exc)}") from None
         s3 = self.aws.s3
         status = self._call(s3.get_bucket_versioning, Bucket=self.bucket).get("Status")
@@ -243,6 +233,13 @@ class StateStore:
                 f"{ALLOW_WEAK}=1 to accept the risk",
             )
         return warnings + [f"state bucket {self.bucket} {w} ({ALLOW_WEAK}=1)" for w in weak]
+
+    def _not_owned(self) -> BackendError:
+        return BackendError(
+            f"state bucket {self.bucket!r} exists but is not owned by account "
+            f"{self.env.spec.account_id} (env.yaml account_id), or this identity may "
+            "not read it: AccessDenied"
+        )
 
     def _weaknesses(self) -> list[str]:
         s3 = self.aws.s3
@@ -276,11 +273,7 @@ class StateStore:
             done.append(f"bucket {self.bucket} exists")
         except ClientError as exc:
             if _code(exc) in ("403", "AccessDenied"):
-                raise BackendError(
-                    f"state bucket {self.bucket!r} exists but is not owned by account "
-                    f"{self.env.spec.account_id} (env.yaml account_id), or this identity may "
-                    "not read it: AccessDenied"
-                ) from None
+                raise self._not_owned() from None
             args: dict[str, Any] = {"Bucket": self.bucket}
             if self.env.spec.region != "us-east-1":
                 args["CreateBucketConfiguration"] = {"LocationConstraint": self.env.spec.region}
@@ -336,21 +329,28 @@ class StateStore:
         safe = "".join(c if c.isalnum() or c in "/_-" else "-" for c in self.bucket)
         return f"alias/saasctl-exports/{safe}"
 
-    def _ensure_exports_key(self) -> str:
-        kms = self.aws.client("kms")
+    def _exports_key_arn(self) -> str | None:
+        """The exports key's ARN, found by its alias; None when there is none."""
         try:
-            arn = self._call(kms.describe_key, KeyId=self.exports_alias)["KeyMetadata"]["Arn"]
-            made = False
+            meta = self._call(self.aws.client("kms").describe_key, KeyId=self.exports_alias)
         except ClientError as exc:
             if _code(exc) != "NotFoundException":
                 raise
+            return None
+        return str(meta["KeyMetadata"]["Arn"])
+
+    def _ensure_exports_key(self) -> str:
+        kms = self.aws.client("kms")
+        arn = self._exports_key_arn()
+        made = arn is None
+        if arn is None:
             key = self._call(
                 kms.create_key,
                 Description=f"saasctl: tenant exports in s3://{self.bucket}",
                 KeyUsage="ENCRYPT_DECRYPT",
                 Tags=[{"TagKey": "saasctl-bucket", "TagValue": self.bucket}],
             )["KeyMetadata"]
-            arn, made = key["Arn"], True
+            arn = key["Arn"]
             self._call(kms.create_alias, AliasName=self.exports_alias, TargetKeyId=key["KeyId"])
         self._call(kms.enable_key_rotation, KeyId=arn)
         return f"{'created' if made else 'found'} exports key {self.exports_alias} (rotation on)"
@@ -358,16 +358,13 @@ class StateStore:
     def exports_key(self) -> str:
         """ARN of the key tenant exports are encrypted with (`saasctl bootstrap`
         creates it): nothing is exported without it."""
-        try:
-            meta = self._call(self.aws.client("kms").describe_key, KeyId=self.exports_alias)
-        except ClientError as exc:
-            if _code(exc) != "NotFoundException":
-                raise
+        arn = self._exports_key_arn()
+        if arn is None:
             raise BackendError(
                 f"no key for tenant exports ({self.exports_alias}); nothing was exported",
                 hint=f"run `saasctl bootstrap --env {self.env.name}` (it creates the key)",
-            ) from None
-        return str(meta["KeyMetadata"]["Arn"])
+            )
+        return arn
 
     def export_args(self) -> dict[str, str]:
         """What every object of a tenant export is written with."""
