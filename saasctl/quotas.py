@@ -32,6 +32,7 @@ class Scope(str, Enum):
     ALB = "load balancer"
     CLUSTER = "ECS cluster"
     USER_POOL = "user pool"
+    VPC = "VPC"
     REGION = "account and Region"
     ACCOUNT = "account"
 
@@ -81,6 +82,11 @@ QUOTAS: tuple[Quota, ...] = (
     Quota("cognito_identity_pools", "Cognito identity pools per Region", 1000, True,
           Scope.REGION, "https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html",
           note="one per pooled service with tenant data, in each cell"),
+    Quota("log_groups", "CloudWatch Logs log groups per Region", 1000000, True, Scope.REGION,
+          "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html",
+          note="one per advanced or premium tenant; kept after offboarding, out of state"),
+    Quota("vpc_interface_endpoints", "Interface VPC endpoints per VPC", 50, True, Scope.VPC,
+          "https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-limits.html"),
     Quota("dynamodb_tables", "DynamoDB tables per Region", 2500, True, Scope.REGION,
           "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html"),
     Quota("iam_roles", "IAM roles per account", 1000, True, Scope.ACCOUNT,
@@ -194,7 +200,7 @@ class Where:
             return f"{self.account}/{self.region}"
         if scope == Scope.ACCOUNT:
             return self.account
-        return of  # web ACL, cluster, user pool: named by the caller
+        return of  # web ACL, cluster, user pool, VPC: named by the caller
 
 
 Usage = dict[str, dict[str, int]]  # quota key -> scope id -> count
@@ -330,6 +336,11 @@ def count(resources: Iterable[Resource], where: Where) -> Usage:
             pool = v.get("user_pool_id")
             scope = f"pool {pool}" if isinstance(pool, str) else f"{where.workspace}: user pool"
             usage["cognito_groups"][scope] += 1
+        elif r.type == "aws_cloudwatch_log_group":
+            usage["log_groups"][region] += 1
+        elif r.type == "aws_vpc_endpoint":
+            if v.get("vpc_endpoint_type") == "Interface":
+                usage["vpc_interface_endpoints"][f"{where.workspace}: VPC"] += 1
         elif r.type == "aws_dynamodb_table":
             usage["dynamodb_tables"][region] += 1
         elif r.type == "aws_iam_role":

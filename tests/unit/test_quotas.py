@@ -76,6 +76,9 @@ MAKERS: dict[str, Callable[[int], Resources]] = {
     "cognito_user_pools": lambda n: many("aws_cognito_user_pool", n),
     "cognito_groups": lambda n: many("aws_cognito_user_group", n, {"user_pool_id": "p1"}),
     "cognito_identity_pools": lambda n: many("aws_cognito_identity_pool", n),
+    "log_groups": lambda n: many("aws_cloudwatch_log_group", n),
+    "vpc_interface_endpoints": lambda n: many("aws_vpc_endpoint", n,
+                                              {"vpc_endpoint_type": "Interface"}),
     "dynamodb_tables": lambda n: many("aws_dynamodb_table", n),
     "iam_roles": lambda n: many("aws_iam_role", n),
     "security_groups": lambda n: many("aws_security_group", n),
@@ -87,6 +90,13 @@ MAKERS: dict[str, Callable[[int], Resources]] = {
 
 def test_every_quota_has_a_maker() -> None:
     assert set(MAKERS) == set(quotas.BY_KEY)
+
+
+def test_gateway_endpoints_are_not_interface_endpoints() -> None:
+    """The 50 per VPC are interface endpoints; S3 and DynamoDB gateways are apart."""
+    gateways = many("aws_vpc_endpoint", 2, {"vpc_endpoint_type": "Gateway"})
+    usage = quotas.count(quotas.from_plan(plan_of(gateways)), WHERE)
+    assert sum((usage.get("vpc_interface_endpoints") or {}).values()) == 0
 
 
 @pytest.mark.parametrize("key", sorted(quotas.BY_KEY))
@@ -113,6 +123,7 @@ def test_the_defaults_are_awss() -> None:
     expected = {"waf_rate_rules": 10, "waf_wcu": 5000, "alb_rules": 100, "alb_target_groups": 100,
                 "alb_targets": 1000, "cloudmap_namespaces": 50, "cognito_user_pools": 1000,
                 "cognito_groups": 10000, "cognito_identity_pools": 1000,
+                "log_groups": 1000000, "vpc_interface_endpoints": 50,
                 "dynamodb_tables": 2500, "iam_roles": 1000,
                 "security_groups": 2500, "ecs_services": 5000, "scalable_targets": 3000,
                 "fargate_vcpu": None}  # fmt: skip
