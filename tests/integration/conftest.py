@@ -141,6 +141,7 @@ class Stack:
     endpoint: str
     binary: Binary
     env: dict[str, str]
+    last_stderr: str = ""
 
     def saasctl(
         self, *args: str, stdin: str | None = None, check: int | None = 0, timeout: float = 300
@@ -159,15 +160,23 @@ class Stack:
             assert proc.returncode == check, (args, proc.returncode, proc.stdout, proc.stderr)
         return proc
 
-    def converge(self, tenant: str, *args: str, timeout: float = 600) -> list[str]:
-        """Run a tenant command again until it succeeds. A lock left by a run that
-        died must be reported with the exact recovery command, which is then run.
-        Returns what happened, e.g. ['rerun=4', 'unlocked', 'rerun=0']."""
+    def converge(
+        self, tenant: str, *args: str, timeout: float = 600, expect: int = 0,
+        env: dict[str, str] | None = None,
+    ) -> list[str]:  # fmt: skip
+        """Run a tenant command again until it exits with ``expect`` (success). A lock
+        left by a run that died must be reported with the exact recovery command,
+        which is then run. Returns what happened, e.g. ['rerun=4', 'unlocked',
+        'rerun=0']; the last run's stderr is ``self.last_stderr``."""
         steps = []
         for _ in range(6):  # saasctl and terraform locks, of tenant and shared: 4 at most
-            proc = self.saasctl(*args, check=None, timeout=timeout)
+            proc = subprocess.run([sys.executable, "-m", "saasctl", *args], env=env or self.env,
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=timeout)  # fmt: skip
+            self.last_stderr = proc.stderr
+            assert "Traceback" not in proc.stderr, proc.stderr
             steps.append(f"rerun={proc.returncode}")
-            if proc.returncode == 0:
+            if proc.returncode == expect:
                 return steps
             assert proc.returncode == 4, (args, proc.stderr)
             # terraform's own state lock, when the dead run took terraform with it

@@ -571,3 +571,30 @@ def test_a_copy_that_lands_fewer_items_is_refused(
     with pytest.raises(BackendError, match="29 item\\(s\\) after copying 30"):
         data.copy(Location({"orders": pooled}, pooled=True),
                   Location({"orders": dedicated}, pooled=False))  # fmt: skip
+
+
+def test_a_purge_that_leaves_items_behind_stops_before_the_users(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DynamoDB acknowledging deletes that did not happen: the count after the
+    purge finds the item left, and the tenant's users stay in the pool."""
+    table = _table(world, "pool-leftover")
+    _fill(world, table, "left", 25)
+    pool = _pool_with_group(world, "pool-leftover", "tenant-left", 2)
+    loc = Location({"orders": table}, pooled=True, user_pool_id=pool, group="tenant-left")
+    data = TenantData(world["store"], "left")
+    folder, _ = data.export(loc)
+    write = data.write_items
+
+    def one_kept(table: str, items: Any, **kwargs: Any) -> int:
+        listed = list(items)
+        write(table, listed[1:], **kwargs)  # the first delete is lost on the way
+        return len(listed)
+
+    monkeypatch.setattr(data, "write_items", one_kept)
+    with pytest.raises(BackendError, match="1 item\\(s\\) of 'left' remain"):
+        data.purge(loc, folder)
+    monkeypatch.undo()
+    assert _count(world, table, "left") == 1
+    assert len(_members(world, pool, "tenant-left")) == 2  # nobody deleted
+    assert data.purge(loc, folder) == {"orders": 1, "users": 2}  # a re-run finishes it
