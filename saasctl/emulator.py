@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -16,7 +15,6 @@ from pathlib import Path
 from saasctl.errors import SaasctlError
 
 HOST = "127.0.0.1"
-RUNNING_ENV = "MOTO_ECS_SERVICE_RUNNING"
 
 
 def free_port() -> int:
@@ -44,12 +42,8 @@ def moto_server(port: int | None = None, log: Path | None = None) -> Iterator[st
     port = port or free_port()
     url = f"http://{HOST}:{port}"
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
-    # ECS never runs tasks in the emulator: it reports this many running per service
-    # (the local environment's tiers all desire 1), so deployments complete.
-    env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": os.environ.get(RUNNING_ENV, "1")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "saasctl.emulator_server", HOST, str(port)],
-        env=env,
         stdout=out,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

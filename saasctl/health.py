@@ -129,11 +129,25 @@ def watch(
     healthy for ``bake`` seconds. Any unhealthy reading after settling ends it."""
     if render.module_set(ctx.env) == "standin":
         return Health(True, True, "stand-in modules create no services: health not checked")
-    found = targets(ctx, unit)
+    return wait(ctx, targets(ctx, unit), unit.cell, timeout=timeout, bake=bake, stop=stop,
+                poll=poll)  # fmt: skip
+
+
+def wait(
+    ctx: Context,
+    found: list[Target],
+    cell: str | None,
+    *,
+    timeout: float,
+    bake: float,
+    stop: Callable[[], bool],
+    poll: float = 1.0,
+) -> Health:
+    """:func:`watch` over known targets in ``cell``."""
     start = time.monotonic()
     healthy_since: float | None = None
     while True:
-        health = check(ctx, found, unit.cell)
+        health = check(ctx, found, cell)
         now = time.monotonic()
         if health.settled and not health.ok:
             return health

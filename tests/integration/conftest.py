@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 
 from saasctl.backend import aws_provider_available, offline_aws_available
 from saasctl.emulator import moto_server
+from saasctl.emulator_server import CONTROL
 from saasctl.terraform import Binary, _wrapper_binary, find_binary
 from tests.conftest import REPO, copy_project
 
@@ -133,6 +135,14 @@ class Running:
             texts.append(fh.read())
             fh.close()
         return texts[0], texts[1]
+
+
+def tasks_fare(url: str, image: str, fate: str) -> None:
+    """Tell the emulator how ECS tasks of ``image`` fare (see emulator_server.IMAGES)."""
+    body = json.dumps({"image": image, "tasks": fate}).encode()
+    request = urllib.request.Request(url + CONTROL, data=body, method="POST")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
 
 
 @dataclass

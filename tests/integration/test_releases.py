@@ -24,6 +24,7 @@ from tests.integration.conftest import (
     Stack,
     failpoint_log,
     make_stack,
+    tasks_fare,
 )
 
 pytestmark = [
@@ -246,3 +247,23 @@ def test_health_gates_halt_a_bad_canary_and_roll_it_back(
                                       services=[service["service_name"]])["services"]  # fmt: skip
         task = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
         assert task["containerDefinitions"][0]["image"].endswith("web:2.0.0")
+
+        # A release whose image cannot start: the canary's deployment (a canary
+        # deployment, which has no circuit breaker: ECS keeps trying) is still in
+        # progress at the deployment timeout, and the gate halts on that rather than on
+        # an alarm. (The breaker's rollback, on rolling services: test_health_emulator.)
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="test: fixed")
+        tasks_fare(s.endpoint, "registry.example.com/web:4.0.0", "fail")
+        env_file = s.root / "terraform/envs/local/env.yaml"
+        env_file.write_text(env_file.read_text().replace("deployment_timeout: 60s",
+                                                         "deployment_timeout: 3s"))  # fmt: skip
+        s.saasctl("release", "create", "4.0.0", "--image", "web=registry.example.com/web:4.0.0",
+                  "--image", "api=repo/api:4.0.0")  # fmt: skip
+        halted = s.saasctl("release", "rollout", "4.0.0", "--yes", check=1, timeout=1200)
+        data = ledger(s)
+        assert data["state"] == "halted" and data["units"]["globex"]["state"] == "rolled-back"
+        assert (
+            "globex: not healthy after 3s: service local-globex-web: deployment in progress"
+            in (data["reason"])
+        )
+        assert releases_of(s) == dict.fromkeys(UNITS, "2.0.0"), halted.stderr

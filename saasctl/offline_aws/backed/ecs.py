@@ -67,6 +67,22 @@ def _service_args(s: State) -> dict[str, Any]:
     args: dict[str, Any] = {"taskDefinition": s["task_definition"]}
     if s.get("desired_count") is not None:
         args["desiredCount"] = int(s["desired_count"])
+    # The circuit breaker and the deployment alarms: the emulator's deployments
+    # fail or roll back by them, as ECS's do.
+    config: dict[str, Any] = {}
+    breaker = (s.get("deployment_circuit_breaker") or [None])[0]
+    if breaker:
+        config["deploymentCircuitBreaker"] = {
+            "enable": bool(breaker.get("enable")),
+            "rollback": bool(breaker.get("rollback")),
+        }
+    alarms = (s.get("alarms") or [None])[0]
+    if alarms:
+        config["alarms"] = {"alarmNames": sorted(alarms.get("alarm_names") or []),
+                            "enable": bool(alarms.get("enable")),
+                            "rollback": bool(alarms.get("rollback"))}  # fmt: skip
+    if config:
+        args["deploymentConfiguration"] = config
     return args
 
 
