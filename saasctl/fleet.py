@@ -405,11 +405,24 @@ def run(
             r.workspace for r in results if r.exit_code not in (ExitCode.OK, ExitCode.CHANGES)
         }
         tenants = [ws for ws in tenants if ctx.cell_of(ws).label not in failed]
+    pending = {r.workspace for r in results if r.exit_code == ExitCode.CHANGES}
+
+    def plan_tenant(ws: Workspace) -> WorkspaceResult:
+        result = runner.plan_one(ws)
+        if result.error and ctx.cell_of(ws).label in pending:
+            # e.g. an upgrade whose tenant modules take outputs the shared state lacks
+            result.error += (
+                f" (its cell's shared stack has changes not applied: tenants are planned "
+                f"against its applied outputs; apply it first: `saasctl apply --shared-only "
+                f"--cell {ctx.cell_of(ws).name}`)"
+            )
+        return result
+
     if tenants and not runner.stop.is_set():
         if opts.mode == "apply":
             results += _apply_group(runner, tenants, on_done, confirm)
         else:
-            results += runner.parallel(tenants, runner.plan_one)
+            results += runner.parallel(tenants, plan_tenant)
     return results
 
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,6 +135,44 @@ class Running:
             texts.append(fh.read())
             fh.close()
         return texts[0], texts[1]
+
+
+def has_commit(commit: str) -> bool:
+    """The repository's history holds ``commit`` (a shallow clone may not)."""
+    found = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{commit}^{{commit}}"],
+                           capture_output=True)  # fmt: skip
+    return found.returncode == 0
+
+
+def needs_commit(commit: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(not has_commit(commit), reason=f"no {commit[:7]} in git history")
+
+
+def extract(commit: str, dest: Path, *paths: str) -> None:
+    """``paths`` of the repository as they were at ``commit``, into ``dest``."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, *paths],
+                             capture_output=True, check=True).stdout  # fmt: skip
+    dest.mkdir(parents=True, exist_ok=True)
+    # tar(1), not tarfile: extractall's `filter` needs Python >= 3.11.4.
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+
+
+def old_saasctl(s: Stack, code: Path) -> Callable[..., None]:
+    """A runner of the saasctl package at ``code`` (an older one, from git) on
+    ``s``'s project: each command must succeed."""
+    env = {**s.env, "PYTHONPATH": str(code)}
+
+    def run(*args: str) -> None:
+        # from the project, not the repository: `-m saasctl` must find the old package
+        proc = subprocess.run([sys.executable, "-m", "saasctl", *args], env=env, cwd=s.root,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=1800)  # fmt: skip
+        assert proc.returncode == 0, (args, proc.stderr[-3000:])
+
+    probe = subprocess.run([sys.executable, "-c", "import saasctl; print(saasctl.__file__)"],
+                           env=env, cwd=s.root, capture_output=True, text=True)  # fmt: skip
+    assert probe.stdout.startswith(str(code)), probe.stdout  # the old code runs
+    return run
 
 
 def tasks_fare(url: str, image: str, fate: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,41 +20,36 @@ import pytest
 from saasctl.backend import share_cache
 from saasctl.emulator import moto_server
 from tests.conftest import REPO
-from tests.integration.conftest import BINARIES, NEEDS_AWS, NEEDS_TERRAFORM, Stack, make_stack
+from tests.integration.conftest import (
+    BINARIES,
+    NEEDS_AWS,
+    NEEDS_TERRAFORM,
+    Stack,
+    extract,
+    make_stack,
+    needs_commit,
+    old_saasctl,
+)
 
 BEFORE_CELLS = "4f2e5c3d5455cdb70b9e5e777b912aa5a1960325"  # saasctl before cells and quotas
 SECOND_ACCOUNT = "210987654321"
 ROLE = f"arn:aws:iam::{SECOND_ACCOUNT}:role/saasctl-cell"
 
 
-def _has_commit() -> bool:
-    found = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{BEFORE_CELLS}^{{commit}}"],
-                           capture_output=True)  # fmt: skip
-    return found.returncode == 0
-
-
 pytestmark = [
     pytest.mark.integration,
     NEEDS_TERRAFORM,
     NEEDS_AWS,
-    pytest.mark.skipif(not _has_commit(), reason=f"git history without {BEFORE_CELLS[:7]}"),
+    needs_commit(BEFORE_CELLS),
 ]
-
-
-def _extract(dest: Path, *paths: str) -> None:
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", BEFORE_CELLS, *paths],
-                             capture_output=True, check=True).stdout  # fmt: skip
-    dest.mkdir(parents=True, exist_ok=True)
-    # tar(1), not tarfile: extractall's `filter` needs Python >= 3.11.4.
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
 
 
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Path]]:
     base = tmp_path_factory.mktemp("migrate")
     old_code, root = base / "old", base / "proj"
-    _extract(old_code, "saasctl")
-    _extract(root, "templates", "terraform/modules", "terraform/envs/local/env.yaml")
+    extract(BEFORE_CELLS, old_code, "saasctl")
+    extract(BEFORE_CELLS, root, "templates", "terraform/modules", "terraform/envs/local/env.yaml")
     share_cache(REPO / ".saasctl", root / ".saasctl")
     with moto_server(log=base / "moto.log") as url:
         s = make_stack(root, url, BINARIES[-1])
@@ -66,18 +60,7 @@ def test_an_environment_from_before_cells_is_its_first_cell(
     migrated: tuple[Stack, Path],
 ) -> None:
     s, old_code = migrated
-    env = {**s.env, "PYTHONPATH": str(old_code)}
-
-    def old(*args: str) -> None:
-        # run from the project, not the repository: `-m saasctl` must find the old package
-        proc = subprocess.run([sys.executable, "-m", "saasctl", *args], env=env, cwd=s.root,
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=1800)  # fmt: skip
-        assert proc.returncode == 0, (args, proc.stderr[-3000:])
-
-    probe = subprocess.run([sys.executable, "-c", "import saasctl; print(saasctl.__file__)"],
-                           env=env, cwd=s.root, capture_output=True, text=True)  # fmt: skip
-    assert probe.stdout.startswith(str(old_code)), probe.stdout  # the old code runs
+    old = old_saasctl(s, old_code)
     old("bootstrap")
     old("apply", "--shared-only", "--yes")
     for tenant, tier in (("acme", "basic"), ("globex", "advanced"), ("initech", "premium")):
