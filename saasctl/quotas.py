@@ -84,7 +84,7 @@ QUOTAS: tuple[Quota, ...] = (
           note="one per pooled service with tenant data, in each cell"),
     Quota("log_groups", "CloudWatch Logs log groups per Region", 1000000, True, Scope.REGION,
           "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html",
-          note="one per advanced or premium tenant; kept after offboarding, out of state"),
+          note="one per tenant; an advanced or premium one kept after offboarding, out of state"),
     Quota("vpc_interface_endpoints", "Interface VPC endpoints per VPC", 50, True, Scope.VPC,
           "https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-limits.html"),
     Quota("dynamodb_tables", "DynamoDB tables per Region", 2500, True, Scope.REGION,

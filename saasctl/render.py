@@ -65,6 +65,7 @@ SHARED_OUTPUTS = (
     "user_pool_client_id",
     "pool_tables",
     "endpoints",
+    "tenant_log_group_prefix",
 )
 _TENANT_COMMON = ("tenant_id", "name_prefix", "host", "listener_priority", "services", "tags",
                   "identity", "deletion_protection")  # fmt: skip
@@ -77,7 +78,7 @@ TENANT_INPUTS: dict[Tier, tuple[str, ...]] = {
     Tier.PREMIUM: _TENANT_COMMON + _DEDICATED,
 }
 # Variables of the tenant modules that the workspace passes itself (not from tfvars).
-TENANT_WIRED = ("shared", "shared_user_pool_id", "endpoints")
+TENANT_WIRED = ("shared", "shared_user_pool_id", "endpoints", "tenant_log_group_prefix")
 RENDERED_FILES = ("main.tf", "backend.tf.json", "terraform.tfvars.json")
 MODULE_SETS = ("real", "standin")
 

@@ -4,7 +4,8 @@ export, and copied between tables on a tier move.
 
 An export is a folder beside the state archives, ``<archive>/<env>/tenants/<id>/
 <UTC>/``: one gzip file of JSON lines per table (items in DynamoDB's typed JSON,
-so nothing is lost in translation), one for the users, and ``manifest.json``
+so nothing is lost in translation), one for the users, one for the events of the
+tenant's log groups (history: kept, never restored), and ``manifest.json``
 with counts and SHA-256 checksums, written last: an export without a manifest is
 incomplete and never trusted. Items stream through a temporary file, never
 through memory, so a tenant larger than memory exports as any other.
@@ -39,6 +40,7 @@ SORT_KEY = "sk"
 TENANT_ATTRIBUTE = "custom:tenantId"
 MANIFEST = "manifest.json"
 USERS_FILE = "users.jsonl.gz"
+LOGS_FILE = "logs.jsonl.gz"
 FORMAT = 1
 # The folder names export() makes (UTC time to the microsecond); a pointer to
 # anything else is refused.
@@ -58,6 +60,7 @@ class Location:
     pooled: bool  # the tables hold other tenants' items too
     user_pool_id: str | None = None
     group: str | None = None  # the tenant's group in a shared pool (basic)
+    log_groups: tuple[str, ...] = ()  # the tenant's own log groups (exported, not restored)
 
     @property
     def owned(self) -> bool:
@@ -66,7 +69,8 @@ class Location:
 
     def as_dict(self) -> dict[str, Any]:
         return {"tables": dict(self.tables), "pooled": self.pooled,
-                "user_pool_id": self.user_pool_id, "group": self.group}  # fmt: skip
+                "user_pool_id": self.user_pool_id, "group": self.group,
+                "log_groups": list(self.log_groups)}  # fmt: skip
 
 
 @dataclass
@@ -76,28 +80,36 @@ class Manifest:
     source: dict[str, Any]
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, Any] = field(default_factory=dict)
+    logs: dict[str, Any] | None = None  # exports from before log groups have none
 
     @property
     def items(self) -> int:
         return sum(int(t["count"]) for t in self.tables.values())
 
+    @property
+    def log_events(self) -> int:
+        return 0 if self.logs is None else int(self.logs["count"])
+
     def as_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "tenant": self.tenant, "created": self.created,
+        data = {"format": FORMAT, "tenant": self.tenant, "created": self.created,
                 "source": self.source, "tables": self.tables, "users": self.users}  # fmt: skip
+        return data if self.logs is None else {**data, "logs": self.logs}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
         if data.get("format") != FORMAT:
             raise BackendError(f"unknown export format {data.get('format')!r}")
         try:
+            logs = None if data.get("logs") is None else dict(data["logs"])
             return cls(data["tenant"], data["created"], data["source"], dict(data["tables"]),
-                       dict(data["users"]))  # fmt: skip
+                       dict(data["users"]), logs)  # fmt: skip
         except (KeyError, TypeError, ValueError) as exc:
             raise BackendError(f"malformed export manifest ({exc!r})") from None
 
     def entries(self) -> list[dict[str, Any]]:
-        """Every file of the export: the tables' (by table name), then the users'."""
-        return [*(self.tables[n] for n in sorted(self.tables)), self.users]
+        """Every file of the export: the tables' (by table name), the users', the logs'."""
+        logs = [] if self.logs is None else [self.logs]
+        return [*(self.tables[n] for n in sorted(self.tables)), self.users, *logs]
 
 
 # --- typed JSON: DynamoDB's attribute values, binary as base64 ----------------
@@ -187,6 +199,11 @@ class Export:
         lines = _gz_lines(self.dir / self.manifest.users["file"])
         return (json.loads(line) for line in lines)
 
+    def log_events(self) -> Iterator[dict[str, Any]]:
+        if self.manifest.logs is None:
+            return iter(())
+        return (json.loads(line) for line in _gz_lines(self.dir / self.manifest.logs["file"]))
+
 
 # --- the data itself ---------------------------------------------------------
 
@@ -251,6 +268,29 @@ class TenantData:
                 raise
             found.append(table)
         return found
+
+    def log_events(self, groups: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """Every event of the tenant's log groups, group by group (a group that does
+        not exist, e.g. already expired, has none)."""
+        logs = self.aws.client("logs")
+        for group in groups:
+            args: dict[str, Any] = {"logGroupName": group}
+            try:
+                while True:
+                    page = self._call(logs.filter_log_events, **args)
+                    for e in page.get("events", []):
+                        yield {
+                            "group": group,
+                            "stream": e.get("logStreamName"),
+                            "timestamp": e.get("timestamp"),
+                            "message": e.get("message"),
+                        }
+                    if not page.get("nextToken"):
+                        break
+                    args["nextToken"] = page["nextToken"]
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
 
     def count(self, table: str, *, pooled: bool) -> int:
         return sum(1 for _ in self.items(table, pooled=pooled, keys_only=True))
@@ -341,6 +381,12 @@ class TenantData:
             users = (json.dumps(u, sort_keys=True) for u in self.users(location))
             manifest.users = self._upload(Path(tmp), folder, USERS_FILE, users, args)
             say(f"exported {manifest.users['count']} user(s)")
+            if location.log_groups:
+                events = (json.dumps(e, sort_keys=True)
+                          for e in self.log_events(location.log_groups))  # fmt: skip
+                entry = self._upload(Path(tmp), folder, LOGS_FILE, events, args)
+                manifest.logs = {**entry, "groups": list(location.log_groups)}
+                say(f"exported {entry['count']} log event(s) of {', '.join(location.log_groups)}")
             self._fetch(folder, manifest, Path(tmp) / "read-back")  # as a restore will read it
         failpoints.hit("data.export.verified", folder=folder)
         body = json.dumps(manifest.as_dict(), indent=2, sort_keys=True).encode()
@@ -412,6 +458,17 @@ class TenantData:
                     )
                 seen += 1
             _same_count(folder, manifest.users, seen)
+            if manifest.logs is not None:
+                groups = set(manifest.logs["groups"])
+                seen = 0
+                for event in export.log_events():
+                    if event["group"] not in groups:
+                        raise ConflictError(
+                            f"export {folder}{LOGS_FILE}: an event of log group "
+                            f"{event['group']!r}, not the tenant's; nothing written"
+                        )
+                    seen += 1
+                _same_count(folder, manifest.logs, seen)
         except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError) as exc:
             raise BackendError(f"export {folder}: unreadable ({exc!r}); nothing written") from None
         return export
@@ -460,6 +517,7 @@ class TenantData:
                 f"{self.tenant_id!r}; nothing read"
             )
         files = [manifest.users.get("file") == USERS_FILE]
+        files += [manifest.logs.get("file") == LOGS_FILE] if manifest.logs is not None else []
         files += [e.get("file") == _items_file(n) for n, e in manifest.tables.items()]
         if not all(files):
             raise BackendError(f"{folder}{MANIFEST} names files that are not the export's own")

@@ -241,10 +241,13 @@ def data_location(ctx: Context, spec: TenantSpec) -> Location:
     tenant = ctx.outputs(ctx.tenant_workspace(spec.id, cell)).get("tenant") or {}
     identity = tenant.get("identity") or {}
     user_pool_id, group = identity.get("user_pool_id"), identity.get("group_name")
+    logs = tuple(g for g in [tenant.get("log_group_name")] if g)
     if spec.tier == Tier.BASIC:
-        return replace(_pool_location(ctx, cell), user_pool_id=user_pool_id, group=group)
+        return replace(_pool_location(ctx, cell), user_pool_id=user_pool_id, group=group,
+                       log_groups=logs)  # fmt: skip
     tables = dict(tenant.get("table_names") or {})
-    return Location(tables=tables, pooled=False, user_pool_id=user_pool_id, group=group)
+    return Location(tables=tables, pooled=False, user_pool_id=user_pool_id, group=group,
+                    log_groups=logs)  # fmt: skip
 
 
 def tenant_config(ctx: Context, spec: TenantSpec) -> dict[str, Any]:
@@ -347,8 +350,8 @@ def _export(ctx: Context, spec: TenantSpec) -> tuple[TenantSpec, Manifest]:
     with ctx.ui.status(f"exporting the data of {spec.id}"):
         folder, manifest = data.export(location, progress=ctx.ui.info)
     ctx.ui.success(
-        f"exported {manifest.items} item(s) and {manifest.users['count']} user(s) "
-        f"to s3://{ctx.store.bucket}/{folder}"
+        f"exported {manifest.items} item(s), {manifest.users['count']} user(s) and "
+        f"{manifest.log_events} log event(s) to s3://{ctx.store.bucket}/{folder}"
     )
     spec = spec.model_copy(update={"offboarding": folder})
     _write_tenant(ctx, spec)
@@ -790,7 +793,8 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
                 spec, manifest = _export(ctx, spec.model_copy(update={"offboarding": None}))
                 removed = data.purge(location, spec.offboarding or "")
             outcome.data = {"export": spec.offboarding, "items": manifest.items,
-                            "users": manifest.users["count"]}  # fmt: skip
+                            "users": manifest.users["count"],
+                            "log_events": manifest.log_events}  # fmt: skip
             if removed:
                 ctx.ui.step(f"removed from the pool: {_counts(removed)}")
             failpoints.hit("offboard-purged")
@@ -921,7 +925,8 @@ def archives(ctx: Context, tenant_id: str) -> dict[str, Any]:
     for folder in data.exports():
         m = data.manifest(folder)
         exports.append({"key": folder, "name": folder.removeprefix(prefix), "items": m.items,
-                        "users": m.users["count"], "created": m.created,
+                        "users": m.users["count"], "log_events": m.log_events,
+                        "created": m.created,
                         "tables": {k: v["count"] for k, v in m.tables.items()}})  # fmt: skip
     return {"tenant": tenant_id, "archives": items, "exports": exports}
 

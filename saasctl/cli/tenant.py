@@ -201,10 +201,11 @@ def archives(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = Fa
         table.add_row(item["name"], str(item["size"]), item["modified"])
     ctx.ui.out.print(table)
     if found["exports"]:
-        table = console.table("data export", "items", "users", "created",
+        table = console.table("data export", "items", "users", "log events", "created",
                               title=f"data exports of {tenant_id}")  # fmt: skip
         for e in found["exports"]:
-            table.add_row(e["name"], str(e["items"]), str(e["users"]), e["created"])
+            table.add_row(e["name"], str(e["items"]), str(e["users"]), str(e["log_events"]),
+                          e["created"])  # fmt: skip
         ctx.ui.out.print(table)
 
 

@@ -85,7 +85,9 @@ def test_an_environment_from_before_cells_is_its_first_cell(
     # definition revisions.
     revisions = [f'module.tenant.module.service["{svc}"].aws_ecs_task_definition.this'
                  for svc in ("api", "web")]  # fmt: skip
-    hardened = {"shared": ([f'{pool}["api"].aws_ecs_task_definition.this'],
+    # Both pooled services' task definitions route logs by tenant (FireLens).
+    hardened = {"shared": ([f'{pool}["api"].aws_ecs_task_definition.this',
+                            f'{pool}["web"].aws_ecs_task_definition.this'],
                            [f'{pool}["api"].aws_iam_role_policy.assume_tenant[0]',
                             f'{pool}["api"].{anywhere}', f'{pool}["web"].{anywhere}']),
                 "globex": (revisions, []), "initech": (revisions, [])}  # fmt: skip
@@ -110,9 +112,11 @@ def test_an_environment_from_before_cells_is_its_first_cell(
         "module.tenant.module.isolation.module.data[0].aws_kms_key.this[0]",
         "module.tenant.module.isolation.module.identity.aws_cognito_user_pool.this[0]",
     ]
+    # A basic tenant's log group follows the shared stack's prefix output (on apply).
     for name, add, changed in (("acme", 0, []), ("globex", 1, own), ("initech", 1, own)):
         assert (spaces[name]["add"], spaces[name]["changed"]) == (add, changed), spaces[name]
-    assert spaces["shared"]["change"] > 0 and spaces["shared"]["add"] == 3 + 2 * 3 + 1
+    # The pooled services' task roles may write to the tenants' log groups (2).
+    assert spaces["shared"]["change"] > 0 and spaces["shared"]["add"] == 3 + 2 * 3 + 1 + 2
     s.saasctl("apply", "--yes", timeout=1800)
     assert s.saasctl("plan", timeout=900).returncode == 0
     assert keys <= set(s.object_keys("local/"))  # every state key where it was

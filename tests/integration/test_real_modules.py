@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,8 @@ def test_real_modules_lifecycle(real_stack: Stack) -> None:
     assert "arn:aws:ecs:us-east-1:123456789012:cluster/" in cluster, cluster
     configs = _check_isolation(s)
     tenant_logs = _log_groups(s)
+    for tenant, n in (("acme", 3), ("initech", 2)):
+        _log_events(s, tenant_logs[tenant], n)
     _write_items(s, configs["acme"]["tables"]["orders"], "acme", 29)
     _write_items(s, configs["acme"]["tables"]["orders"], "zeta", 5)  # another tenant's
     _write_items(s, configs["initech"]["tables"]["orders"], "initech", 19)
@@ -127,7 +130,12 @@ def test_real_modules_lifecycle(real_stack: Stack) -> None:
     assert s.object_keys("local/tenants/") == []
     assert s.object_keys("local/priorities/") == []  # claims released
     kept = {g["logGroupName"] for g in s.client("logs").describe_log_groups()["logGroups"]}
-    assert set(tenant_logs.values()) <= kept  # the tenants' logs outlive them
+    # Dedicated tenants' groups outlive them (until their retention ends); a basic
+    # tenant's goes with it (its name comes back with a restore). Both are exported.
+    assert {t: g in kept for t, g in tenant_logs.items()} == {
+        t: tier != "basic" for t, tier in TENANTS.items()}  # fmt: skip
+    assert {t: d["log_events"] for t, d in offboarded.items()} == {
+        "acme": 3, "globex": 0, "initech": 2}  # fmt: skip
     # Data kept: every item and user exported; the pool holds none of acme's, the
     # other tenant's untouched; dedicated tables and pools destroyed.
     assert (offboarded["acme"]["items"], offboarded["acme"]["users"]) == (30, 1)
@@ -307,20 +315,45 @@ def _check_pool_sessions(state: dict) -> None:  # type: ignore[type-arg]
 
 
 def _log_groups(s: Stack) -> dict[str, str]:
-    """Each dedicated tenant's services log to a group of its own, and only they."""
+    """Each tenant's container logs go to a group of its own: a dedicated tenant's
+    services log there, and only they; the pool's FireLens router sends a record
+    to the group its `tenant` field names, which the basic tenant's workspace made."""
     ecs = s.client("ecs")
     groups: dict[str, set[str]] = {}
+    templates = set()
     for arn in ecs.list_task_definitions()["taskDefinitionArns"]:
         td = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
-        group = td["containerDefinitions"][0]["logConfiguration"]["options"]["awslogs-group"]
-        groups.setdefault(group, set()).add(td["family"])
+        app = td["containerDefinitions"][0]["logConfiguration"]
+        if app["logDriver"] == "awsfirelens":
+            assert "-pool-" in td["family"], td["family"]
+            [router] = [c for c in td["containerDefinitions"] if "firelensConfiguration" in c]
+            assert router["firelensConfiguration"]["type"] == "fluentbit"
+            assert (app["options"]["Name"], app["options"]["auto_create_group"]) == (
+                "cloudwatch_logs", "false")  # fmt: skip
+            templates.add(app["options"]["log_group_template"])
+            continue
+        groups.setdefault(app["options"]["awslogs-group"], set()).add(td["family"])
     own = {}
     for tenant in (t for t, tier in TENANTS.items() if tier != "basic"):
         [group] = [g for g, families in groups.items() if any(f"-{tenant}-" in f for f in families)]
         assert all(f"-{tenant}-" in f for f in groups[group]), groups  # nobody else's
         own[tenant] = group
+    [template] = templates
+    existing = {g["logGroupName"] for g in s.client("logs").describe_log_groups()["logGroups"]}
+    for tenant in (t for t, tier in TENANTS.items() if tier == "basic"):
+        own[tenant] = template.replace("$tenant", tenant)
+        assert own[tenant] in existing, (own[tenant], existing)
     assert len(set(own.values())) == len(own), own
     return own
+
+
+def _log_events(s: Stack, group: str, n: int) -> None:
+    logs = s.client("logs")
+    logs.create_log_stream(logGroupName=group, logStreamName="app/1")
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName=group, logStreamName="app/1", logEvents=[
+        {"timestamp": now + i, "message": json.dumps({"tenant": "x", "n": i})} for i in range(n)
+    ])  # fmt: skip
 
 
 def _every_type(tenant: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -208,7 +209,7 @@ def _rewrite(world: dict[str, Any], folder: str, name: str, edit: Any, *, sign: 
     if sign:
         manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=folder + "manifest.json")["Body"]
                               .read())  # fmt: skip
-        entries = [manifest["users"], *manifest["tables"].values()]
+        entries = [manifest["users"], *manifest["tables"].values(), *[manifest.get("logs") or {}]]
         entry = next(e for e in entries if e["file"] == name)
         entry["sha256"] = hashlib.sha256(body).hexdigest()
         entry["count"] = len(edit(lines))
@@ -598,3 +599,44 @@ def test_a_purge_that_leaves_items_behind_stops_before_the_users(
     assert _count(world, table, "left") == 1
     assert len(_members(world, pool, "tenant-left")) == 2  # nobody deleted
     assert data.purge(loc, folder) == {"orders": 1, "users": 2}  # a re-run finishes it
+
+
+def test_the_tenants_log_groups_are_exported_and_checked(world: dict[str, Any]) -> None:
+    """Every event of the tenant's log groups goes into the export (a group that no
+    longer exists has none); an event of another group refuses the whole export."""
+    logs = _client(world, "logs")
+    table = _table(world, "pool-logs")
+    _fill(world, table, "lumen", 4)
+    groups = ("/saasctl/local/tenants/lumen", "/ecs/lumen-old/")
+    logs.create_log_group(logGroupName=groups[0])
+    now = int(time.time() * 1000)  # AWS refuses events older than 14 days
+    for stream, n in (("web/1", 120), ("api/1", 3)):
+        logs.create_log_stream(logGroupName=groups[0], logStreamName=stream)
+        logs.put_log_events(logGroupName=groups[0], logStreamName=stream, logEvents=[
+            {"timestamp": now + i, "message": f"{stream} {i}"} for i in range(n)
+        ])  # fmt: skip
+    data = TenantData(world["store"], "lumen")
+    loc = Location({"orders": table}, pooled=True, log_groups=groups)  # the second is gone
+    folder, manifest = data.export(loc)
+    assert manifest.log_events == 123 and manifest.logs is not None
+    assert manifest.logs["groups"] == list(groups)
+    with data.verified(folder) as export:
+        events = list(export.log_events())
+    assert sorted(e["message"] for e in events) == sorted(
+        [f"web/1 {i}" for i in range(120)] + [f"api/1 {i}" for i in range(3)]
+    )
+    streams = {(e["group"], e["stream"]) for e in events}
+    assert streams == {(groups[0], "web/1"), (groups[0], "api/1")}
+    head = _client(world, "s3").head_object(Bucket=BUCKET, Key=folder + "logs.jsonl.gz")
+    assert head["ServerSideEncryption"] == "aws:kms"  # under the exports' key, as the rest
+    archives = data.manifest(folder)
+    assert archives.log_events == 123
+
+    def foreign(lines: list[bytes]) -> list[bytes]:
+        event = json.loads(lines[0])
+        return [json.dumps({**event, "group": "/saasctl/local/tenants/other"}).encode(),
+                *lines[1:]]  # fmt: skip
+
+    _rewrite(world, folder, "logs.jsonl.gz", foreign, sign=True)
+    with pytest.raises(ConflictError, match="an event of log group '/saasctl/local/tenants/other'"):
+        data.restore(folder, Location({"orders": table}, pooled=True))

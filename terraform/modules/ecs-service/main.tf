@@ -124,6 +124,32 @@ resource "aws_iam_role_policy" "exec" {
   policy = data.aws_iam_policy_document.exec.json
 }
 
+# FireLens's Fluent Bit writes with the task role: streams and events in the
+# service's group and in the tenants' groups under the prefix, nothing else (no
+# reading, no creating groups).
+data "aws_iam_policy_document" "tenant_logs" {
+  count = var.tenant_logs == null ? 0 : 1
+
+  statement {
+    sid     = "TenantLogs"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = [
+      "${local.log_group}:log-stream:*",
+      "arn:aws:logs:${var.region}:${var.account_id}:log-group:${var.tenant_logs.group_prefix}*:log-stream:*",
+      local.log_group,
+      "arn:aws:logs:${var.region}:${var.account_id}:log-group:${var.tenant_logs.group_prefix}*",
+    ]
+  }
+}
+
+resource "aws_iam_role_policy" "tenant_logs" {
+  count = var.tenant_logs == null ? 0 : 1
+
+  name   = "tenant-logs"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.tenant_logs[0].json
+}
+
 # The tenant-scoped role: its sessions carry a `tenant` tag and touch only items
 # whose partition key is that tenant (dynamodb:LeadingKeys). Scan is not
 # granted: it has no leading key to check.
@@ -304,6 +330,33 @@ resource "aws_iam_role_policy" "assume_tenant" {
 
 # --- task definition ---------------------------------------------------------
 
+locals {
+  log_router = "log-router"
+  awslogs = {
+    logDriver = "awslogs"
+    options = tomap({
+      awslogs-group         = var.log_group_name
+      awslogs-region        = var.region
+      awslogs-stream-prefix = var.name
+    })
+  }
+  # With tenant_logs, Fluent Bit's cloudwatch_logs output: the group named by the
+  # record's `tenant` field (record accessor); a record without one falls back to
+  # the service's group. Groups are the tenants' own (auto_create_group off): a
+  # record cannot make one.
+  app_logs = var.tenant_logs == null ? local.awslogs : {
+    logDriver = "awsfirelens"
+    options = tomap({
+      Name               = "cloudwatch_logs"
+      region             = var.region
+      log_group_name     = var.log_group_name
+      log_group_template = "${var.tenant_logs.group_prefix}$tenant"
+      log_stream_prefix  = "${var.name}/"
+      auto_create_group  = "false"
+    })
+  }
+}
+
 resource "aws_ecs_task_definition" "this" {
   family                   = var.name
   requires_compatibilities = ["FARGATE"]
@@ -313,7 +366,7 @@ resource "aws_ecs_task_definition" "this" {
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.task.arn
 
-  container_definitions = jsonencode([{
+  container_definitions = jsonencode(concat([merge({
     name                   = var.name
     image                  = var.image
     essential              = true
@@ -321,15 +374,20 @@ resource "aws_ecs_task_definition" "this" {
     portMappings           = [merge({ containerPort = var.container_port, protocol = "tcp" }, var.service_connect == null ? {} : { name = "http" })]
     environment            = [for k in sort(keys(local.environment)) : { name = k, value = local.environment[k] }]
     secrets                = [for k in sort(keys(var.secrets)) : { name = k, valueFrom = var.secrets[k] }]
-    logConfiguration = {
-      logDriver = "awslogs"
-      options = {
-        awslogs-group         = var.log_group_name
-        awslogs-region        = var.region
-        awslogs-stream-prefix = var.name
-      }
-    }
-  }])
+    logConfiguration       = local.app_logs
+    }, var.tenant_logs == null ? {} : {
+    dependsOn = [{ containerName = local.log_router, condition = "START" }]
+    })], var.tenant_logs == null ? [] : [{
+    # FireLens: ECS hands the app's stdout to this Fluent Bit, configured by the
+    # app container's log options above. Its own logs go to the service's group.
+    name                   = local.log_router
+    image                  = var.tenant_logs.router_image
+    essential              = true
+    readonlyRootFilesystem = var.readonly_root_filesystem
+    memoryReservation      = 50
+    firelensConfiguration  = { type = "fluentbit", options = { "enable-ecs-log-metadata" = "true" } }
+    logConfiguration       = merge(local.awslogs, { options = merge(local.awslogs.options, { awslogs-stream-prefix = "${var.name}-firelens" }) })
+  }]))
 
   runtime_platform {
     operating_system_family = "LINUX"

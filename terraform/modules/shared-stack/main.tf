@@ -4,6 +4,8 @@
 locals {
   # Catch-all paths last, so more specific rules win.
   services = { for i, s in concat([for s in var.services : s if s.path != "/*"], [for s in var.services : s if s.path == "/*"]) : s.name => merge(s, { index = i }) }
+  # Each basic tenant's share of the pool's logs: this prefix and its id.
+  tenant_log_prefix = "/saasctl/${var.name}/tenants/"
 }
 
 data "aws_elb_service_account" "this" {}
@@ -242,7 +244,9 @@ module "pool_service" {
   min_capacity      = var.pool.min_capacity
   max_capacity      = var.pool.max_capacity
   log_group_name    = aws_cloudwatch_log_group.services.name
-  tags              = merge(var.tags, { Tier = "basic" })
+  # Each basic tenant's records to its own group (its workspace creates it).
+  tenant_logs = { group_prefix = local.tenant_log_prefix }
+  tags        = merge(var.tags, { Tier = "basic" })
 
   # Any tenant's items, one tenant per session: the session's tenant is the
   # custom:tenantId of a user's verified token of the shared pool.

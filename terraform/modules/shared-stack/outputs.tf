@@ -94,3 +94,8 @@ output "endpoints" {
   description = "Where tasks reach AWS on 443: the VPC endpoints' security group and the gateway endpoints' prefix lists (tenant services' only way out)."
   value       = module.endpoints.egress
 }
+
+output "tenant_log_group_prefix" {
+  description = "Where each basic tenant's share of the pool's logs goes: this prefix and the tenant's id (the tenant's workspace creates that group)."
+  value       = local.tenant_log_prefix
+}

@@ -39,3 +39,8 @@ output "table_names" {
   description = "The tenant's own tables, by table; empty when its data is pooled."
   value       = module.isolation.table_names
 }
+
+output "log_group_name" {
+  description = "The log group of the tenant's services (kept after offboarding until its retention ends, and exported with its data)."
+  value       = aws_cloudwatch_log_group.services.name
+}

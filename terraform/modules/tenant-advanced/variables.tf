@@ -117,3 +117,9 @@ variable "tables" {
   description = "The tenant's own DynamoDB tables (dedicated data)."
   type        = list(string)
 }
+
+variable "tenant_log_group_prefix" {
+  description = "The shared stack's `tenant_log_group_prefix` output, for the pool's logs of basic tenants. A dedicated tenant logs to a group of its own (log_group_name): accepted so every tier is wired alike."
+  type        = string
+  default     = null
+}

@@ -46,3 +46,16 @@ module "isolation" {
   deletion_protection = var.deletion_protection
   tags                = var.tags
 }
+
+# The tenant's share of the pool's container logs: FireLens in the pooled tasks
+# routes each record naming this tenant here. Exported with the tenant's data on
+# offboarding, then destroyed with it (its exact name comes back on a restore).
+resource "aws_cloudwatch_log_group" "tenant" {
+  #checkov:skip=CKV_AWS_158:Service-managed encryption, as the shared stack's group.
+  count = var.tenant_log_group_prefix == null ? 0 : 1
+
+  name              = "${var.tenant_log_group_prefix}${var.tenant_id}"
+  retention_in_days = 365
+
+  tags = var.tags
+}

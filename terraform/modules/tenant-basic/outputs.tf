@@ -32,3 +32,8 @@ output "table_names" {
   description = "The tenant's own tables, by table; empty when its data is pooled."
   value       = module.isolation.table_names
 }
+
+output "log_group_name" {
+  description = "The tenant's log group: its records of the pool's services (null when the shared stack does not split them)."
+  value       = try(aws_cloudwatch_log_group.tenant[0].name, null)
+}

@@ -70,3 +70,9 @@ variable "shared_user_pool_id" {
   description = "The environment's shared user pool (null when it has none); wired from the shared stack's outputs."
   type        = string
 }
+
+variable "tenant_log_group_prefix" {
+  description = "Where the pool's services put each tenant's container logs (the shared stack's `tenant_log_group_prefix` output): this tenant's log group is this prefix and its id. Wired from its state; null for a shared stack from before it split logs (no group)."
+  type        = string
+  default     = null
+}

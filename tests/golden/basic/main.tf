@@ -64,6 +64,8 @@ module "tenant" {
   # (or its endpoints) existed has none
   shared_user_pool_id = try(data.terraform_remote_state.shared.outputs.user_pool_id, null)
   endpoints           = try(data.terraform_remote_state.shared.outputs.endpoints, null)
+  # the pool's per-tenant log groups (none from a shared stack before them)
+  tenant_log_group_prefix = try(data.terraform_remote_state.shared.outputs.tenant_log_group_prefix, null)
 
   tenant_id           = var.tenant_id
   name_prefix         = var.name_prefix

@@ -167,6 +167,10 @@ output "endpoints" {
   value = module.shared.endpoints
 }
 
+output "tenant_log_group_prefix" {
+  value = module.shared.tenant_log_group_prefix
+}
+
 output "saasctl_config_digest" {
   value = var.saasctl_config_digest
 }

@@ -97,3 +97,8 @@ output "endpoints" {
     prefix_list_ids   = { dynamodb = "pl-02cd2c6b", s3 = "pl-63a5400a" }
   }
 }
+
+output "tenant_log_group_prefix" {
+  description = "Where each basic tenant's share of the pool's logs goes: this prefix and the tenant's id."
+  value       = "/saasctl/${var.name}/tenants/"
+}

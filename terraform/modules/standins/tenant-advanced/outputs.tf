@@ -39,3 +39,13 @@ output "table_names" {
   description = "The tenant's own tables, by table; empty when its data is pooled."
   value       = {} # stand-ins create no table
 }
+
+output "log_group_name" {
+  description = "Stand-in: no log group is created; null as the real module's when nothing splits the logs."
+  value       = null
+}
+
+output "log_group_name" {
+  description = "Stand-in: no log group is created; null as the real module's when nothing splits the logs."
+  value       = null
+}
