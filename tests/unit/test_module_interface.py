@@ -21,6 +21,8 @@ NAMES = ["shared-stack"] + [f"tenant-{t.value}" for t in Tier]
 
 
 def interface(module: Path) -> tuple[dict[str, Any], set[str]]:
+    """A module's variables (with types) and outputs; each declared once, as
+    terraform requires (shared files are symlinks: an edit reaches every module)."""
     variables: dict[str, Any] = {}
     outputs: set[str] = set()
     for tf in sorted(module.glob("*.tf")):
@@ -28,9 +30,12 @@ def interface(module: Path) -> tuple[dict[str, Any], set[str]]:
             doc = hcl2.load(fh)
         for block in doc.get("variable", []):
             for name, body in block.items():
+                assert name.strip('"') not in variables, f"{tf}: variable {name} twice"
                 variables[name.strip('"')] = str(body.get("type"))
         for block in doc.get("output", []):
-            outputs.update(name.strip('"') for name in block)
+            for name in block:
+                assert name.strip('"') not in outputs, f"{tf}: output {name} twice"
+                outputs.add(name.strip('"'))
     return variables, outputs
 
 

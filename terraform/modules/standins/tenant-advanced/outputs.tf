@@ -44,8 +44,3 @@ output "log_group_name" {
   description = "Stand-in: no log group is created; null as the real module's when nothing splits the logs."
   value       = null
 }
-
-output "log_group_name" {
-  description = "Stand-in: no log group is created; null as the real module's when nothing splits the logs."
-  value       = null
-}
