@@ -42,6 +42,7 @@ SHARED_INPUTS = (
     "pool",
     "tier_rate_limits",
     "ip_rate_limit",
+    "suspended_hosts",
     "tags",
     "pool_tables",
     "shared_user_pool",
@@ -194,6 +195,8 @@ def shared_inputs(
             for tier in Tier
         },
         "ip_rate_limit": s.waf_ip_rate_limit or max(d.waf_rate_limit for d in s.tiers.values()),
+        # Suspended tenants' hosts: the web ACL answers them 503 with a short page.
+        "suspended_hosts": sorted(f"{t.id}.{s.domain}" for t in tenants if t.suspended),
         "tags": _tags(env, {}),
         # Basic tenants' data is pooled: the pool's services serve every one of them.
         "pool_tables": s.tables(),
@@ -217,6 +220,8 @@ def tenant_inputs(env: Environment, spec: TenantSpec) -> dict[str, Any]:
             f"tenant {spec.id!r}: overrides give desired_count {sizing['desired_count']} outside "
             f"min_capacity {sizing['min_capacity']}..max_capacity {sizing['max_capacity']}"
         )
+    if spec.suspended:  # nothing scales a suspended tenant's services up, a release neither
+        sizing.update(desired_count=0, min_capacity=0, max_capacity=0)
     values: dict[str, Any] = {
         "tenant_id": spec.id,
         "name_prefix": tenant_name_prefix(env, spec.id),

@@ -417,6 +417,26 @@ class TenantOverrides(_Strict):
     max_capacity: int | None = Field(None, ge=1, le=1000)
 
 
+class Suspension(_Strict):
+    """A suspended tenant: blocked at the edge, its users disabled, its own services
+    at zero. What the suspension changed is recorded, so a resume restores it."""
+
+    reason: str = Field("", max_length=200)
+    since: str  # UTC, ISO 8601
+    # "resuming" while a resume is under way (rendered as not suspended): a re-run
+    # of either command continues from the record.
+    state: Literal["suspended", "resuming"] = "suspended"
+    desired: dict[str, int] = Field(default_factory=dict)  # service -> desired count before
+    disabled_before: list[str] = Field(default_factory=list)  # users already disabled then
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, v: str) -> str:
+        if any(ord(c) < 32 for c in v):
+            raise ValueError("the reason is one line of text, without control characters")
+        return v
+
+
 class TenantSpec(_Strict):
     id: str
     tier: Tier
@@ -440,6 +460,13 @@ class TenantSpec(_Strict):
     deletion_protection: bool = True
     # The cell the tenant was placed into at onboarding (None: the first cell).
     cell: str | None = Field(None, pattern=CELL_NAME)
+    # Set by `tenant suspend`, removed by `tenant resume`.
+    suspension: Suspension | None = None
+
+    @property
+    def suspended(self) -> bool:
+        """Rendered as suspended: blocked at the edge, its services sized to zero."""
+        return self.suspension is not None and self.suspension.state == "suspended"
 
     @field_validator("admin_email")
     @classmethod

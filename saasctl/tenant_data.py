@@ -323,6 +323,16 @@ class TenantData:
                 return
             args[token] = page[token]
 
+    def set_enabled(self, location: Location, usernames: Iterable[str], enabled: bool) -> int:
+        """Enable or disable these users of the tenant's (idempotent). Returns how many."""
+        call = self._idp.admin_enable_user if enabled else self._idp.admin_disable_user
+        done = 0
+        for username in usernames:
+            failpoints.hit("data.user-enabled" if enabled else "data.user-disabled")
+            self._call(call, UserPoolId=location.user_pool_id, Username=username)
+            done += 1
+        return done
+
     # writing
 
     def write_items(self, table: str, items: Iterable[Item], *, delete: bool = False) -> int:

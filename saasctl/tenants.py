@@ -33,7 +33,7 @@ from saasctl.ids import validate_tenant_id
 from saasctl.priorities import allocate
 from saasctl.project import TENANT_FILE, Cell
 from saasctl.quotas import QuotaError
-from saasctl.specs import TenantSpec, Tier
+from saasctl.specs import Suspension, TenantSpec, Tier
 from saasctl.tenant_data import Location, Manifest, TenantData
 from saasctl.terraform import PlanSummary
 
@@ -127,12 +127,14 @@ def _plan_and_apply(
     plan_only: bool,
     previous: TenantSpec | None = None,
     applied: list[bool] | None = None,
+    confirm: str | None = None,
 ) -> tuple[PlanSummary, PlanSummary | None]:
     """Plan the tenant and, when the tenant changes it (a dedicated tenant's host
     in its tier's rate rule), its cell's shared workspace under the cell's lock;
     show both, confirm, commit their quota usage, apply both together.
     ``applied`` gets True once the tenant's apply succeeded. Returns the plans
-    (the shared one None when the cell had nothing to converge).
+    (the shared one None when the cell had nothing to converge). ``confirm``: a
+    question asked (or --yes) even when the plans destroy nothing.
 
     The tenant plan runs while this run waits for the cell's lock. An operator
     at a terminal is asked about the tenant plan before the lock is taken, so
@@ -153,6 +155,8 @@ def _plan_and_apply(
                 plan, summary = tenant_plan()
             ctx.show_summary(ws, summary)
             ctx.confirm_plan(ws, summary, yes=yes)
+            if confirm:
+                ctx.confirm_destroy(confirm, yes)
         guard = ctx.cell_lock(cell, operation) if _needs_cell(ctx, cell, spec, previous) else None
         with guard or contextlib.nullcontext():
             shared = shared_plan = shared_summary = None
@@ -177,6 +181,8 @@ def _plan_and_apply(
                 return summary, shared_summary
             if not ask_first:
                 ctx.confirm_plan(ws, summary, yes=yes)
+                if confirm:
+                    ctx.confirm_destroy(confirm, yes)
             todo = [(ws, summary)]
             # Before anything is applied: the cell stays within AWS's quotas with both.
             cells.commit(ctx, cell, ws, spec.tier, usage)
@@ -872,6 +878,157 @@ def _already_offboarded(ctx: Context, tenant_id: str) -> Outcome:
     return outcome
 
 
+# --- suspend and resume ----------------------------------------------------------
+
+
+def _own_services(ctx: Context, spec: TenantSpec) -> dict[str, dict[str, Any]]:
+    """The tenant's own ECS services (advanced, premium), from its applied outputs."""
+    tenant = ctx.outputs(ctx.tenant_workspace(spec.id, ctx.env.cell_of(spec))).get("tenant") or {}
+    return dict(sorted((tenant.get("services") or {}).items()))
+
+
+def _desired_counts(ctx: Context, spec: TenantSpec) -> dict[str, int]:
+    """What each of its own services desires now (autoscaling or an operator may
+    have changed it since terraform set it)."""
+    ecs = ctx.aws_of(ctx.env.cell_of(spec)).client("ecs")
+    counts: dict[str, int] = {}
+    for name, svc in _own_services(ctx, spec).items():
+        found = ecs.describe_services(cluster=svc["cluster_arn"], services=[svc["service_name"]])
+        for s in found.get("services", []):
+            counts[name] = int(s.get("desiredCount", 0))
+    return counts
+
+
+def _scale(ctx: Context, spec: TenantSpec, counts: dict[str, int]) -> None:
+    """Set its own services' desired counts (terraform leaves them to ECS)."""
+    ecs = ctx.aws_of(ctx.env.cell_of(spec)).client("ecs")
+    for name, svc in _own_services(ctx, spec).items():
+        if name in counts:
+            ecs.update_service(cluster=svc["cluster_arn"], service=svc["service_name"],
+                               desiredCount=counts[name])  # fmt: skip
+
+
+def suspend(ctx: Context, tenant_id: str, reason: str, *, yes: bool) -> Outcome:
+    """Cut a tenant off without losing anything: its host answered 503 at the edge
+    (the cell's web ACL), its own services sized to zero, its users disabled. What
+    it changed is recorded in the spec first, so a re-run after a kill finishes it
+    and ``resume`` restores exactly that. Data, state, tables, pools and keys are
+    untouched."""
+    if len(reason) > 200 or any(ord(c) < 32 for c in reason):
+        raise UserError("--reason: one line of at most 200 characters, no control characters")
+    spec = ctx.env.load_tenant(validate_tenant_id(tenant_id))
+    ctx.preflight()
+    _check_pointers(ctx, tenant_id, spec)
+    if spec.offboarding is not None or spec.data_move is not None:
+        raise ConflictError(f"{tenant_id} is being offboarded or moved: finish that first")
+    cell = ctx.env.cell_of(spec)
+    ctx.require_applied(cell)
+    with _locked(ctx, tenant_id, "suspend"):
+        ws = ctx.tenant_workspace(tenant_id, cell)
+        before = _snapshot(ws.dir)
+        record = spec.suspension
+        if record is None:  # the first run: record what the suspension changes
+            known = list(_data(ctx, spec).users(data_location(ctx, spec)))
+            record = Suspension(
+                reason=reason, since=_now(), desired=_desired_counts(ctx, spec),
+                disabled_before=sorted(u["username"] for u in known if not u["enabled"]),
+            )  # fmt: skip
+        record = record.model_copy(update={"state": "suspended", "reason": reason or record.reason})
+        suspended = spec.model_copy(update={"suspension": record})
+        ctx.ui.step(f"suspending {tenant_id}" + (f": {record.reason}" if record.reason else ""))
+        _write_tenant(ctx, suspended)
+        failpoints.hit("suspend-recorded")
+        applied: list[bool] = []
+        try:
+            # against the tenant as if never suspended: a re-run after a kill before the
+            # cell's apply still converges the cell's web ACL
+            summary, shared_plan = _plan_and_apply(
+                ctx, ws, suspended, "suspend", yes=yes, plan_only=False,
+                previous=spec.model_copy(update={"suspension": None}), applied=applied,
+                confirm=f"Suspend {tenant_id}: its host answers 503, {len(record.desired)} "
+                f"service(s) go to zero, its users are disabled.",
+            )  # fmt: skip
+        except BaseException:
+            if not applied and spec.suspension is None:  # declined or failed: as it was
+                for name, text in before.items():
+                    atomic_write(ws.dir / name, text)
+                ctx.write_cell(cell)
+            raise
+        failpoints.hit("suspend-applied")
+        _scale(ctx, suspended, dict.fromkeys(record.desired, 0))
+        data = _data(ctx, suspended)
+        location = data_location(ctx, suspended)
+        users = [u["username"] for u in data.users(location) if u["enabled"]]
+        disabled = data.set_enabled(location, users, False)
+        outcome = Outcome(tenant_id, "suspend", summary.has_changes, summary.as_dict())
+        outcome.changes |= bool(shared_plan and shared_plan.has_changes) or bool(disabled)
+        outcome.data = {"reason": record.reason, "since": record.since,
+                        "services_at_zero": sorted(record.desired),
+                        "users_disabled": disabled}  # fmt: skip
+        ctx.ui.success(
+            f"{tenant_id} is suspended: 503 at the edge, {len(record.desired)} service(s) at "
+            f"zero, {disabled} user(s) disabled (`saasctl tenant resume {tenant_id}` undoes it)"
+        )
+        return _finish(ctx, ws, outcome)
+
+
+def resume(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
+    """Undo a suspension exactly: the edge open again, its services at the desired
+    counts recorded when it was suspended, its users enabled but those that were
+    already disabled then. A re-run after a kill finishes it."""
+    spec = ctx.env.load_tenant(validate_tenant_id(tenant_id))
+    ctx.preflight()
+    if spec.suspension is None:
+        ctx.ui.success(f"{tenant_id} is not suspended: nothing to do")
+        return Outcome(tenant_id, "resume")
+    cell = ctx.env.cell_of(spec)
+    ctx.require_applied(cell)
+    with _locked(ctx, tenant_id, "resume"):
+        ws = ctx.tenant_workspace(tenant_id, cell)
+        before = _snapshot(ws.dir)
+        record = spec.suspension.model_copy(update={"state": "resuming"})
+        resuming = spec.model_copy(update={"suspension": record})
+        _write_tenant(ctx, resuming)
+        failpoints.hit("resume-recorded")
+        applied: list[bool] = []
+        try:
+            summary, shared_plan = _plan_and_apply(
+                ctx, ws, resuming, "resume", yes=yes, plan_only=False,
+                previous=spec.model_copy(update={"suspension": record.model_copy(
+                    update={"state": "suspended"})}), applied=applied,
+                confirm=f"Resume {tenant_id}: served again, its services and users as before.",
+            )  # fmt: skip
+        except BaseException:
+            if not applied and spec.suspension.state == "suspended":  # as it was
+                for name, text in before.items():
+                    atomic_write(ws.dir / name, text)
+                ctx.write_cell(cell)
+            raise
+        failpoints.hit("resume-applied")
+        _scale(ctx, resuming, record.desired)
+        data = _data(ctx, resuming)
+        location = data_location(ctx, resuming)
+        keep = set(record.disabled_before)
+        users = [u["username"] for u in data.users(location)
+                 if not u["enabled"] and u["username"] not in keep]  # fmt: skip
+        enabled = data.set_enabled(location, users, True)
+        failpoints.hit("resume-enabled")
+        atomic_write(ws.dir / TENANT_FILE, spec.model_copy(update={"suspension": None}).to_yaml())
+        outcome = Outcome(tenant_id, "resume", summary.has_changes, summary.as_dict())
+        outcome.changes |= bool(shared_plan and shared_plan.has_changes) or bool(enabled)
+        outcome.data = {"desired": record.desired, "users_enabled": enabled,
+                        "kept_disabled": sorted(keep)}  # fmt: skip
+        ctx.ui.success(
+            f"{tenant_id} is resumed: served again, {len(record.desired)} service(s) back to "
+            f"their desired counts, {enabled} user(s) enabled"
+        )
+        return _finish(ctx, ws, outcome)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 def status(ctx: Context, spec: TenantSpec) -> dict[str, Any]:
     """rendered (never applied) / applied / drifted / missing-state, from the bucket."""
     ws = ctx.tenant_workspace(spec.id)
@@ -892,6 +1049,13 @@ def status(ctx: Context, spec: TenantSpec) -> dict[str, Any]:
         "release": releases.release_of(ctx.env, spec),
         "listener_priority": spec.listener_priority,
         "status": status,
+        "suspended": None
+        if spec.suspension is None
+        else {
+            "reason": spec.suspension.reason,
+            "since": spec.suspension.since,
+            "state": spec.suspension.state,
+        },
         "stale_files": stale,
         "state_key": ws.state_key,
     }

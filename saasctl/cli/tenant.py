@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from saasctl import console, tenants
@@ -141,6 +142,44 @@ def offboard(
     _report(ctx, outcome, json_out)
 
 
+@command(app)
+def suspend(
+    tenant_id: TenantArg,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (one line, shown by `tenant list/show`).")
+    ] = "",
+    env: EnvOpt = "local",
+    yes: YesOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Cut a tenant off, losing nothing: its host answers 503 at the edge, its own
+    services go to zero, its users are disabled.
+
+    What it changes is recorded in the spec first (the services' desired counts,
+    the users already disabled), so `tenant resume` restores exactly that and a
+    re-run after a kill finishes the job. Data, state, tables, user pools and keys
+    are untouched. The plan is shown and confirmed (--yes for CI); fleet runs and
+    releases leave a suspended tenant suspended.
+    """
+    ctx = context(env)
+    outcome = tenants.suspend(ctx, tenant_id, reason, yes=yes)
+    _report(ctx, outcome, json_out)
+
+
+@command(app)
+def resume(
+    tenant_id: TenantArg, env: EnvOpt = "local", yes: YesOpt = False, json_out: JsonOpt = False
+) -> None:
+    """Undo `tenant suspend` exactly: the edge open, its services at the desired
+    counts recorded then, its users enabled but those already disabled then.
+
+    A tenant that is not suspended is left as it is (exit 0).
+    """
+    ctx = context(env)
+    outcome = tenants.resume(ctx, tenant_id, yes=yes)
+    _report(ctx, outcome, json_out)
+
+
 @command(app, "list")
 def list_(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
     """Tenants with tier, listener priority and status (rendered/applied/drifted/missing-state)."""
@@ -150,16 +189,21 @@ def list_(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
         ctx.ui.emit_json({"environment": env, "tenants": rows})
         return
     table = console.table(
-        "tenant", "tier", "release", "priority", "status", title=f"tenants in {env}"
+        "tenant", "tier", "release", "priority", "status", "suspended", title=f"tenants in {env}"
     )
     for r in rows:
         c = STATUS_COLORS[r["status"]]
         release = r["release"] or "(env.yaml)"
         if r["tier"] == "basic":
             release += " (pool)"
+        held = r["suspended"]
+        suspended = "" if held is None else escape(held["reason"] or "yes")
+        if held is not None and held["state"] != "suspended":
+            suspended += f" ({held['state']})"
         table.add_row(
-            r["id"], r["tier"], release, str(r["listener_priority"]), f"[{c}]{r['status']}[/]"
-        )
+            r["id"], r["tier"], release, str(r["listener_priority"]), f"[{c}]{r['status']}[/]",
+            suspended,
+        )  # fmt: skip
     ctx.ui.out.print(table)
 
 
@@ -174,6 +218,10 @@ def show(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = False)
     table = console.table(title=f"tenant {tenant_id}", show_header=False)
     for key in ("tier", "release", "listener_priority", "status", "state_key"):
         table.add_row(key, str(info[key] or "(env.yaml)") if key == "release" else str(info[key]))
+    held = info["suspended"]
+    if held is not None:
+        why = f": {held['reason']}" if held["reason"] else ""
+        table.add_row("suspended", escape(f"{held['state']} since {held['since']}{why}"))
     ctx.ui.out.print(table)
     config = console.table("setting", "value", title="tenant configuration")
     for key, value in info["config"].items():

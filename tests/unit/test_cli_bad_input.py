@@ -48,13 +48,30 @@ def test_bad_tenant_ids(project: Path, run_cli: Run, tenant_id: str, fragment: s
 
 @pytest.mark.parametrize(
     "command",
-    [("show", "ghost"), ("offboard", "ghost", "--yes"), ("set-tier", "ghost", "--tier", "basic")],
-)
+    [("show", "ghost"), ("offboard", "ghost", "--yes"), ("set-tier", "ghost", "--tier", "basic"),
+     ("suspend", "ghost", "--yes"), ("resume", "ghost", "--yes")],
+)  # fmt: skip
 def test_unknown_tenant(project: Path, run_cli: Run, command: tuple[str, ...]) -> None:
     before = tree_digest(project)
     result = run_cli("tenant", *command, "--env", "golden")
     assert_one_line_error(result, 3, "tenant 'ghost' not found in environment 'golden'")
     assert tree_digest(project) == before
+
+
+@pytest.mark.parametrize("reason", ["line one\nline two", "x" * 201, "bell\a"])
+def test_a_bad_suspension_reason_is_refused(project: Path, run_cli: Run, reason: str) -> None:
+    spec(project, "id: acme\ntier: basic\nlistener_priority: 100\n")
+    before = tree_digest(project)
+    result = run_cli("tenant", "suspend", "acme", "--reason", reason, "--yes", "--env", "golden")
+    assert_one_line_error(result, 3, "--reason: one line of at most 200 characters")
+    assert tree_digest(project) == before
+
+
+def test_a_bad_suspension_record_names_the_field(project: Path, run_cli: Run) -> None:
+    spec(project, "id: acme\ntier: basic\nlistener_priority: 100\n"
+                  "suspension: {since: '2026-12-07T00:00:00Z', state: paused}\n")  # fmt: skip
+    result = run_cli("tenant", "resume", "acme", "--yes", "--env", "golden")
+    assert_one_line_error(result, 3, "suspension.state")
 
 
 def test_unknown_tier_is_a_usage_error(project: Path, run_cli: Run) -> None:

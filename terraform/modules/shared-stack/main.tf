@@ -183,6 +183,7 @@ module "waf" {
   resource_arn     = module.alb.arn
   tier_rate_limits = var.tier_rate_limits
   ip_rate_limit    = var.ip_rate_limit
+  suspended_hosts  = var.suspended_hosts
   tags             = var.tags
 }
 

@@ -80,6 +80,12 @@ variable "ip_rate_limit" {
   type        = number
 }
 
+variable "suspended_hosts" {
+  description = "Hosts of suspended tenants: the web ACL answers them 503 with a short page, whatever the listener."
+  type        = list(string)
+  default     = []
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)

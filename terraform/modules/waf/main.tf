@@ -53,6 +53,92 @@ resource "aws_wafv2_web_acl" "this" {
     }
   }
 
+  # Suspended tenants: a clear 503 at the edge, on every listener of the ALB.
+  # After the managed groups (0..39), before the tier labels and rate rules.
+  dynamic "custom_response_body" {
+    for_each = length(var.suspended_hosts) > 0 ? [1] : []
+
+    content {
+      key          = "suspended"
+      content      = var.suspended_page
+      content_type = "TEXT_HTML"
+    }
+  }
+
+  dynamic "rule" {
+    for_each = length(var.suspended_hosts) > 0 ? [var.suspended_hosts] : []
+
+    content {
+      name     = "suspended-tenants"
+      priority = 40
+
+      action {
+        block {
+          custom_response {
+            response_code            = 503
+            custom_response_body_key = "suspended"
+          }
+        }
+      }
+
+      statement {
+        dynamic "byte_match_statement" {
+          for_each = length(rule.value) == 1 ? rule.value : []
+
+          content {
+            positional_constraint = "EXACTLY"
+            search_string         = byte_match_statement.value
+
+            field_to_match {
+              single_header {
+                name = "host"
+              }
+            }
+
+            text_transformation {
+              priority = 0
+              type     = "LOWERCASE"
+            }
+          }
+        }
+
+        dynamic "or_statement" {
+          for_each = length(rule.value) > 1 ? [rule.value] : []
+
+          content {
+            dynamic "statement" {
+              for_each = or_statement.value
+
+              content {
+                byte_match_statement {
+                  positional_constraint = "EXACTLY"
+                  search_string         = statement.value
+
+                  field_to_match {
+                    single_header {
+                      name = "host"
+                    }
+                  }
+
+                  text_transformation {
+                    priority = 0
+                    type     = "LOWERCASE"
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = "suspended-tenants"
+        sampled_requests_enabled   = true
+      }
+    }
+  }
+
   # A tier's hosts get its label (and the label every listed host gets).
   dynamic "rule" {
     for_each = local.listed

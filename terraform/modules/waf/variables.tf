@@ -18,6 +18,11 @@ variable "managed_rule_groups" {
     "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesSQLiRuleSet",
   ]
+
+  validation {
+    condition     = length(var.managed_rule_groups) <= 40
+    error_message = "At most 40 managed rule groups: priority 40 is the suspended tenants' rule."
+  }
 }
 
 variable "count_only_groups" {
@@ -68,4 +73,21 @@ variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "suspended_hosts" {
+  description = "Hosts of suspended tenants: blocked before any other rule but the managed groups, with a 503 and suspended_page."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for h in var.suspended_hosts : can(regex("^[a-z0-9.-]{1,253}$", h))])
+    error_message = "Each suspended host is a lower-case DNS name."
+  }
+}
+
+variable "suspended_page" {
+  description = "The HTML a suspended tenant's users get (with status 503)."
+  type        = string
+  default     = "<!doctype html><title>Service suspended</title><h1>This service is suspended</h1><p>Please contact your provider.</p>"
 }

@@ -57,6 +57,10 @@ variable "ip_rate_limit" {
   type = any
 }
 
+variable "suspended_hosts" {
+  type = any
+}
+
 variable "tags" {
   type = any
 }
@@ -90,6 +94,7 @@ module "shared" {
   pool               = var.pool
   tier_rate_limits   = var.tier_rate_limits
   ip_rate_limit      = var.ip_rate_limit
+  suspended_hosts    = var.suspended_hosts
   tags               = var.tags
   pool_tables        = var.pool_tables
   shared_user_pool   = var.shared_user_pool
