@@ -140,6 +140,33 @@ def count_items(environment: Environment, url: str, tenant: str, table: str) -> 
     return int(out["Count"])
 
 
+def desired_counts(environment: Environment, url: str, tenant: str, d: Demo) -> dict[str, int]:
+    shown = json.loads(d.run("tenant", "show", tenant, "--json", show=False))
+    os.environ["AWS_ENDPOINT_URL"] = url
+    ecs = Aws(environment.spec).client("ecs")
+    counts = {}
+    for name, svc in sorted(shown["outputs"]["tenant"]["services"].items()):
+        found = ecs.describe_services(cluster=svc["cluster_arn"], services=[svc["service_name"]])
+        counts[name] = int(found["services"][0]["desiredCount"])
+    return counts
+
+
+def suspend_and_resume(d: Demo, environment: Environment, url: str, checked: bool) -> None:
+    """A tenant cut off without losing anything, then back exactly as it was."""
+    print("\n# suspending a tenant: 503 at the edge, users disabled, its services at zero")
+    before = desired_counts(environment, url, "initech", d) if checked else {}
+    d.run("tenant", "suspend", "initech", "--reason", "invoice overdue", expect=5)
+    d.run("tenant", "suspend", "initech", "--reason", "invoice overdue", "--yes")
+    d.run("tenant", "list")
+    during = desired_counts(environment, url, "initech", d) if checked else {}
+    d.run("tenant", "resume", "initech", "--yes")
+    after = desired_counts(environment, url, "initech", d) if checked else {}
+    if checked:
+        print(f"\n# initech's desired counts: before {before}, suspended {during}, resumed {after}")
+        if set(during.values()) != {0} or after != before:
+            raise SystemExit(f"demo failed: desired counts {before} -> {during} -> {after}")
+
+
 def keep_data(d: Demo, environment: Environment, url: str) -> None:
     """A tier move carries a tenant's items and users; offboarding exports them
     before anything is removed, and a restore brings them back."""
@@ -251,6 +278,8 @@ def main() -> int:
                 show_services(environment, url)
             grow_cells(d)
             ship_releases(d, environment, url, checked=which == "real" and provider == "offline")
+            suspend_and_resume(d, environment, url,
+                               checked=which == "real" and provider == "offline")  # fmt: skip
             print("\n# re-running an onboard is a no-op plan: exit 0")
             d.run("tenant", "onboard", "acme", "--tier", "basic", "--plan-only")
             print("\n# moving a tier without --yes and without a terminal is refused: exit 5")
