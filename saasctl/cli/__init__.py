@@ -45,6 +45,7 @@ for name, fn in (
     ("emulator", local.emulator),
     ("unlock", state.unlock),
     ("unlock-state", state.unlock_state),
+    ("audit", state.audit),
 ):
     app.command(name, epilog=EXIT_CODES)(fn)
 app.add_typer(tenant.app, name="tenant")

@@ -3,6 +3,7 @@ every tenant, with a progress display and reports."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from saasctl import policy
+from saasctl import audit, policy
 from saasctl.cli.common import EnvOpt, allowances, context, with_options
 from saasctl.errors import ExitCode, UserError
 from saasctl.specs import Tier
@@ -134,10 +135,15 @@ def _fleet(
         ctx.confirm_destroy(what, yes)
         progress.start()
 
-    with progress:
+    with audit.recorded(ctx, mode) if mode == "apply" else contextlib.nullcontext(
+        audit.Entry()) as entry, progress:  # fmt: skip
         results = fleet.run(ctx, opts, done, confirm)
-    data = fleet.report(env, mode, opts, results, time.monotonic() - started)
-    code = fleet.aggregate(results)
+        data = fleet.report(env, mode, opts, results, time.monotonic() - started)
+        code = fleet.aggregate(results)
+        entry.changes = bool(data["totals"]["with_changes"])
+        entry.detail = dict(data["totals"])
+        if code not in (ExitCode.OK, ExitCode.CHANGES):
+            entry.outcome = f"failed: {data['totals']['failed']} workspace(s)"
     fleet.write_reports(data, report_json, summary_md)
     if json_out:
         ui.emit_json(data)

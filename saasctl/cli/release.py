@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from saasctl import console
+from saasctl import audit, console
 from saasctl.cli.common import (
     AllowDestroyOpt,
     AllowOpt,
@@ -165,9 +165,16 @@ def _run_rollout(
             yes,
         )
 
-    data = rollout.start(ctx, targets, version, kind, resume=resume,
-                         allow_infra_change=allow_infra_change, allow=allow,
-                         report=ctx.ui.info, confirm=confirm, only_cells=cells)  # fmt: skip
+    with audit.recorded(ctx, f"release {kind}") as entry:
+        data = rollout.start(ctx, targets, version, kind, resume=resume,
+                             allow_infra_change=allow_infra_change, allow=allow,
+                             report=ctx.ui.info, confirm=confirm, only_cells=cells)  # fmt: skip
+        units = data.get("units", {}).values()
+        entry.changes = any(u.get("state") not in ("pending", "skipped") for u in units)
+        entry.detail = {"version": data.get("version"), "state": data.get("state"),
+                        "reason": data.get("reason")}  # fmt: skip
+        if data.get("state") == "halted":
+            entry.outcome = f"halted: {data.get('reason', '')}"
     if json_out:
         ctx.ui.emit_json(data)
     else:

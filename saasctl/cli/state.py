@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
+from saasctl import console
 from saasctl.cli.common import EnvOpt, JsonOpt, YesOpt, context
 from saasctl.errors import NotFoundError
 from saasctl.ids import validate_tenant_id
@@ -87,3 +89,43 @@ def unlock_state(
     ctx.init(ws)
     ctx.tf.force_unlock(ws.dir, lock_id)
     ctx.ui.success(f"state lock {lock_id} of {workspace} removed")
+
+
+def audit(
+    env: EnvOpt = "local",
+    tenant: Annotated[
+        str | None, typer.Option("--tenant", help="Only this tenant's records.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Only records from this UTC date or time on (2026-12-07T14:00:00Z)."
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The audit trail: every change saasctl made (onboard, offboard, tier moves,
+    suspend, resume, restore, rollouts, applies), who ran it, the command, the
+    plan's counts and the outcome, oldest first.
+
+    Records are objects under <env>/audit/ in the state bucket, one per change,
+    never rewritten.
+    """
+    from saasctl import audit as trail
+
+    ctx = context(env)
+    if tenant is not None:
+        validate_tenant_id(tenant)
+    records = trail.read(ctx, tenant=tenant, since=since)
+    if json_out:
+        ctx.ui.emit_json({"environment": env, "records": records})
+        return
+    table = console.table("time", "who", "action", "tenant", "plan", "outcome",
+                          title=f"audit trail of {env}")  # fmt: skip
+    for r in records:
+        who = r["who"].get("aws", "?").rsplit("/", 1)[-1] + f" ({r['who'].get('user', '?')})"
+        plan = " ".join(f"{k} {v}" for k, v in sorted((r.get("plan") or {}).items()) if v)
+        plan = plan or ("changed" if r.get("changes") else "-")
+        table.add_row(r["time"], escape(who), r["action"], r.get("tenant") or "", plan,
+                      escape(r["outcome"]))  # fmt: skip
+    ctx.ui.out.print(table)

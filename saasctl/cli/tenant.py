@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from saasctl import console, tenants
+from saasctl import audit, console, tenants
 from saasctl.cli.common import (
     EnvOpt,
     JsonOpt,
@@ -104,8 +105,9 @@ def onboard(
     same tier converges (a no-op when up to date).
     """
     ctx = context(env)
-    outcome = tenants.onboard(ctx, tenant_id, tier, yes=yes, plan_only=plan_only,
-                              tags=_tags(tag), admin_email=admin_email, cell=cell)  # fmt: skip
+    outcome = _audited(ctx, "tenant onboard", tenant_id, plan_only, lambda: tenants.onboard(
+        ctx, tenant_id, tier, yes=yes, plan_only=plan_only, tags=_tags(tag),
+        admin_email=admin_email, cell=cell))  # fmt: skip
     _report(ctx, outcome, json_out)
     if plan_only and outcome.changes:
         raise typer.Exit(ExitCode.CHANGES)
@@ -124,7 +126,8 @@ def set_tier(
 ) -> None:
     """Move a tenant between tiers; shows the plan of the move and asks before destroying."""
     ctx = context(env)
-    outcome = tenants.set_tier(ctx, tenant_id, tier, yes=yes, plan_only=plan_only)
+    outcome = _audited(ctx, "tenant set-tier", tenant_id, plan_only, lambda: tenants.set_tier(
+        ctx, tenant_id, tier, yes=yes, plan_only=plan_only))  # fmt: skip
     _report(ctx, outcome, json_out)
     if plan_only and outcome.changes:
         raise typer.Exit(ExitCode.CHANGES)
@@ -138,8 +141,25 @@ def offboard(
 ) -> None:
     """Show the destroy plan, confirm, archive the state, destroy, remove spec and workspace."""
     ctx = context(env)
-    outcome = tenants.offboard(ctx, tenant_id, yes=yes)
+    outcome = _audited(
+        ctx, "tenant offboard", tenant_id, False, lambda: tenants.offboard(ctx, tenant_id, yes=yes)
+    )
     _report(ctx, outcome, json_out)
+
+
+def _audited(
+    ctx: Context, action: str, tenant_id: str, plan_only: bool,
+    run: Callable[[], tenants.Outcome],
+) -> tenants.Outcome:  # fmt: skip
+    """Run a change and append its record to the audit trail (a plan-only run
+    changes nothing and is not recorded)."""
+    if plan_only:
+        return run()
+    with audit.recorded(ctx, action, tenant_id) as entry:
+        outcome = run()
+        entry.result(outcome.as_dict())
+        entry.detail = dict(outcome.data)
+    return outcome
 
 
 @command(app)
@@ -162,7 +182,13 @@ def suspend(
     releases leave a suspended tenant suspended.
     """
     ctx = context(env)
-    outcome = tenants.suspend(ctx, tenant_id, reason, yes=yes)
+    outcome = _audited(
+        ctx,
+        "tenant suspend",
+        tenant_id,
+        False,
+        lambda: tenants.suspend(ctx, tenant_id, reason, yes=yes),
+    )
     _report(ctx, outcome, json_out)
 
 
@@ -176,7 +202,9 @@ def resume(
     A tenant that is not suspended is left as it is (exit 0).
     """
     ctx = context(env)
-    outcome = tenants.resume(ctx, tenant_id, yes=yes)
+    outcome = _audited(
+        ctx, "tenant resume", tenant_id, False, lambda: tenants.resume(ctx, tenant_id, yes=yes)
+    )
     _report(ctx, outcome, json_out)
 
 
@@ -284,7 +312,9 @@ def restore(
     sign in after a password reset: Cognito exports no passwords).
     """
     ctx = context(env)
-    done, manifest = tenants.restore(ctx, tenant_id, archive, export)
+    with audit.recorded(ctx, "tenant restore", tenant_id) as entry:
+        done, manifest = tenants.restore(ctx, tenant_id, archive, export)
+        entry.changes, entry.detail = True, {k: done[k] for k in ("archive", "export") if k in done}
     if json_out:
         ctx.ui.emit_json(done)
         return
