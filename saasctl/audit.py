@@ -88,8 +88,10 @@ def append(ctx: Context, record: dict[str, Any]) -> str:
 
 @contextmanager
 def recorded(ctx: Context, action: str, tenant: str | None = None) -> Iterator[Entry]:
-    """Record ``action`` once the block ends, whatever its outcome. A record that
-    cannot be written is reported, and does not hide the command's own result."""
+    """Record ``action`` once the block ends, whatever its outcome, but for a run
+    refused before it could change anything: bad input (exit 3, nothing written by
+    contract) or a state bucket that did not pass its check. A record that cannot
+    be written is reported, and does not hide the command's own result."""
     entry = Entry()
     started = datetime.now(timezone.utc)
     error: BaseException | None = None
@@ -99,17 +101,26 @@ def recorded(ctx: Context, action: str, tenant: str | None = None) -> Iterator[E
         error = exc
         raise
     finally:
-        record = {
-            "time": started.isoformat(timespec="seconds"),
-            "action": action, "tenant": tenant, "who": _who(ctx),
-            "command": " ".join(["saasctl", *sys.argv[1:]]),
-            "plan": entry.plan, "changes": entry.changes, "detail": entry.detail,
-            "outcome": entry.outcome if error is None and entry.outcome else _outcome(error),
-        }  # fmt: skip
-        try:
-            append(ctx, record)
-        except SaasctlError as exc:
-            ctx.ui.warn(f"audit record not written: {exc.one_line()}")
+        if ctx.store.checked and not isinstance(error, UserError):
+            _write(ctx, action, tenant, started, entry, error)
+
+
+def _write(ctx: Context, action: str, tenant: str | None, started: datetime, entry: Entry,
+           error: BaseException | None) -> None:  # fmt: skip
+    record = {
+        "time": started.isoformat(timespec="seconds"),
+        "action": action, "tenant": tenant, "who": _who(ctx),
+        "command": " ".join(["saasctl", *sys.argv[1:]]),
+        "plan": entry.plan, "changes": entry.changes, "detail": entry.detail,
+        "outcome": entry.outcome if error is None and entry.outcome else _outcome(error),
+    }  # fmt: skip
+    try:
+        append(ctx, record)
+    except SaasctlError as exc:
+        # after a failure, its own one-line error is what the operator needs
+        (ctx.ui.warn if error is None else ctx.ui.debug)(
+            f"audit record not written: {exc.one_line()}"
+        )
 
 
 def read(

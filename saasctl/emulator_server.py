@@ -93,8 +93,30 @@ class EcsImages:
                 start_response("400 Bad Request", [("Content-Type", "text/plain")])
                 return [f"want {{'image': ..., 'tasks': one of {FATES}}}".encode()]
             IMAGES[str(body["image"])] = str(body["tasks"])
+            _retry_in_progress()
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps(IMAGES).encode()]
+
+
+def _retry_in_progress() -> None:
+    """ECS keeps retrying a deployment in progress: once its image's tasks fare
+    well (the image was pushed, capacity came back), it completes."""
+    from moto.ecs.models import ecs_backends
+
+    for regions in ecs_backends.values():
+        for backend in regions.values():
+            for service in backend.services.values():
+                primary = (service.deployments or [{}])[0]
+                if primary.get("rolloutState") != "IN_PROGRESS":
+                    continue
+                if _fate(backend, str(primary["taskDefinition"])) != "ok":
+                    continue
+                primary.update(
+                    rolloutState="COMPLETED", runningCount=service.desired_count,
+                    pendingCount=0, failedTasks=0,
+                    rolloutStateReason=f"ECS deployment {primary['id']} completed.",
+                )  # fmt: skip
+                service.running_count, service.pending_count = service.desired_count, 0
 
 
 def _fate(backend: Any, task_definition: str) -> str:

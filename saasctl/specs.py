@@ -462,6 +462,9 @@ class TenantSpec(_Strict):
     cell: str | None = Field(None, pattern=CELL_NAME)
     # Set by `tenant suspend`, removed by `tenant resume`.
     suspension: Suspension | None = None
+    # Why its services did not serve after its last onboard or move (None: they did,
+    # or nobody waited); cleared by the next run that sees them serve.
+    unhealthy: str | None = Field(None, max_length=1000)
 
     @property
     def suspended(self) -> bool:

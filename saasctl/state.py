@@ -171,6 +171,7 @@ class StateStore:
         self.env = env
         self.aws = aws
         self.bucket = env.spec.backend.bucket
+        self.checked = False  # check() passed in this run: the bucket answers and is safe
 
     def _call(self, fn: Any, **kwargs: Any) -> Any:
         try:
@@ -232,6 +233,7 @@ class StateStore:
                 hint=f"run `saasctl bootstrap --env {self.env.name}` to repair it, or set "
                 f"{ALLOW_WEAK}=1 to accept the risk",
             )
+        self.checked = True
         return warnings + [f"state bucket {self.bucket} {w} ({ALLOW_WEAK}=1)" for w in weak]
 
     def _not_owned(self) -> BackendError:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from saasctl import cells, failpoints, policy, releases, render
+from saasctl import cells, failpoints, health, policy, releases, render, rollout
 from saasctl.context import Context, Workspace
 from saasctl.errors import (
     AbortedError,
@@ -33,7 +33,7 @@ from saasctl.ids import validate_tenant_id
 from saasctl.priorities import allocate
 from saasctl.project import TENANT_FILE, Cell
 from saasctl.quotas import QuotaError
-from saasctl.specs import Suspension, TenantSpec, Tier
+from saasctl.specs import Suspension, TenantSpec, Tier, parse_duration
 from saasctl.tenant_data import Location, Manifest, TenantData
 from saasctl.terraform import PlanSummary
 
@@ -574,9 +574,11 @@ def onboard(
     tags: dict[str, str] | None = None,
     admin_email: str | None = None,
     cell: str | None = None,
+    wait: float | None = None,
 ) -> Outcome:
     """Onboard a tenant: a new one is placed into ``cell``, or the first cell with
-    room for its tier (the next one when AWS's quotas refuse its plan there)."""
+    room for its tier (the next one when AWS's quotas refuse its plan there).
+    ``wait``: seconds to wait for its services to serve (None: do not wait)."""
     validate_tenant_id(tenant_id)
     env = ctx.env
     existing = env.load_tenant(tenant_id) if env.has_tenant(tenant_id) else None
@@ -617,7 +619,7 @@ def onboard(
         spec = existing
         if admin_email and spec.admin_email is None:
             spec = spec.model_copy(update={"admin_email": admin_email})
-        return _onboard_in(ctx, home, spec, existing, yes=yes, plan_only=plan_only)
+        return _onboard_in(ctx, home, spec, existing, yes=yes, plan_only=plan_only, wait=wait)
     marker = ctx.store.read_json(env.restore_marker_key(tenant_id)) or {}
     if marker.get("cell"):  # a restored tenant goes back to the cell its state is in
         if cell not in (None, marker["cell"]):
@@ -638,7 +640,8 @@ def onboard(
             cell=None if candidate.first else candidate.name,
         )
         try:
-            return _onboard_in(ctx, candidate, spec, None, yes=yes, plan_only=plan_only)
+            return _onboard_in(ctx, candidate, spec, None, yes=yes, plan_only=plan_only,
+                               wait=wait)  # fmt: skip
         except QuotaError as exc:
             if cell is not None or i == len(choices) - 1:
                 raise
@@ -654,6 +657,7 @@ def _onboard_in(
     *,
     yes: bool,
     plan_only: bool,
+    wait: float | None = None,
 ) -> Outcome:
     tenant_id, tier = spec.id, spec.tier
     _admin_is_free(ctx, tenant_id, tier, spec.admin_email if existing is None else None, cell)
@@ -698,10 +702,14 @@ def _onboard_in(
             return outcome
         _restore_data(ctx, spec, outcome)
         _admin_user(ctx, spec, outcome)
+        _serves(ctx, spec, outcome, wait)
         return _finish(ctx, ws, outcome)
 
 
-def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: bool) -> Outcome:
+def set_tier(
+    ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: bool,
+    wait: float | None = None,
+) -> Outcome:  # fmt: skip
     spec = ctx.env.load_tenant(validate_tenant_id(tenant_id))
     ctx.preflight()
     _check_pointers(ctx, tenant_id, spec)
@@ -754,6 +762,7 @@ def set_tier(ctx: Context, tenant_id: str, tier: Tier, *, yes: bool, plan_only: 
             _carry_data(ctx, moved, outcome)
         elif moved.data_move is not None:
             _join_pool(ctx, moved, outcome)
+        _serves(ctx, moved, outcome, wait)
         return _finish(ctx, ws, outcome)
 
 
@@ -876,6 +885,41 @@ def _already_offboarded(ctx: Context, tenant_id: str) -> Outcome:
     outcome = Outcome(tenant_id, "offboard")
     outcome.archive = archives[-1]["key"]
     return outcome
+
+
+# --- serving ---------------------------------------------------------------------
+
+
+def wait_timeout(ctx: Context) -> float:
+    """How long an onboard or a move waits for the tenant to serve by default: the
+    rollout's deployment timeout."""
+    return parse_duration(rollout.config(ctx).deployment_timeout)
+
+
+def _serves(ctx: Context, spec: TenantSpec, outcome: Outcome, timeout: float | None) -> None:
+    """After an apply that created or moved a tenant's own services: wait until they
+    serve (the release health gate: deployments completed, running = desired, no
+    alarm). One that does not is marked unhealthy and the run fails (exit 1); it is
+    left as it is, for the operator (rolling back a first deployment has nothing to
+    go back to, and a move's old tier is gone)."""
+    if timeout is None or spec.tier == Tier.BASIC or spec.suspended:
+        return  # basic tenants serve through the pool, which releases watch
+    unit = releases.Unit(spec.id, spec.release, spec.tier, tuple(sorted(spec.tags.items())),
+                         ctx.env.cell_of(spec).name)  # fmt: skip
+    with ctx.ui.status(f"waiting for {spec.id} to serve (up to {timeout:.0f}s)"):
+        found = health.watch(ctx, unit, timeout=timeout, bake=0, stop=lambda: False)
+    outcome.data["health"] = found.detail
+    current = ctx.env.load_tenant(spec.id)  # as the run's other steps left it
+    marked = current.model_copy(update={"unhealthy": None if found.ok else found.detail})
+    if marked != current:
+        atomic_write(ctx.env.tenant_file(spec.id), marked.to_yaml())
+    if not found.ok:
+        raise SaasctlError(
+            f"{spec.id} does not serve: {found.detail}",
+            hint="it is applied and left as it is (`tenant list` shows it unhealthy): fix "
+            "the cause (image, capacity, quota) and run the command again",
+        )
+    ctx.ui.success(f"{spec.id} serves: {found.detail}")
 
 
 # --- suspend and resume ----------------------------------------------------------
@@ -1049,6 +1093,7 @@ def status(ctx: Context, spec: TenantSpec) -> dict[str, Any]:
         "release": releases.release_of(ctx.env, spec),
         "listener_priority": spec.listener_priority,
         "status": status,
+        "unhealthy": spec.unhealthy,
         "suspended": None
         if spec.suspension is None
         else {

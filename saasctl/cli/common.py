@@ -73,6 +73,20 @@ YesOpt = Annotated[
 PlanOnlyOpt = Annotated[
     bool, typer.Option("--plan-only", help="Render and plan, apply nothing; exit 2 on changes.")
 ]
+NoWaitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-wait", help="Do not wait for the tenant's services to serve after the apply."
+    ),
+]
+WaitTimeoutOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--wait-timeout", metavar="DURATION",
+        help="How long to wait for them to serve (30s, 10m; default: the rollout's "
+        "deployment_timeout).",
+    ),
+]  # fmt: skip
 TierOpt = Annotated[Tier, typer.Option("--tier", "-t", help="basic (pool), advanced or premium.")]
 TenantArg = Annotated[
     str,

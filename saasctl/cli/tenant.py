@@ -14,9 +14,11 @@ from saasctl.cli.common import (
     EnvOpt,
     JsonOpt,
     NewTenantArg,
+    NoWaitOpt,
     PlanOnlyOpt,
     TenantArg,
     TierOpt,
+    WaitTimeoutOpt,
     YesOpt,
     candidates,
     command,
@@ -27,6 +29,7 @@ from saasctl.cli.common import (
 from saasctl.cli.state import unlock_lock
 from saasctl.context import Context
 from saasctl.errors import ExitCode, UserError
+from saasctl.specs import parse_duration
 
 app = group("Onboard, move, offboard and inspect tenants.")
 
@@ -95,6 +98,8 @@ def onboard(
     ] = None,
     yes: YesOpt = False,
     plan_only: PlanOnlyOpt = False,
+    no_wait: NoWaitOpt = False,
+    wait_timeout: WaitTimeoutOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Write the tenant's spec, render its workspace, plan and apply it; create its
@@ -103,11 +108,16 @@ def onboard(
     A new tenant goes into --cell, or the first cell (in cells.yaml's order) where
     its tier fits within AWS's quotas. Re-running for an existing tenant of the
     same tier converges (a no-op when up to date).
+
+    It is done when its services serve (deployments completed, running = desired,
+    no alarm), not when terraform returns: one that does not within the wait is
+    left as it is, shown unhealthy by `tenant list`, and the run exits 1.
     """
     ctx = context(env)
+    wait = _wait(ctx, no_wait, wait_timeout)
     outcome = _audited(ctx, "tenant onboard", tenant_id, plan_only, lambda: tenants.onboard(
         ctx, tenant_id, tier, yes=yes, plan_only=plan_only, tags=_tags(tag),
-        admin_email=admin_email, cell=cell))  # fmt: skip
+        admin_email=admin_email, cell=cell, wait=wait))  # fmt: skip
     _report(ctx, outcome, json_out)
     if plan_only and outcome.changes:
         raise typer.Exit(ExitCode.CHANGES)
@@ -122,12 +132,18 @@ def set_tier(
     env: EnvOpt = "local",
     yes: YesOpt = False,
     plan_only: PlanOnlyOpt = False,
+    no_wait: NoWaitOpt = False,
+    wait_timeout: WaitTimeoutOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Move a tenant between tiers; shows the plan of the move and asks before destroying."""
+    """Move a tenant between tiers; shows the plan of the move and asks before destroying.
+
+    Done when its services in the new tier serve (see `tenant onboard`).
+    """
     ctx = context(env)
+    wait = _wait(ctx, no_wait, wait_timeout)
     outcome = _audited(ctx, "tenant set-tier", tenant_id, plan_only, lambda: tenants.set_tier(
-        ctx, tenant_id, tier, yes=yes, plan_only=plan_only))  # fmt: skip
+        ctx, tenant_id, tier, yes=yes, plan_only=plan_only, wait=wait))  # fmt: skip
     _report(ctx, outcome, json_out)
     if plan_only and outcome.changes:
         raise typer.Exit(ExitCode.CHANGES)
@@ -145,6 +161,19 @@ def offboard(
         ctx, "tenant offboard", tenant_id, False, lambda: tenants.offboard(ctx, tenant_id, yes=yes)
     )
     _report(ctx, outcome, json_out)
+
+
+def _wait(ctx: Context, no_wait: bool, timeout: str | None) -> float | None:
+    if no_wait:
+        if timeout is not None:
+            raise UserError("--no-wait and --wait-timeout: give one of them")
+        return None
+    if timeout is None:
+        return tenants.wait_timeout(ctx)
+    try:
+        return parse_duration(timeout)
+    except ValueError as exc:
+        raise UserError(f"--wait-timeout: {exc}") from None
 
 
 def _audited(
@@ -228,9 +257,10 @@ def list_(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
         suspended = "" if held is None else escape(held["reason"] or "yes")
         if held is not None and held["state"] != "suspended":
             suspended += f" ({held['state']})"
+        unhealthy = ", [red]unhealthy[/]" if r["unhealthy"] else ""
         table.add_row(
-            r["id"], r["tier"], release, str(r["listener_priority"]), f"[{c}]{r['status']}[/]",
-            suspended,
+            r["id"], r["tier"], release, str(r["listener_priority"]),
+            f"[{c}]{r['status']}[/]{unhealthy}", suspended,
         )  # fmt: skip
     ctx.ui.out.print(table)
 
@@ -246,6 +276,8 @@ def show(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = False)
     table = console.table(title=f"tenant {tenant_id}", show_header=False)
     for key in ("tier", "release", "listener_priority", "status", "state_key"):
         table.add_row(key, str(info[key] or "(env.yaml)") if key == "release" else str(info[key]))
+    if info["unhealthy"]:
+        table.add_row("unhealthy", escape(info["unhealthy"]))
     held = info["suspended"]
     if held is not None:
         why = f": {held['reason']}" if held["reason"] else ""

@@ -22,6 +22,7 @@ from tests.integration.conftest import (
     Stack,
     failpoint_log,
     make_stack,
+    tasks_fare,
 )
 
 pytestmark = [pytest.mark.integration, NEEDS_TERRAFORM, NEEDS_OFFLINE_AWS]
@@ -153,3 +154,37 @@ def test_suspend_and_resume_each_tier(fleet: Stack, tmp_path: Any) -> None:
     assert s.saasctl("plan", timeout=900).returncode == 0
     # Resuming a tenant that is not suspended changes nothing.
     assert "not suspended" in s.saasctl("tenant", "resume", "acme", "--yes").stderr
+
+
+def test_an_onboard_is_done_when_the_tenant_serves(fleet: Stack) -> None:
+    """An onboard waits for the tenant's services to serve: a premium tenant whose
+    api image never gets placed (no capacity) is reported unhealthy, exit 1, and
+    left as it is; once its tasks run, the next onboard finds it serving."""
+    s = fleet
+    current = json.loads(s.saasctl("tenant", "list", "--json").stdout)["tenants"]
+    release = {t["id"]: t["release"] for t in current}["globex"]
+    image = f"repo/api:{release}"  # what a new tenant runs: the current release's
+    tasks_fare(s.endpoint, image, "pending")
+    failed = s.saasctl("tenant", "onboard", "hooli", "--tier", "premium", "--yes",
+                       "--wait-timeout", "3s", check=1, timeout=900)  # fmt: skip
+    assert "hooli does not serve: not healthy after 3s: service " in failed.stderr
+    assert "api: deployment in progress" in failed.stderr
+    listed = {t["id"]: t for t in json.loads(s.saasctl("tenant", "list", "--json").stdout)[
+        "tenants"]}  # fmt: skip
+    assert listed["hooli"]["status"] == "applied"
+    assert "deployment in progress" in listed["hooli"]["unhealthy"]
+    assert "unhealthy" in s.saasctl("tenant", "list").stdout
+    # --no-wait: converged, not waited for (still marked: nobody saw it serve).
+    s.saasctl("tenant", "onboard", "hooli", "--tier", "premium", "--yes", "--no-wait")
+    assert _unhealthy(s, "hooli")
+    tasks_fare(s.endpoint, image, "ok")  # capacity came back: ECS's retries succeed
+    done = s.saasctl("tenant", "onboard", "hooli", "--tier", "premium", "--yes")
+    assert "hooli serves: healthy" in done.stderr
+    assert not _unhealthy(s, "hooli")
+    s.saasctl("tenant", "onboard", "hooli", "--tier", "premium", "--no-wait",
+              "--wait-timeout", "3s", check=3)  # fmt: skip
+
+
+def _unhealthy(s: Stack, tenant: str) -> str | None:
+    listing = json.loads(s.saasctl("tenant", "list", "--json").stdout)["tenants"]
+    return {t["id"]: t["unhealthy"] for t in listing}[tenant]  # type: ignore[no-any-return]
