@@ -53,6 +53,16 @@ def test_every_tf_file_parses() -> None:
             hcl2.load(fh)
 
 
+def test_no_type_constraint_needs_a_newer_terraform_than_1_0() -> None:
+    """The modules run on terraform >= 1.0 (versions.tf): optional() object
+    attributes need 1.3 ("Invalid type specification" on 1.0)."""
+    found = [f"{p.relative_to(REPO)}:{n}" for p in (REPO / "terraform").rglob("*.tf")
+             if ".terraform" not in p.parts
+             for n, line in enumerate(p.read_text().splitlines(), 1)
+             if re.search(r"\boptional\(", line) and not line.lstrip().startswith("#")]  # fmt: skip
+    assert found == []
+
+
 def test_terraform_fmt_clean() -> None:
     proc = subprocess.run(
         [find_binary().path, "fmt", "-check", "-recursive", str(REPO / "terraform")],

@@ -128,22 +128,22 @@ resource "aws_iam_role_policy" "exec" {
 # service's group and in the tenants' groups under the prefix, nothing else (no
 # reading, no creating groups).
 data "aws_iam_policy_document" "tenant_logs" {
-  count = var.tenant_logs == null ? 0 : 1
+  count = var.tenant_log_prefix == null ? 0 : 1
 
   statement {
     sid     = "TenantLogs"
     actions = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
     resources = [
       "${local.log_group}:log-stream:*",
-      "arn:aws:logs:${var.region}:${var.account_id}:log-group:${var.tenant_logs.group_prefix}*:log-stream:*",
+      "arn:aws:logs:${var.region}:${var.account_id}:log-group:${var.tenant_log_prefix}*:log-stream:*",
       local.log_group,
-      "arn:aws:logs:${var.region}:${var.account_id}:log-group:${var.tenant_logs.group_prefix}*",
+      "arn:aws:logs:${var.region}:${var.account_id}:log-group:${var.tenant_log_prefix}*",
     ]
   }
 }
 
 resource "aws_iam_role_policy" "tenant_logs" {
-  count = var.tenant_logs == null ? 0 : 1
+  count = var.tenant_log_prefix == null ? 0 : 1
 
   name   = "tenant-logs"
   role   = aws_iam_role.task.id
@@ -340,17 +340,17 @@ locals {
       awslogs-stream-prefix = var.name
     })
   }
-  # With tenant_logs, Fluent Bit's cloudwatch_logs output: the group named by the
+  # With tenant_log_prefix, Fluent Bit's cloudwatch_logs output: the group named by the
   # record's `tenant` field (record accessor); a record without one falls back to
   # the service's group. Groups are the tenants' own (auto_create_group off): a
   # record cannot make one.
-  app_logs = var.tenant_logs == null ? local.awslogs : {
+  app_logs = var.tenant_log_prefix == null ? local.awslogs : {
     logDriver = "awsfirelens"
     options = tomap({
       Name               = "cloudwatch_logs"
       region             = var.region
       log_group_name     = var.log_group_name
-      log_group_template = "${var.tenant_logs.group_prefix}$tenant"
+      log_group_template = "${var.tenant_log_prefix}$tenant"
       log_stream_prefix  = "${var.name}/"
       auto_create_group  = "false"
     })
@@ -375,13 +375,13 @@ resource "aws_ecs_task_definition" "this" {
     environment            = [for k in sort(keys(local.environment)) : { name = k, value = local.environment[k] }]
     secrets                = [for k in sort(keys(var.secrets)) : { name = k, valueFrom = var.secrets[k] }]
     logConfiguration       = local.app_logs
-    }, var.tenant_logs == null ? {} : {
+    }, var.tenant_log_prefix == null ? {} : {
     dependsOn = [{ containerName = local.log_router, condition = "START" }]
-    })], var.tenant_logs == null ? [] : [{
+    })], var.tenant_log_prefix == null ? [] : [{
     # FireLens: ECS hands the app's stdout to this Fluent Bit, configured by the
     # app container's log options above. Its own logs go to the service's group.
     name                   = local.log_router
-    image                  = var.tenant_logs.router_image
+    image                  = var.log_router_image
     essential              = true
     readonlyRootFilesystem = var.readonly_root_filesystem
     memoryReservation      = 50

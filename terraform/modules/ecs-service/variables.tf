@@ -332,16 +332,19 @@ variable "service_connect" {
   }
 }
 
-variable "tenant_logs" {
-  description = "A pooled service's container logs split by tenant with FireLens (a Fluent Bit sidecar): a JSON record whose `tenant` field names a tenant goes to the log group group_prefix + that id (the tenant's own, created with it); any other record to log_group_name. Null: every record to log_group_name."
-  type = object({
-    group_prefix = string
-    router_image = optional(string, "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.34.0")
-  })
-  default = null
+variable "tenant_log_prefix" {
+  description = "A pooled service's container logs split by tenant with FireLens (a Fluent Bit sidecar): a JSON record whose `tenant` field names a tenant goes to the log group with this prefix and that id (the tenant's own, created with it); any other record to log_group_name. Null: every record to log_group_name."
+  type        = string
+  default     = null
 
   validation {
-    condition     = var.tenant_logs == null || can(regex("^/[A-Za-z0-9_./-]+/$", try(var.tenant_logs.group_prefix, "")))
-    error_message = "The value of tenant_logs.group_prefix is a log group path that starts and ends with /."
+    condition     = var.tenant_log_prefix == null || can(regex("^/[A-Za-z0-9_./-]+/$", coalesce(var.tenant_log_prefix, "x")))
+    error_message = "The value of tenant_log_prefix is a log group path that starts and ends with /."
   }
+}
+
+variable "log_router_image" {
+  description = "The FireLens log router's image (with tenant_log_prefix)."
+  type        = string
+  default     = "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.34.0"
 }

@@ -246,8 +246,8 @@ module "pool_service" {
   max_capacity      = var.pool.max_capacity
   log_group_name    = aws_cloudwatch_log_group.services.name
   # Each basic tenant's records to its own group (its workspace creates it).
-  tenant_logs = { group_prefix = local.tenant_log_prefix }
-  tags        = merge(var.tags, { Tier = "basic" })
+  tenant_log_prefix = local.tenant_log_prefix
+  tags              = merge(var.tags, { Tier = "basic" })
 
   # Any tenant's items, one tenant per session: the session's tenant is the
   # custom:tenantId of a user's verified token of the shared pool.
