@@ -428,6 +428,10 @@ class Suspension(_Strict):
     state: Literal["suspended", "resuming"] = "suspended"
     desired: dict[str, int] = Field(default_factory=dict)  # service -> desired count before
     disabled_before: list[str] = Field(default_factory=list)  # users already disabled then
+    # A quiet data window saasctl opened itself for an offboard or a tier move (its
+    # users stay enabled); it ends with the move, or when the move fails or is
+    # declined before its apply.
+    quiet: bool = False
 
     @field_validator("reason")
     @classmethod

@@ -717,53 +717,76 @@ def set_tier(
     ctx.require_applied(cell)
     with _locked(ctx, tenant_id, "set-tier"):
         ws = ctx.tenant_workspace(tenant_id, cell)
-        before = _snapshot(ws.dir)
-        moved = spec.model_copy(update={"tier": tier, "release": _release_for(ctx, tier, spec)})
         direction = _data_direction(ctx, spec, tier)
-        if direction == "up" and not plan_only:
-            # Its users are known by its group only until the apply removes it:
-            # export items and users first (verified), the move's safety net.
-            moved = moved.model_copy(update={"data_move": _export_for_move(ctx, spec)})
-        elif direction == "down" and not plan_only:
-            spec = _leave_own_tables(ctx, spec, ws, yes=yes)
-            moved = spec.model_copy(update={"tier": tier, "release": _release_for(ctx, tier, spec)})
-        if spec.tier == tier:
-            ctx.ui.step(f"{tenant_id} is already {tier.value}: converging")
-        else:
-            ctx.ui.step(f"moving {tenant_id}: {spec.tier.value} -> {tier.value}")
-        _write_tenant(ctx, moved)
-        failpoints.hit("set-tier-written")
+        opened = direction is not None and not plan_only and spec.suspension is None
+        if opened:  # no write may land between the copy and the old tables' end
+            spec = _quiet(ctx, spec, ws, f"move to {tier.value}")
+        before = _snapshot(ws.dir)
         applied: list[bool] = []
         try:
-            summary, shared_plan = _plan_and_apply(
-                ctx,
-                ws,
-                moved,
-                "set-tier",
-                yes=yes,
-                plan_only=plan_only,
-                previous=spec,
-                applied=applied,
-            )
+            outcome = _move(ctx, ws, spec, tier, direction, before, applied, yes=yes,
+                            plan_only=plan_only)  # fmt: skip
         except BaseException:
-            if not applied:  # put the old spec and files back: nothing changed
-                for name, text in before.items():
-                    atomic_write(ws.dir / name, text)
-                ctx.write_cell(cell)
-                with contextlib.suppress(SaasctlError):  # and its usage as applied
-                    cells.commit(ctx, cell, ws, spec.tier, cells.usage_of_state(ctx, ws))
+            if opened and not applied:  # declined or failed before the move: resume it
+                with contextlib.suppress(SaasctlError):
+                    _unquiet(ctx, ctx.env.load_tenant(tenant_id), ws)
             raise
-        failpoints.hit("applied")
-        outcome = Outcome(tenant_id, "set-tier", summary.has_changes, summary.as_dict())
-        outcome.changes = outcome.changes or bool(shared_plan and shared_plan.has_changes)
         if plan_only:
             return outcome
-        if moved.data_move is not None and moved.tier != Tier.BASIC:
-            _carry_data(ctx, moved, outcome)
-        elif moved.data_move is not None:
-            _join_pool(ctx, moved, outcome)
-        _serves(ctx, moved, outcome, wait)
+        _unquiet(ctx, ctx.env.load_tenant(tenant_id), ws)
+        _serves(ctx, ctx.env.load_tenant(tenant_id), outcome, wait)
         return _finish(ctx, ws, outcome)
+
+
+def _move(
+    ctx: Context, ws: Workspace, spec: TenantSpec, tier: Tier, direction: str | None,
+    before: dict[str, str], applied: list[bool], *, yes: bool, plan_only: bool,
+) -> Outcome:  # fmt: skip
+    """The move itself, its data carried (see ``set_tier``)."""
+    tenant_id, cell = spec.id, ctx.env.cell_of(spec)
+    moved = spec.model_copy(update={"tier": tier, "release": _release_for(ctx, tier, spec)})
+    if direction == "up" and not plan_only:
+        # Its users are known by its group only until the apply removes it:
+        # export items and users first (verified), the move's safety net.
+        moved = moved.model_copy(update={"data_move": _export_for_move(ctx, spec)})
+    elif direction == "down" and not plan_only:
+        spec = _leave_own_tables(ctx, spec, ws, yes=yes)
+        moved = spec.model_copy(update={"tier": tier, "release": _release_for(ctx, tier, spec)})
+    if spec.tier == tier:
+        ctx.ui.step(f"{tenant_id} is already {tier.value}: converging")
+    else:
+        ctx.ui.step(f"moving {tenant_id}: {spec.tier.value} -> {tier.value}")
+    _write_tenant(ctx, moved)
+    failpoints.hit("set-tier-written")
+    try:
+        summary, shared_plan = _plan_and_apply(
+            ctx,
+            ws,
+            moved,
+            "set-tier",
+            yes=yes,
+            plan_only=plan_only,
+            previous=spec,
+            applied=applied,
+        )
+    except BaseException:
+        if not applied:  # put the old spec and files back: nothing changed
+            for name, text in before.items():
+                atomic_write(ws.dir / name, text)
+            ctx.write_cell(cell)
+            with contextlib.suppress(SaasctlError):  # and its usage as applied
+                cells.commit(ctx, cell, ws, spec.tier, cells.usage_of_state(ctx, ws))
+        raise
+    failpoints.hit("applied")
+    outcome = Outcome(tenant_id, "set-tier", summary.has_changes, summary.as_dict())
+    outcome.changes = outcome.changes or bool(shared_plan and shared_plan.has_changes)
+    if plan_only:
+        return outcome
+    if moved.data_move is not None and moved.tier != Tier.BASIC:
+        _carry_data(ctx, moved, outcome)
+    elif moved.data_move is not None:
+        _join_pool(ctx, moved, outcome)
+    return outcome
 
 
 def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
@@ -792,6 +815,9 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
             what = what.replace("archive its state", "export its data and archive its state")
         ctx.confirm_destroy(what, yes)
         if has_state:
+            # No write may land between the export and the destroy: writers stop first.
+            quieted = spec.suspension is None
+            spec = _quiet(ctx, spec, ws, "offboarding")
             # Data first: nothing is removed unless the export was read back whole.
             reused = spec.offboarding is not None
             spec, manifest = _export(ctx, spec)
@@ -821,6 +847,7 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
                     if unprotect.has_changes:
                         ctx.show_summary(ws, unprotect)
                         ctx.apply_saved(ws, unprotect)
+            if location.owned or quieted:  # the run's plan file now holds another plan
                 with ctx.ui.status(f"planning the destruction of {tenant_id}"):
                     fresh = ctx.plan(ws, destroy=True)
                 _same_destroy(summary, fresh, ws.label)
@@ -839,8 +866,9 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
         # Last: while the spec exists, a re-run can finish the job.
         _remove_dir(ws.dir, "offboard-dir-renamed")
     try:
-        # A dedicated tenant's host leaves its tier's rate rule; a basic one's is in none.
-        if spec.tier != Tier.BASIC and not _cell_converged(ctx, cell):
+        # A dedicated tenant's host leaves its tier's rate rule, and any tenant's
+        # leaves the web ACL's rule for suspended hosts.
+        if not _cell_converged(ctx, cell):
             cells.converge(ctx, cell, "offboard", yes=yes)
     except SaasctlError as exc:
         ctx.ui.warn(
@@ -1067,6 +1095,44 @@ def resume(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
             f"their desired counts, {enabled} user(s) enabled"
         )
         return _finish(ctx, ws, outcome)
+
+
+def _quiet(ctx: Context, spec: TenantSpec, ws: Workspace, why: str) -> TenantSpec:
+    """Stop the tenant's writers before its items are exported or copied, so no
+    write lands between the export (or copy) and the destruction of the old
+    tables: its host blocked at the edge, its own services at zero (a suspension
+    that keeps its users enabled). A suspended tenant is quiet already."""
+    if spec.suspension is not None:
+        return spec
+    record = Suspension(reason=f"quiet data window: {why}", since=_now(),
+                        desired=_desired_counts(ctx, spec), quiet=True)  # fmt: skip
+    quiet = spec.model_copy(update={"suspension": record})
+    ctx.ui.step(f"stopping the writers of {spec.id} for the {why} (a quiet data window)")
+    _write_tenant(ctx, quiet)
+    _plan_and_apply(ctx, ws, quiet, why, yes=True, plan_only=False,
+                    previous=spec)  # fmt: skip
+    _scale(ctx, quiet, dict.fromkeys(record.desired, 0))
+    failpoints.hit("quiet")
+    return quiet
+
+
+def _unquiet(ctx: Context, spec: TenantSpec, ws: Workspace) -> TenantSpec:
+    """End a quiet data window saasctl opened: the edge open again, its own services
+    at the counts they had (new ones, of a new tier, at the tier's)."""
+    record = spec.suspension
+    if record is None or not record.quiet:
+        return spec
+    resuming = spec.model_copy(update={"suspension": record.model_copy(
+        update={"state": "resuming"})})  # fmt: skip
+    _write_tenant(ctx, resuming)
+    _plan_and_apply(ctx, ws, resuming, "resume", yes=True, plan_only=False, previous=spec)
+    default = int(render.tenant_inputs(ctx.env, resuming).get("desired_count", 1))
+    services = _own_services(ctx, resuming)
+    _scale(ctx, resuming, {name: record.desired.get(name, default) for name in services})
+    done = spec.model_copy(update={"suspension": None})
+    atomic_write(ws.dir / TENANT_FILE, done.to_yaml())
+    ctx.ui.step(f"{spec.id}'s writers may write again (the quiet data window ended)")
+    return done
 
 
 def _now() -> str:

@@ -175,6 +175,20 @@ def old_saasctl(s: Stack, code: Path) -> Callable[..., None]:
     return run
 
 
+def blocked_hosts(s: Stack) -> set[str]:
+    """The hosts the web ACL answers 503 (its rule for suspended tenants, and quiet
+    data windows), as the shared state says it was applied."""
+    state = s.read_json("local/shared/terraform.tfstate") or {"resources": []}
+    acls = [r for r in state["resources"] if r["type"] == "aws_wafv2_web_acl"]
+    found: set[str] = set()
+    for acl in acls:
+        for rule in acl["instances"][0]["attributes"]["rule"]:
+            if rule["name"] == "suspended-tenants":
+                assert rule["action"][0]["block"][0]["custom_response"][0]["response_code"] == 503
+                found |= set(re.findall(r'"search_string": "([^"]+)"', json.dumps(rule)))
+    return found
+
+
 def tasks_fare(url: str, image: str, fate: str) -> None:
     """Tell the emulator how ECS tasks of ``image`` fare (see emulator_server.IMAGES)."""
     body = json.dumps({"image": image, "tasks": fate}).encode()

@@ -20,6 +20,7 @@ from tests.integration.conftest import (
     NEEDS_OFFLINE_AWS,
     NEEDS_TERRAFORM,
     Stack,
+    blocked_hosts,
     failpoint_log,
     make_stack,
     tasks_fare,
@@ -70,17 +71,8 @@ def _users(s: Stack, tenant: str) -> dict[str, bool]:
 
 
 def _blocked_hosts(s: Stack) -> list[str]:
-    """The hosts the web ACL's suspension rule answers 503, from the shared state."""
-    state = s.read_json("local/shared/terraform.tfstate")
-    [acl] = [r for r in state["resources"] if r["type"] == "aws_wafv2_web_acl"]
-    rules = [r for r in acl["instances"][0]["attributes"]["rule"]
-             if r["name"] == "suspended-tenants"]  # fmt: skip
-    if not rules:
-        return []
-    [rule] = rules
-    assert rule["action"][0]["block"][0]["custom_response"][0]["response_code"] == 503
-    text = json.dumps(rule["statement"])
-    return sorted(f"{t}.saas.local" for t in TENANTS if f'"{t}.saas.local"' in text)
+    found = blocked_hosts(s)
+    return sorted(f"{t}.saas.local" for t in TENANTS if f"{t}.saas.local" in found)
 
 
 def _suspended(s: Stack) -> dict[str, Any]:

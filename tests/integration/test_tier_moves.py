@@ -6,6 +6,8 @@ and run again, nothing is lost. Real modules on the emulator, newest terraform."
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from tests.integration.conftest import (
     NEEDS_AWS,
     NEEDS_TERRAFORM,
     Stack,
+    blocked_hosts,
     failpoint_log,
     make_stack,
 )
@@ -193,3 +196,60 @@ def test_a_move_into_the_pool_keeps_every_item_and_user(moves: Stack, tmp_path: 
         UserPoolId=after["user_pool_id"], GroupName=f"tenant-{tenant}"
     )
     assert [u["Username"] for u in members["Users"]] == [admin]
+
+
+class Writer(threading.Thread):
+    """The tenant's application: writes an item whenever its host is served (not
+    answered 503 by the web ACL), until told to stop."""
+
+    def __init__(self, s: Stack, table: str, tenant: str) -> None:
+        super().__init__(daemon=True)
+        self.s, self.table, self.tenant = s, table, tenant
+        self.written: list[str] = []
+        self.blocked = False
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        ddb = self.s.client("dynamodb")
+        host = f"{self.tenant}.saas.local"
+        while not self.done.is_set():
+            if host in blocked_hosts(self.s):
+                self.blocked = True
+                return
+            key = f"w#{len(self.written):05d}"
+            ddb.put_item(TableName=self.table,
+                         Item={"tenantId": {"S": self.tenant}, "sk": {"S": key}})  # fmt: skip
+            self.written.append(key)
+
+
+@pytest.mark.parametrize("command", ["set-tier", "offboard"])
+def test_writers_stop_before_the_data_moves(moves: Stack, command: str) -> None:
+    """A writer that keeps writing until the tenant is blocked at the edge loses
+    nothing: a move from the pool and an offboard stop the tenant's writers before
+    they export or copy its items, and a move lets them write again after."""
+    s, tenant = moves, f"umbrella{command[:3]}"
+    s.saasctl("tenant", "onboard", tenant, "--tier", "basic", "--yes")
+    pool_table = _config(s, tenant)["tables"]["orders"]
+    writer = Writer(s, pool_table, tenant)
+    writer.start()
+    while len(writer.written) < 5:  # it writes before the command starts
+        time.sleep(0.05)
+    if command == "set-tier":
+        s.saasctl("tenant", "set-tier", tenant, "--tier", "premium", "--yes", timeout=900)
+    else:
+        out = json.loads(s.saasctl("tenant", "offboard", tenant, "--yes", "--json",
+                                   timeout=900).stdout)  # fmt: skip
+    writer.done.set()
+    writer.join(timeout=60)
+    assert writer.blocked, "the writer was never stopped"
+    assert _items(s, pool_table, tenant) == []  # nothing left behind in the pool
+    if command == "set-tier":
+        own = _config(s, tenant)["tables"]["orders"]
+        keys = [json.loads(i)["sk"]["S"] for i in _items(s, own, tenant)]
+        assert keys == writer.written  # every write, none lost
+        assert f"{tenant}.saas.local" not in blocked_hosts(s)  # served again
+        listed = json.loads(s.saasctl("tenant", "list", "--json").stdout)["tenants"]
+        assert {t["id"]: t["suspended"] for t in listed}[tenant] is None
+    else:
+        assert out["data"]["items"] == len(writer.written)  # every write exported
+        assert f"{tenant}.saas.local" not in blocked_hosts(s)  # the rule left with it
