@@ -75,6 +75,14 @@ def _snapshot(workdir: Path) -> dict[str, str]:
     return {n: (workdir / n).read_text(encoding="utf-8") for n in names if (workdir / n).is_file()}
 
 
+def _put_back(ctx: Context, ws: Workspace, before: dict[str, str]) -> None:
+    """The spec and rendered files as ``_snapshot`` took them (nothing was applied),
+    and the cell's shared workspace rendered from the specs as they are again."""
+    for name, text in before.items():
+        atomic_write(ws.dir / name, text)
+    ctx.write_cell(ctx.cell_of(ws))
+
+
 def _write_tenant(ctx: Context, spec: TenantSpec) -> Workspace:
     files = render.render_tenant(ctx.env, spec)  # everything in memory first
     ws = ctx.tenant_workspace(spec.id, ctx.env.cell_of(spec))
@@ -771,9 +779,7 @@ def _move(
         )
     except BaseException:
         if not applied:  # put the old spec and files back: nothing changed
-            for name, text in before.items():
-                atomic_write(ws.dir / name, text)
-            ctx.write_cell(cell)
+            _put_back(ctx, ws, before)
             with contextlib.suppress(SaasctlError):  # and its usage as applied
                 cells.commit(ctx, cell, ws, spec.tier, cells.usage_of_state(ctx, ws))
         raise
@@ -1005,7 +1011,10 @@ def suspend(ctx: Context, tenant_id: str, reason: str, *, yes: bool) -> Outcome:
                 reason=reason, since=_now(), desired=_desired_counts(ctx, spec),
                 disabled_before=sorted(u["username"] for u in known if not u["enabled"]),
             )  # fmt: skip
-        record = record.model_copy(update={"state": "suspended", "reason": reason or record.reason})
+        # an operator's suspension: a quiet data window under way does not end it
+        record = record.model_copy(
+            update={"state": "suspended", "reason": reason or record.reason, "quiet": False}
+        )
         suspended = spec.model_copy(update={"suspension": record})
         ctx.ui.step(f"suspending {tenant_id}" + (f": {record.reason}" if record.reason else ""))
         _write_tenant(ctx, suspended)
@@ -1022,9 +1031,7 @@ def suspend(ctx: Context, tenant_id: str, reason: str, *, yes: bool) -> Outcome:
             )  # fmt: skip
         except BaseException:
             if not applied and spec.suspension is None:  # declined or failed: as it was
-                for name, text in before.items():
-                    atomic_write(ws.dir / name, text)
-                ctx.write_cell(cell)
+                _put_back(ctx, ws, before)
             raise
         failpoints.hit("suspend-applied")
         _scale(ctx, suspended, dict.fromkeys(record.desired, 0))
@@ -1072,9 +1079,7 @@ def resume(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
             )  # fmt: skip
         except BaseException:
             if not applied and spec.suspension.state == "suspended":  # as it was
-                for name, text in before.items():
-                    atomic_write(ws.dir / name, text)
-                ctx.write_cell(cell)
+                _put_back(ctx, ws, before)
             raise
         failpoints.hit("resume-applied")
         _scale(ctx, resuming, record.desired)

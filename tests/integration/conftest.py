@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
-from saasctl.backend import aws_provider_available, offline_aws_available
+from saasctl.backend import aws_provider_available, offline_aws_available, share_cache
 from saasctl.emulator import moto_server
 from saasctl.emulator_server import CONTROL
 from saasctl.terraform import Binary, _wrapper_binary, find_binary
@@ -155,6 +155,25 @@ def extract(commit: str, dest: Path, *paths: str) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     # tar(1), not tarfile: extractall's `filter` needs Python >= 3.11.4.
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+
+
+def built_by(commit: str, base: Path) -> Iterator[tuple[Stack, Path]]:
+    """A project as saasctl at ``commit`` would start it (its templates, modules and
+    local env file, from git), on an emulator; yields the stack and that saasctl's
+    package directory (see ``old_saasctl``)."""
+    old_code, root = base / "old", base / "proj"
+    extract(commit, old_code, "saasctl")
+    extract(commit, root, "templates", "terraform/modules", "terraform/envs/local/env.yaml")
+    share_cache(REPO / ".saasctl", root / ".saasctl")
+    with moto_server(log=base / "moto.log") as url:
+        yield make_stack(root, url, BINARIES[-1]), old_code
+
+
+def take_over(s: Stack) -> None:
+    """This saasctl's templates and modules over a project an older one built."""
+    for part in ("templates", "terraform/modules"):
+        subprocess.run(["rm", "-rf", str(s.root / part)], check=True)
+        subprocess.run(["cp", "-a", str(REPO / part), str(s.root / part)], check=True)
 
 
 def old_saasctl(s: Stack, code: Path) -> Callable[..., None]:

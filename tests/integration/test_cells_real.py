@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,14 @@ from typing import Any
 import boto3
 import pytest
 
-from saasctl.backend import share_cache
-from saasctl.emulator import moto_server
-from tests.conftest import REPO
 from tests.integration.conftest import (
-    BINARIES,
     NEEDS_AWS,
     NEEDS_TERRAFORM,
     Stack,
-    extract,
-    make_stack,
+    built_by,
     needs_commit,
     old_saasctl,
+    take_over,
 )
 
 BEFORE_CELLS = "4f2e5c3d5455cdb70b9e5e777b912aa5a1960325"  # saasctl before cells and quotas
@@ -46,14 +41,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Path]]:
-    base = tmp_path_factory.mktemp("migrate")
-    old_code, root = base / "old", base / "proj"
-    extract(BEFORE_CELLS, old_code, "saasctl")
-    extract(BEFORE_CELLS, root, "templates", "terraform/modules", "terraform/envs/local/env.yaml")
-    share_cache(REPO / ".saasctl", root / ".saasctl")
-    with moto_server(log=base / "moto.log") as url:
-        s = make_stack(root, url, BINARIES[-1])
-        yield s, old_code
+    yield from built_by(BEFORE_CELLS, tmp_path_factory.mktemp("migrate"))
 
 
 def test_an_environment_from_before_cells_is_its_first_cell(
@@ -68,9 +56,7 @@ def test_an_environment_from_before_cells_is_its_first_cell(
     keys = set(s.object_keys("local/"))
 
     # This saasctl, its templates and modules, over the same files and state.
-    for part in ("templates", "terraform/modules"):
-        subprocess.run(["rm", "-rf", str(s.root / part)], check=True)
-        subprocess.run(["cp", "-a", str(REPO / part), str(s.root / part)], check=True)
+    take_over(s)
     report = json.loads(s.saasctl("plan", "--json", check=2, timeout=900).stdout)
     spaces = {w["workspace"]: w for w in report["workspaces"]}
     assert set(spaces) == {"shared", "acme", "globex", "initech"}

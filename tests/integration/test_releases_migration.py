@@ -11,24 +11,19 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from saasctl.backend import share_cache
-from saasctl.emulator import moto_server
-from tests.conftest import REPO
 from tests.integration.conftest import (
-    BINARIES,
     NEEDS_AWS,
     NEEDS_TERRAFORM,
     Stack,
-    extract,
-    make_stack,
+    built_by,
     needs_commit,
     old_saasctl,
+    take_over,
 )
 
 BEFORE_RELEASES = "a24dcfeb901410b2399accd8f31a5ebf6a31f3b0"  # the commit before releases
@@ -63,14 +58,7 @@ def _no_stateful_change(s: Stack, *args: str) -> None:
 
 @pytest.fixture(scope="module")
 def before(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Path]]:
-    base = tmp_path_factory.mktemp("before-releases")
-    old_code, root = base / "old", base / "proj"
-    extract(BEFORE_RELEASES, old_code, "saasctl")
-    extract(BEFORE_RELEASES, root, "templates", "terraform/modules",
-            "terraform/envs/local/env.yaml")  # fmt: skip
-    share_cache(REPO / ".saasctl", root / ".saasctl")
-    with moto_server(log=base / "moto.log") as url:
-        yield make_stack(root, url, BINARIES[-1]), old_code
+    yield from built_by(BEFORE_RELEASES, tmp_path_factory.mktemp("before-releases"))
 
 
 def test_a_project_from_before_releases_takes_its_first_release(
@@ -85,9 +73,7 @@ def test_a_project_from_before_releases_takes_its_first_release(
     keys = set(s.object_keys("local/"))
 
     # This saasctl, its templates and modules, over the same files and state.
-    for part in ("templates", "terraform/modules"):
-        subprocess.run(["rm", "-rf", str(s.root / part)], check=True)
-        subprocess.run(["cp", "-a", str(REPO / part), str(s.root / part)], check=True)
+    take_over(s)
     stale = s.saasctl("render", "--check", check=None)
     assert stale.returncode != 0 and "stale" in (stale.stdout + stale.stderr).lower()
     s.saasctl("render")
