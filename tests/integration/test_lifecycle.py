@@ -427,7 +427,10 @@ def test_the_first_onboard_applies_the_shared_workspace_when_confirmed(
         refused = s.saasctl("tenant", "onboard", "acme", "--tier", "basic", check=5)
         assert "not confirmed: apply the shared workspace of 'local' first" in refused.stderr
         assert "to add" in refused.stderr
-        assert s.object_keys() == before
+        # nothing but the audit trail's record of the declined run
+        added = sorted(set(s.object_keys()) - set(before))
+        assert [k.split("/")[1] for k in added] == ["audit"], added
+        assert (s.read_json(added[0]) or {})["outcome"] == "not confirmed"
         assert not s.tenant_dir("acme").exists()
         plan_only = s.saasctl(
             "tenant", "onboard", "acme", "--tier", "basic", "--plan-only", check=1
