@@ -23,6 +23,7 @@ from saasctl.errors import (
     AbortedError,
     BackendError,
     ConflictError,
+    LockError,
     NotFoundError,
     PolicyError,
     SaasctlError,
@@ -798,7 +799,7 @@ def _move(
 def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
     validate_tenant_id(tenant_id)
     if not ctx.env.has_tenant(tenant_id):
-        return _already_offboarded(ctx, tenant_id)
+        return _already_offboarded(ctx, tenant_id, yes=yes)
     spec = ctx.env.load_tenant(tenant_id)
     ctx.preflight()
     _check_pointers(ctx, tenant_id, spec)
@@ -871,11 +872,21 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
         failpoints.hit("offboard-unclaimed")
         # Last: while the spec exists, a re-run can finish the job.
         _remove_dir(ws.dir, "offboard-dir-renamed")
+    _converge_after(ctx, tenant_id, [cell], yes=yes)
+    return outcome
+
+
+def _converge_after(ctx: Context, tenant_id: str, where: list[Cell], *, yes: bool) -> None:
+    """After an offboard: the tenant's host leaves its cell's shared workspace (a
+    dedicated tier's rate rule, the web ACL's rule for blocked hosts). A lock left
+    by a run that died stops it with its unlock command (exit 4), so a re-run
+    finishes the job; anything else is a warning: the tenant is offboarded."""
     try:
-        # A dedicated tenant's host leaves its tier's rate rule, and any tenant's
-        # leaves the web ACL's rule for suspended hosts.
-        if not _cell_converged(ctx, cell):
-            cells.converge(ctx, cell, "offboard", yes=yes)
+        for cell in where:
+            if not _cell_converged(ctx, cell):
+                cells.converge(ctx, cell, "offboard", yes=yes)
+    except LockError:
+        raise
     except SaasctlError as exc:
         ctx.ui.warn(
             f"{tenant_id} is offboarded but the shared workspace did not converge "
@@ -883,7 +894,6 @@ def offboard(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
         )
     else:
         ctx.ui.success(f"{tenant_id} offboarded")
-    return outcome
 
 
 def _reason(exc: ValueError) -> str:
@@ -898,7 +908,7 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
 
 
-def _already_offboarded(ctx: Context, tenant_id: str) -> Outcome:
+def _already_offboarded(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
     """A re-run of an offboard that finished its work: say so (exit 0) when the
     bucket shows it happened, else the tenant is unknown (exit 3)."""
     try:
@@ -916,6 +926,8 @@ def _already_offboarded(ctx: Context, tenant_id: str) -> Outcome:
             f"`saasctl tenant unlock {tenant_id} --env {ctx.env.name}`"
         )
     ctx.ui.success(f"{tenant_id} is already offboarded (last archive {archives[-1]['key']})")
+    if not live:  # a run that died before its cell converged: finish that
+        _converge_after(ctx, tenant_id, ctx.env.cells(), yes=yes)
     outcome = Outcome(tenant_id, "offboard")
     outcome.archive = archives[-1]["key"]
     return outcome
@@ -940,7 +952,7 @@ def _serves(ctx: Context, spec: TenantSpec, outcome: Outcome, timeout: float | N
         return  # basic tenants serve through the pool, which releases watch
     unit = releases.Unit(spec.id, spec.release, spec.tier, tuple(sorted(spec.tags.items())),
                          ctx.env.cell_of(spec).name)  # fmt: skip
-    with ctx.ui.status(f"waiting for {spec.id} to serve (up to {timeout:.0f}s)"):
+    with ctx.ui.status(f"watching {spec.id}'s services until they serve ({timeout:.0f}s at most)"):
         found = health.watch(ctx, unit, timeout=timeout, bake=0, stop=lambda: False)
     outcome.data["health"] = found.detail
     current = ctx.env.load_tenant(spec.id)  # as the run's other steps left it
