@@ -1001,6 +1001,14 @@ def _scale(ctx: Context, spec: TenantSpec, counts: dict[str, int]) -> None:
                                desiredCount=counts[name])  # fmt: skip
 
 
+def _scale_back(ctx: Context, spec: TenantSpec, record: Suspension) -> None:
+    """Its own services back at the counts recorded when they went to zero; one
+    the record does not name (a new tier's, after a move) at the tier's count."""
+    default = int(render.tenant_inputs(ctx.env, spec).get("desired_count", 1))
+    services = _own_services(ctx, spec)
+    _scale(ctx, spec, {name: record.desired.get(name, default) for name in services})
+
+
 def suspend(ctx: Context, tenant_id: str, reason: str, *, yes: bool) -> Outcome:
     """Cut a tenant off without losing anything: its host answered 503 at the edge
     (the cell's web ACL), its own services sized to zero, its users disabled. What
@@ -1097,7 +1105,7 @@ def resume(ctx: Context, tenant_id: str, *, yes: bool) -> Outcome:
                 _put_back(ctx, ws, before)
             raise
         failpoints.hit("resume-applied")
-        _scale(ctx, resuming, record.desired)
+        _scale_back(ctx, resuming, record)
         data = _data(ctx, resuming)
         location = data_location(ctx, resuming)
         keep = set(record.disabled_before)
@@ -1146,9 +1154,7 @@ def _unquiet(ctx: Context, spec: TenantSpec, ws: Workspace) -> TenantSpec:
         update={"state": "resuming"})})  # fmt: skip
     _write_tenant(ctx, resuming)
     _plan_and_apply(ctx, ws, resuming, "resume", yes=True, plan_only=False, previous=spec)
-    default = int(render.tenant_inputs(ctx.env, resuming).get("desired_count", 1))
-    services = _own_services(ctx, resuming)
-    _scale(ctx, resuming, {name: record.desired.get(name, default) for name in services})
+    _scale_back(ctx, resuming, record)
     done = spec.model_copy(update={"suspension": None})
     atomic_write(ws.dir / TENANT_FILE, done.to_yaml())
     ctx.ui.step(f"{spec.id}'s writers may write again (the quiet data window ended)")
