@@ -23,13 +23,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from saasctl import cells, changes, policy, quotas, render
+from saasctl import cells, changes, maintenance, policy, quotas, render
 from saasctl.context import Context, Workspace
 from saasctl.errors import ExitCode, LockError, PolicyError, SaasctlError, UserError
 from saasctl.files import atomic_write
 from saasctl.project import TENANT_FILE, check_priorities
 from saasctl.quotas import QuotaError
-from saasctl.specs import TenantSpec, Tier
+from saasctl.specs import Suspension, TenantSpec, Tier
 from saasctl.terraform import PlanSummary
 
 TRANSIENT = (
@@ -160,18 +160,21 @@ def render_all(ctx: Context, *, check: bool) -> list[str]:
     changed: list[TenantSpec] = []
     for tid in env.tenant_ids():
         cached = summaries.get(tid)
-        if tid in known and known[tid] == state["spaces"].get(tid) and cached and len(cached) > 2:
-            # Unchanged since the last render: what the shared stack needs is in the manifest.
+        if tid in known and known[tid] == state["spaces"].get(tid) and cached and len(cached) > 3:
+            # Unchanged since the last render: what the shared stack needs is in the
+            # manifest, its suspension too (the edge keeps blocking its host).
+            held = Suspension.model_construct(since="", state="suspended") if cached[3] else None
             tenants.append(
                 TenantSpec.model_construct(
                     id=tid, tier=Tier(cached[0]), listener_priority=cached[1], release=None,
-                    cell=cached[2],
+                    cell=cached[2], suspension=held,
                 )
             )  # fmt: skip
         elif (spec := env.load_present_tenant(tid)) is not None:  # validated
             tenants.append(spec)
             changed.append(spec)
     check_priorities(tenants)
+    maintenance.check_pins(env, changed)
     planned = {c.dir: render.render_shared(env, c, env.tenants_of(c, tenants)) for c in env.cells()}
     for spec in changed:
         planned[env.tenant_dir(spec.id)] = render.render_tenant(env, spec)
@@ -187,7 +190,8 @@ def render_all(ctx: Context, *, check: bool) -> list[str]:
             stale.append(env.project.display(env.tenants_dir / name) + " (no tenant.yaml)")
     if not check or not stale:
         fresh = _render_state(ctx)
-        fresh["specs"] = {t.id: [t.tier.value, t.listener_priority, t.cell] for t in tenants}
+        fresh["specs"] = {t.id: [t.tier.value, t.listener_priority, t.cell, t.suspended]
+                          for t in tenants}  # fmt: skip
         atomic_write(manifest, json.dumps(fresh, sort_keys=True))
     return stale
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -337,3 +338,21 @@ def test_the_ci_cache_key_follows_what_init_depends_on(project: Path) -> None:
         "terraform/envs/golden/**/.terraform.lock.hcl",
         ".saasctl",
     ]
+
+
+def test_a_cached_render_keeps_a_suspended_tenant_blocked(repo: tuple[Context, Path]) -> None:
+    """Unchanged tenants come from the render manifest: their suspension too, or the
+    shared stack's next render would open the edge to a suspended tenant."""
+    ctx, root = repo
+    base = root / "terraform/envs/local"
+    spec = base / "tenants/globex/tenant.yaml"
+    spec.write_text(
+        spec.read_text() + "suspension: {reason: unpaid, since: '2026-12-07T00:00:00Z'}\n"
+    )
+    fleet.render_all(ctx, check=False)
+    shared = base / "shared/terraform.tfvars.json"
+    assert json.loads(shared.read_text())["suspended_hosts"] == ["globex.saas.local"]
+    other = base / "tenants/acme/tenant.yaml"  # another tenant changes: a render of the rest
+    other.write_text(other.read_text() + "tags: {Team: blue}\n")
+    fleet.render_all(ctx, check=False)
+    assert json.loads(shared.read_text())["suspended_hosts"] == ["globex.saas.local"]
