@@ -73,6 +73,7 @@ class WorkspaceResult:
     violations: list[str] = field(default_factory=list)
     attempts: int = 1
     applied: bool = False
+    note: str | None = None  # e.g. a suspended tenant's: what the run left as it is
 
     @property
     def status(self) -> str:
@@ -94,6 +95,7 @@ class WorkspaceResult:
             "error": self.error,
             "violations": self.violations,
             "attempts": self.attempts,
+            "note": self.note,
             **self.counts(),
             "changed": self.summary.get("change", []),
             "replaced": self.summary.get("replace", []),
@@ -388,6 +390,7 @@ def run(
     spaces = select(ctx, opts)
     render_selected(ctx, spaces)
     _ = ctx.tf  # providers prepared once, before any workspace starts
+    on_done = _noting(suspended(ctx), on_done)
     runner = Runner(ctx, opts, on_done)
     shared = [ws for ws in spaces if ws.tenant_id is None]
     tenants = [ws for ws in spaces if ws.tenant_id is not None]
@@ -428,6 +431,32 @@ def run(
         else:
             results += runner.parallel(tenants, plan_tenant)
     return results
+
+
+SUSPENDED_NOTE = "suspended: blocked at the edge, its services kept at zero"
+
+
+def suspended(ctx: Context) -> set[str]:
+    """Tenants whose hosts the rendered shared stacks block (suspended ones)."""
+    out: set[str] = set()
+    suffix = f".{ctx.env.spec.domain}"
+    for cell in ctx.env.cells():
+        path = cell.dir / "terraform.tfvars.json"
+        if path.is_file():
+            hosts = json.loads(path.read_text()).get("suspended_hosts", [])
+            out |= {h.removesuffix(suffix) for h in hosts}
+    return out
+
+
+def _noting(
+    held: set[str], on_done: Callable[[WorkspaceResult], None]
+) -> Callable[[WorkspaceResult], None]:
+    def noted(result: WorkspaceResult) -> None:
+        if result.workspace in held:
+            result.note = SUSPENDED_NOTE
+        on_done(result)
+
+    return noted
 
 
 def _apply_group(
@@ -495,8 +524,9 @@ def summary_markdown(data: dict[str, Any], limit: int = 200) -> str:
     # Reviewers need the failures and changes; unchanged workspaces are counted only.
     rows = [w for w in data["workspaces"] if w["status"] != "no changes"]
     for w in rows[:limit]:
+        status = f"{w['status']} ({w['note']})" if w.get("note") else w["status"]
         lines.append(
-            f"| `{w['workspace']}` | {w['status']} | {w['add']} | {w['change']} | "
+            f"| `{w['workspace']}` | {status} | {w['add']} | {w['change']} | "
             f"{w['destroy']} | {w['replace']} | {w['seconds']:.1f} |"
         )
     if len(rows) > limit:

@@ -121,6 +121,8 @@ def _fleet(
             if result.status in ("changes", "applied")
             else ""
         )
+        if result.note:
+            detail = f"{detail} ({result.note})".lstrip()
         line = (
             f"  [{STATUS_COLORS[result.status]}]{result.status:<10}[/] {result.workspace} "
             f"[dim]{result.seconds:.1f}s[/] {escape(detail)}"

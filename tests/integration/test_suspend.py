@@ -118,7 +118,9 @@ def test_suspend_and_resume_each_tier(fleet: Stack, tmp_path: Any) -> None:
         assert set(_desired(s, tenant).values()) == {0}, tenant
     for tenant in TENANTS:
         assert not any(_users(s, tenant).values()), tenant
-    assert s.saasctl("plan", timeout=900).returncode == 0  # nothing drifts while suspended
+    planned = json.loads(s.saasctl("plan", "--json", timeout=900).stdout)  # no drift: exit 0
+    noted = {w["workspace"] for w in planned["workspaces"] if w["note"]}
+    assert noted == set(TENANTS)  # the report says which tenants it leaves suspended
 
     # A release across the fleet updates their task definitions, never their size.
     s.saasctl("release", "create", "2.0.0", "--image", "web=registry.example.com/web:2.0.0",
@@ -127,6 +129,8 @@ def test_suspend_and_resume_each_tier(fleet: Stack, tmp_path: Any) -> None:
     listing = json.loads(s.saasctl("tenant", "list", "--json").stdout)["tenants"]
     assert {t["id"]: t["release"] for t in listing}["globex"] == "2.0.0"
     assert set(_desired(s, "globex").values()) == {0}
+    unit = json.loads(s.saasctl("release", "status", "--json").stdout)["units"]["globex"]
+    assert unit["state"] == "healthy" and unit["note"].startswith("suspended: ")
 
     # Resumed: exactly as before, the operator's count and disabled user included.
     s.saasctl("tenant", "resume", "globex", "--yes", timeout=900)
