@@ -9,6 +9,12 @@ units in a wave than its error budget halts the rollout: the wave's failed and
 in-flight units go back to the release they ran before, and no further wave
 starts.
 
+A tenant's maintenance settings (``saasctl.maintenance``) hold it back: a pin to
+another release skips it; outside its windows the wave's policy decides (strict:
+wait for the window, skip: leave it for a later rollout of the same version,
+ignore: go ahead). A suspended tenant gets its new task definitions and stays at
+zero (rendering sizes it so); the ledger notes it.
+
 Progress lives in a ledger in the state bucket (conditional writes): a killed
 rollout resumes where it stopped (``--resume``), and a second rollout in the
 same environment is refused while one runs.
@@ -24,10 +30,10 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from saasctl import cells, failpoints, health, policy, releases, render
+from saasctl import cells, failpoints, health, maintenance, policy, releases, render
 from saasctl.context import Context
 from saasctl.errors import (
     ConflictError,
@@ -45,6 +51,7 @@ from saasctl.state import HOST_ID, LockHolder
 from saasctl.terraform import PlanSummary
 
 DONE = ("healthy", "skipped")  # a unit in one of these is finished with
+DEFAULT_POLICY = "skip"  # outside its window: never moved, never blocking the fleet
 # Why the default waves are what they are (README, "Releases"): one advanced
 # tenant first (the smallest blast radius: one tenant), then the other advanced
 # tenants, then the pool (every basic tenant at once), premium last (the
@@ -245,6 +252,8 @@ class Execution:
         """Move one unit to its target and watch it; the ledger records each step."""
         entry = self.ledger.unit(label)
         unit = self.unit(label)
+        if entry["state"] in ("pending", "waiting") and not self.admit(label, wave):
+            return
         if entry["state"] in ("pending", "applying"):
             self.ledger.set(label, state="applying", started=entry.get("started") or now())
             failpoints.hit("release-applying", unit=label)
@@ -270,6 +279,36 @@ class Execution:
         else:
             self.ledger.set(label, state="failed", detail=result.detail, finished=now())
             self.over_budget(wave, self.wave_units(wave))  # stops the others' bake if over
+
+    def policy(self, wave: Wave) -> str:
+        """The run's maintenance policy (``--maintenance``), else the wave's, else skip."""
+        return str(self.ledger.data.get("maintenance") or wave.maintenance or DEFAULT_POLICY)
+
+    def admit(self, label: str, wave: Wave) -> bool:
+        """Whether the unit may move now, after waiting for its window under a strict
+        policy; a unit its settings hold back is recorded as skipped, with why."""
+        unit = self.unit(label)
+        while True:
+            entry = self.ledger.unit(label)
+            spec = None if unit.is_pool else self.ctx.env.load_tenant(label)
+            seen = maintenance.verdict(spec, entry["to"], self.policy(wave), maintenance.now())
+            if seen.action == "go":
+                if seen.reason or entry["state"] == "waiting":
+                    self.ledger.set(label, state="pending", note=seen.reason or None)
+                return True
+            if seen.action == "skip":
+                self.report(f"  {label}: skipped: {seen.reason}")
+                self.ledger.set(label, state="skipped", detail=seen.reason, held=True,
+                                finished=now())  # fmt: skip
+                return False
+            if entry["state"] != "waiting" or entry.get("detail") != seen.reason:
+                self.report(f"  {label}: {seen.reason}")
+                self.ledger.set(label, state="waiting", detail=seen.reason)
+            assert seen.until is not None
+            # re-read every minute at most: an operator may change the windows meanwhile
+            until = min(seen.until, maintenance.now() + timedelta(seconds=60))
+            if not maintenance.wait_until(until, self.halted.is_set):
+                return False
 
     def wave_units(self, wave: Wave) -> list[str]:
         return next(w["units"] for w in self.ledger.data["waves"] if w["name"] == wave.name)
@@ -349,6 +388,10 @@ class Execution:
         self.report(f"wave {wave.name} halted (error budget {wave.error_budget}): {reasons}")
         back = [u for u in labels if self.ledger.unit(u)["state"] in
                 ("failed", "applying", "baking", "interrupted", "rolling-back")]  # fmt: skip
+        for label in labels:  # applied nothing: left for a later rollout
+            if self.ledger.unit(label)["state"] == "waiting":
+                why = "the rollout halted while it waited for its window"
+                self.ledger.set(label, state="skipped", held=True, finished=now(), detail=why)
         for label in back:  # refused units applied nothing: they keep their release
             self.report(
                 f"  {label}: rolling back to {self.ledger.unit(label)['from'] or '(env.yaml)'}"
@@ -368,19 +411,23 @@ def prepare(
     version: str,
     kind: str,
     only_cells: list[str] | None = None,
+    window_policy: str | None = None,
 ) -> dict[str, Any]:
     """A new ledger: the waves and, per unit, where it is and where it goes
     (``targets`` None: every unit to ``version``). With ``only_cells``, the units of
-    other cells are skipped: a later rollout of the same version takes them."""
+    other cells are skipped: a later rollout of the same version takes them.
+    ``policy`` overrides the waves' maintenance policies for the whole run."""
     env = ctx.env
     chosen_cells = {env.cell(name).name for name in only_cells} if only_cells else None
     specs = env.load_tenants()
+    maintenance.check_pins(ctx.env, specs)
+    by_id = {s.id: s for s in specs}
     units = releases.units(env, specs)
-    waves = assign(config(ctx), units, {s.id for s in specs})
+    waves = assign(config(ctx), units, set(by_id))
     data: dict[str, Any] = {
         "id": f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{kind}-{version}",
         "kind": kind, "version": version, "state": "running", "created": now(),
-        "holder": holder(), "waves": [], "units": {},
+        "holder": holder(), "maintenance": window_policy, "waves": [], "units": {},
     }  # fmt: skip
     for wave, chosen in waves:
         data["waves"].append({"name": wave.name, "config": wave.model_dump(mode="json"),
@@ -403,6 +450,9 @@ def prepare(
                 "state": "skipped" if same or elsewhere else "pending", "detail": detail,
                 "tier": unit.tier.value if unit.tier else "pool", "cell": cell,
             }  # fmt: skip
+            spec = by_id.get(unit.label)
+            if spec is not None and spec.suspended:
+                data["units"][unit.label]["note"] = "suspended: new task definitions, kept at zero"
     return data
 
 
@@ -468,6 +518,7 @@ def start(
     report: Callable[[str], None],
     confirm: Callable[[dict[str, Any]], None],
     only_cells: list[str] | None = None,
+    window_policy: str | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) a rollout to ``targets``; the ledger at the end.
 
@@ -475,7 +526,7 @@ def start(
     lock is taken, and raises to stop it."""
     fresh = None
     if not resume:  # the waves and the targets are checked before anything is touched
-        fresh = prepare(ctx, targets, version, kind, only_cells)
+        fresh = prepare(ctx, targets, version, kind, only_cells, window_policy)
         if kind == "rollout":
             check_upgradeable(ctx, version, fresh)
     ctx.preflight()
@@ -509,22 +560,36 @@ def start(
 
 
 def preview(
-    ctx: Context, version: str, *, allow_infra_change: bool, only_cells: list[str] | None = None
+    ctx: Context,
+    version: str,
+    *,
+    allow_infra_change: bool,
+    only_cells: list[str] | None = None,
+    window_policy: str | None = None,
 ) -> dict[str, Any]:
     """The ledger a rollout of ``version`` would start with, each pending unit planned
-    with the release's images (nothing written: they go in as a per-run var file)."""
+    with the release's images (nothing written: they go in as a per-run var file).
+    Units their maintenance settings hold back now are shown skipped or waiting."""
     from saasctl import fleet
 
     fleet.render_all(ctx, check=False)  # plan what the files say now
-    data = prepare(ctx, None, version, "plan", only_cells)
+    data = prepare(ctx, None, version, "plan", only_cells, window_policy)
     data["state"] = "preview"
     check_upgradeable(ctx, version, data)
     services = ctx.env.images(version)
     _ = ctx.tf
+    at = maintenance.now()
+    waves = {w["name"]: Wave.model_validate(w["config"]) for w in data["waves"]}
     for label, entry in data["units"].items():
         if entry["state"] != "pending":
             continue
         unit = releases.unit_of(ctx.env, label)
+        spec = None if unit.is_pool else ctx.env.load_tenant(label)
+        wave_policy = window_policy or waves[entry["wave"]].maintenance or DEFAULT_POLICY
+        seen = maintenance.verdict(spec, entry["to"], wave_policy, at)
+        if seen.action == "skip":
+            entry.update(state="skipped", detail=seen.reason, held=True)
+            continue
         cell = ctx.env.cell(unit.cell)
         ws = ctx.cell_workspace(cell) if unit.is_pool else ctx.tenant_workspace(label, cell)
         current = json.loads((ws.dir / "terraform.tfvars.json").read_text())
@@ -541,6 +606,9 @@ def preview(
             found.append(exc.one_line())
         entry["detail"] = summary.counts() + (f"; {found[0]}" if found else "")
         entry["state"] = "refused" if found else ("pending" if summary.has_changes else "skipped")
+        if seen.reason and entry["state"] == "pending":
+            entry["state"] = "waiting" if seen.action == "wait" else "pending"
+            entry["note"] = seen.reason
     return data
 
 

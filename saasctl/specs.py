@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -156,6 +158,87 @@ class Network(_Strict):
         return v
 
 
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"timezone: {name!r} is not an IANA timezone like Europe/Berlin or UTC"
+        ) from None
+
+
+Policy = Literal["strict", "skip", "ignore"]
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK_TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
+class Window(_Strict):
+    """A maintenance window: starts at a wall-clock time of the tenant's timezone on
+    these days, and lasts ``duration`` of real time (a DST change does not stretch it)."""
+
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(min_length=1)
+    start: str  # HH:MM, 24-hour
+    duration: str  # 30m, 4h... at most a week
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("days: each day once")
+        return sorted(v, key=DAYS.index)
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, v: str) -> str:
+        if not _CLOCK_TIME.match(v):
+            raise ValueError(f"start: {v!r} is not a time like 02:00 (HH:MM, 24-hour)")
+        return v
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        seconds = parse_duration(v)
+        if not 60 <= seconds <= 7 * 86400:
+            raise ValueError(f"duration: {v!r} must be between 1m and a week (168h)")
+        return v
+
+    @property
+    def seconds(self) -> float:
+        return parse_duration(self.duration)
+
+    def describe(self) -> str:
+        return f"{','.join(self.days)} {self.start} {self.duration}"
+
+
+class Maintenance(_Strict):
+    """When a tenant accepts releases: its windows (none: any time), and a pin."""
+
+    windows: list[Window] = Field(default_factory=list)
+    timezone: str = "UTC"  # an IANA name, e.g. Europe/Berlin
+    # No rollout moves the tenant to another release while the pin holds.
+    pinned_release: str | None = Field(None, pattern=VERSION_PATTERN)
+    pinned_until: datetime | None = None  # None: until unpinned
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        zone(v)
+        return v
+
+    @field_validator("pinned_until")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.utcoffset() is None:
+            raise ValueError("pinned_until: give a timezone, e.g. 2027-01-31T00:00:00Z")
+        return v
+
+    @model_validator(mode="after")
+    def _pin(self) -> Maintenance:
+        if self.pinned_until is not None and self.pinned_release is None:
+            raise ValueError("pinned_until: without pinned_release there is nothing pinned")
+        return self
+
+
 class Wave(_Strict):
     """One wave of a rollout: which units, how many at a time, how long to watch them."""
 
@@ -167,6 +250,9 @@ class Wave(_Strict):
     parallelism: int = Field(1, ge=1, le=100)
     bake: str = "0s"  # how long every unit must stay healthy after its apply
     error_budget: int = Field(0, ge=0)  # failed units allowed before the rollout halts
+    # A unit outside its maintenance window: wait for it (strict), leave the unit
+    # for a later rollout (skip), or go ahead (ignore). None: the run's, or skip.
+    maintenance: Policy | None = None
 
     @field_validator("bake")
     @classmethod
@@ -469,11 +555,22 @@ class TenantSpec(_Strict):
     # Why its services did not serve after its last onboard or move (None: they did,
     # or nobody waited); cleared by the next run that sees them serve.
     unhealthy: str | None = Field(None, max_length=1000)
+    # When rollouts may move its own services (advanced, premium), and a pin.
+    maintenance: Maintenance | None = None
 
     @property
     def suspended(self) -> bool:
         """Rendered as suspended: blocked at the edge, its services sized to zero."""
         return self.suspension is not None and self.suspension.state == "suspended"
+
+    @model_validator(mode="after")
+    def _maintained(self) -> TenantSpec:
+        if self.maintenance is not None and self.tier is Tier.BASIC:
+            raise ValueError(
+                "maintenance: a basic tenant runs on the pool's services, which follow "
+                "the pool's release; windows and pins are for advanced and premium tenants"
+            )
+        return self
 
     @field_validator("admin_email")
     @classmethod

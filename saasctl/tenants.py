@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from saasctl import cells, failpoints, health, policy, releases, render, rollout
+from saasctl import cells, failpoints, health, maintenance, policy, releases, render, rollout
 from saasctl.context import Context, Workspace
 from saasctl.errors import (
     AbortedError,
@@ -720,6 +720,13 @@ def set_tier(
     wait: float | None = None,
 ) -> Outcome:  # fmt: skip
     spec = ctx.env.load_tenant(validate_tenant_id(tenant_id))
+    if tier is Tier.BASIC and spec.maintenance is not None and spec.tier is not Tier.BASIC:
+        raise ConflictError(
+            f"tenant {tenant_id!r} has maintenance settings; basic tenants follow the "
+            "pool's release, so they would no longer hold",
+            hint=f"remove them first: `saasctl tenant maintenance {tenant_id} --no-windows "
+            "--unpin`",
+        )
     ctx.preflight()
     _check_pointers(ctx, tenant_id, spec)
     cell = ctx.env.cell_of(spec)
@@ -1213,6 +1220,7 @@ def describe(ctx: Context, tenant_id: str) -> dict[str, Any]:
     info["outputs"] = ctx.outputs(ctx.tenant_workspace(tenant_id))
     info["spec"] = spec.model_dump(mode="json")
     info["config"] = tenant_config(ctx, spec)
+    info["maintenance"] = maintenance.describe(spec.maintenance, maintenance.now())
     return info
 
 

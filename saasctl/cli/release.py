@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from enum import Enum
 from typing import Annotated, Any
 
 import typer
@@ -42,6 +43,24 @@ StartOpt = Annotated[
 ResumeOpt = Annotated[
     bool, typer.Option("--resume", help="Continue an interrupted rollout where it stopped.")
 ]
+
+
+class Policy(str, Enum):
+    STRICT = "strict"
+    SKIP = "skip"
+    IGNORE = "ignore"
+
+
+MaintenanceOpt = Annotated[
+    Policy | None,
+    typer.Option(
+        "--maintenance",
+        help="Units outside their maintenance window: strict (wait for it), skip (leave "
+        "them for a later rollout) or ignore (go ahead: emergencies). Default: each "
+        "wave's `maintenance`, else skip. Pins hold under every policy.",
+        show_default=False,
+    ),
+]
 InfraOpt = Annotated[
     bool,
     typer.Option("--allow-infra-change", help="Let a release change more than tasks and services."),
@@ -64,11 +83,12 @@ def ledger_table(data: dict[str, Any], *, every_unit: bool = False) -> Table:
         quiet: Counter[str] = Counter()
         for label in wave["units"]:
             u = data["units"][label]
-            if brief and u["state"] in QUIET_STATES:
+            if brief and u["state"] in QUIET_STATES and not u.get("held"):
                 quiet[u["state"]] += 1
                 continue
+            detail = "; ".join(x for x in (u.get("detail"), u.get("note")) if x)
             table.add_row(wave["name"], label, u["from"] or "(env.yaml)", u["to"] or "(env.yaml)",
-                          u["state"], escape(u.get("detail") or ""))  # fmt: skip
+                          u["state"], escape(detail))  # fmt: skip
         if quiet:
             counts = ", ".join(f"{n} {state}" for state, n in sorted(quiet.items()))
             table.add_row(wave["name"], f"({sum(quiet.values())} more)", "", "", counts,
@@ -150,6 +170,7 @@ def _run_rollout(
     allow: frozenset[str],
     json_out: bool,
     cells: list[str] | None = None,
+    policy: Policy | None = None,
 ) -> None:
     from saasctl import rollout
 
@@ -168,7 +189,8 @@ def _run_rollout(
     with audit.recorded(ctx, f"release {kind}") as entry:
         data = rollout.start(ctx, targets, version, kind, resume=resume,
                              allow_infra_change=allow_infra_change, allow=allow,
-                             report=ctx.ui.info, confirm=confirm, only_cells=cells)  # fmt: skip
+                             report=ctx.ui.info, confirm=confirm, only_cells=cells,
+                             window_policy=policy and policy.value)  # fmt: skip
         units = data.get("units", {}).values()
         entry.changes = any(u.get("state") not in ("pending", "skipped") for u in units)
         entry.detail = {"version": data.get("version"), "state": data.get("state"),
@@ -183,6 +205,13 @@ def _run_rollout(
         ctx.ui.error(f"{kind} of {data['version']} halted: {data.get('reason', '')}")
         raise typer.Exit(ExitCode.ERROR)
     ctx.ui.success(f"{kind} of {data['version']} completed")
+    held = [label for label, u in data["units"].items() if u.get("held")]
+    if held:
+        again = "rollback" if kind == "rollback" else f"rollout {data['version']}"
+        ctx.ui.warn(
+            f"{len(held)} unit(s) held back by their maintenance settings: {', '.join(held)}; "
+            f"`saasctl release {again}` takes them once their windows open or pins end"
+        )
 
 
 @command(app, "plan")
@@ -191,9 +220,11 @@ def plan(
     env: EnvOpt = "local",
     allow_infra_change: InfraOpt = False,
     cell: CellsOpt = None,
+    maintenance: MaintenanceOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """The waves of a rollout of VERSION, their units, and each unit's plan.
+    """The waves of a rollout of VERSION, their units, and each unit's plan; units
+    outside their maintenance window or pinned are shown skipped or waiting, and why.
 
     Exit 2 when units would change, 1 when a plan changes more than a release
     should (infrastructure) or breaks a policy gate, 0 when nothing would change.
@@ -203,7 +234,8 @@ def plan(
     ctx = context(env)
     ctx.env.load_release(version)
     ctx.preflight()
-    data = rollout.preview(ctx, version, allow_infra_change=allow_infra_change, only_cells=cell)
+    data = rollout.preview(ctx, version, allow_infra_change=allow_infra_change, only_cells=cell,
+                           window_policy=maintenance and maintenance.value)  # fmt: skip
     if json_out:
         ctx.ui.emit_json(data)
     else:
@@ -212,7 +244,7 @@ def plan(
     if refused:
         ctx.ui.error(f"{len(refused)} unit(s) would change more than a release: see above")
         raise typer.Exit(ExitCode.ERROR)
-    if any(u["state"] == "pending" for u in data["units"].values()):
+    if any(u["state"] in ("pending", "waiting") for u in data["units"].values()):
         raise typer.Exit(ExitCode.CHANGES)
 
 
@@ -226,6 +258,7 @@ def rollout_(
     allow_destroy: AllowDestroyOpt = False,
     allow: AllowOpt = None,
     cell: CellsOpt = None,
+    maintenance: MaintenanceOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Ship VERSION wave by wave: apply each unit's reviewed plan, then gate on its
@@ -236,13 +269,15 @@ def rollout_(
     With --cell, only that cell's pool and tenants move (the others are skipped,
     and a later rollout of VERSION takes them). One rollout per environment at a
     time (exit 4 names the one running); a killed rollout continues with --resume.
+    Tenants pinned to another release are skipped; outside their maintenance
+    windows, --maintenance (or the wave's policy) decides.
     """
     ctx = context(env)
     allowed = allowances(ctx, allow_destroy, allow)
     ctx.env.load_release(version)
     _run_rollout(ctx, version, "rollout", None, yes=yes, resume=resume,
                  allow_infra_change=allow_infra_change, allow=allowed,
-                 json_out=json_out, cells=cell)  # fmt: skip
+                 json_out=json_out, cells=cell, policy=maintenance)  # fmt: skip
 
 
 @command(app, "rollback")
@@ -253,6 +288,7 @@ def rollback(
     allow_destroy: AllowDestroyOpt = False,
     allow: AllowOpt = None,
     cell: CellsOpt = None,
+    maintenance: MaintenanceOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Take every unit of the last rollout back to the release it ran before, in the
@@ -264,7 +300,7 @@ def rollback(
     version, targets = rollout.previous_targets(ctx) if not resume else ("previous", {})
     _run_rollout(ctx, version, "rollback", targets, yes=yes, resume=resume,
                  allow_infra_change=False, allow=allowed,
-                 json_out=json_out, cells=cell)  # fmt: skip
+                 json_out=json_out, cells=cell, policy=maintenance)  # fmt: skip
 
 
 @command(app, "status")
@@ -278,7 +314,8 @@ def status(
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """The last rollout: its waves, units, versions, health and timings."""
+    """The last rollout: its waves, units, versions, health and timings; units
+    waiting for their maintenance window or skipped, and why."""
     ctx = context(env)
     data, _ = ctx.store.read_ledger()
     if data is None:

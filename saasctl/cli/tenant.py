@@ -1,4 +1,5 @@
-"""Tenant commands: onboard, set-tier, offboard, list, show, archives, restore, unlock."""
+"""Tenant commands: onboard, set-tier, offboard, suspend, resume, maintenance, list,
+show, archives, restore, unlock."""
 
 from __future__ import annotations
 
@@ -237,6 +238,96 @@ def resume(
     _report(ctx, outcome, json_out)
 
 
+@command(app)
+def maintenance(
+    tenant_id: TenantArg,
+    window: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--window",
+            help="DAYS HH:MM DURATION in the tenant's timezone, e.g. 'sat 02:00 4h' or "
+            "'mon-fri 22:00 2h' (repeat for more; replaces the windows).",
+            show_default=False,
+        ),
+    ] = None,
+    no_windows: Annotated[
+        bool, typer.Option("--no-windows", help="Remove the windows: releases at any time.")
+    ] = False,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            help="IANA timezone of the windows, e.g. Europe/Berlin.",
+            show_default=False,
+        ),
+    ] = None,
+    pin: Annotated[
+        str | None,
+        typer.Option(
+            "--pin",
+            help="Hold the tenant on this release: rollouts of others skip it.",
+            show_default=False,
+        ),
+    ] = None,
+    pin_until: Annotated[
+        str | None,
+        typer.Option(
+            "--pin-until",
+            help="When the pin ends (ISO 8601 with a zone, e.g. "
+            "2027-01-31T00:00:00Z; default: until --unpin).",
+            show_default=False,
+        ),
+    ] = None,
+    unpin: Annotated[bool, typer.Option("--unpin", help="Remove the pin.")] = False,
+    env: EnvOpt = "local",
+    json_out: JsonOpt = False,
+) -> None:
+    """Show or set when rollouts may move a tenant's services: maintenance windows
+    (outside them, a rollout's policy waits, skips or goes ahead) and a pin to a
+    release (every rollout to another release skips the tenant until it ends).
+
+    Without options, shows the settings and whether a window is open now. Changes
+    only the tenant's spec (nothing to apply); everything is checked first: a bad
+    window, an unknown timezone or a pin to an unknown release is exit 3 and
+    writes nothing. Advanced and premium tenants (basic ones follow the pool).
+    """
+    from saasctl import maintenance as mnt
+
+    ctx = context(env)
+    asked = bool(window or no_windows or timezone or pin or pin_until or unpin)
+    if not asked:
+        settings = mnt.describe(ctx.env.load_tenant(tenant_id).maintenance, mnt.now())
+        changed = False
+    else:
+        with audit.recorded(ctx, "tenant maintenance", tenant_id) as entry:
+            settings, changed = mnt.change(
+                ctx, tenant_id, windows=window, clear_windows=no_windows,
+                timezone_name=timezone, pin=pin, pin_until=pin_until, unpin=unpin,
+            )  # fmt: skip
+            entry.changes, entry.detail = changed, dict(settings)
+    if json_out:
+        ctx.ui.emit_json({"tenant": tenant_id, "changed": changed, "maintenance": settings})
+        return
+    ctx.ui.out.print(_maintenance_table(tenant_id, settings))
+    if asked:
+        ctx.ui.success(f"{tenant_id}: maintenance {'updated' if changed else 'unchanged'}")
+
+
+def _maintenance_table(tenant_id: str, m: dict[str, Any]) -> Table:
+    table = console.table(title=f"maintenance of {tenant_id}", show_header=False)
+    table.add_row("windows", escape(", ".join(m["windows"]) or "(none: any time)"))
+    if m["windows"]:
+        table.add_row("timezone", str(m["timezone"]))
+        now = "open now" if m["inside_window"] else f"closed; next opens {m['next_window']}"
+        table.add_row("window", now)
+    pinned = m["pinned_release"]
+    if pinned:
+        until = f" until {m['pinned_until']}" if m["pinned_until"] else " (until --unpin)"
+        held = "" if m["pinned_now"] else " (expired)"
+        table.add_row("pinned", f"{pinned}{until}{held}")
+    return table
+
+
 @command(app, "list")
 def list_(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
     """Tenants with tier, listener priority and status (rendered/applied/drifted/missing-state)."""
@@ -283,6 +374,8 @@ def show(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = False)
         why = f": {held['reason']}" if held["reason"] else ""
         table.add_row("suspended", escape(f"{held['state']} since {held['since']}{why}"))
     ctx.ui.out.print(table)
+    if info["maintenance"]["windows"] or info["maintenance"]["pinned_release"]:
+        ctx.ui.out.print(_maintenance_table(tenant_id, info["maintenance"]))
     config = console.table("setting", "value", title="tenant configuration")
     for key, value in info["config"].items():
         if isinstance(value, dict):

@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 
@@ -208,6 +209,98 @@ def test_upgradeable_from_is_enforced(standin: Stack) -> None:
               "--image", "api=repo/api:4", "--upgradeable-from", "1.0.0")  # fmt: skip
     out = s.saasctl("release", "rollout", "4.0.0", "--yes", check=3)
     assert "upgradeable only from 1.0.0" in out.stderr and f"({current})" in out.stderr
+
+
+def test_maintenance_windows_and_pins_hold_units_back(standin: Stack, tmp_path: Path) -> None:
+    """hooli takes releases on Saturdays 02:00-04:00 Berlin time, initech is pinned
+    until Monday; the clock is injected (a file the test moves)."""
+    s = standin
+    start = next(iter(set(releases_of(s).values())))
+    if start is None:  # a pin names a release
+        s.saasctl("release", "rollout", "2.0.0", "--yes", timeout=900)
+        start = "2.0.0"
+    target = "2.0.0" if start == "3.0.0" else "3.0.0"
+    clock = tmp_path / "clock"
+    timed = {**s.env, "SAASCTL_CLOCK": f"file:{clock}"}
+
+    def at(when: str, *args: str, check: int | None = 0) -> CompletedProcess[str]:
+        clock.write_text(when)
+        out = s.saasctl_env(timed, *args)
+        assert check is None or out.returncode == check, out.stderr
+        return out
+
+    friday = "2026-12-11T12:00:00Z"
+    # bad settings: one line, exit 3, nothing written
+    spec_file = s.root / "terraform/envs/local/tenants/hooli/tenant.yaml"
+    before = spec_file.read_text()
+    for args, message in [
+        (["--window", "sat 25:00 1h"], "'25:00' is not a time like 02:00"),
+        (["--window", "sat 02:00 2h", "--timezone", "Mars/Olympus"], "not an IANA timezone"),
+        (["--pin", "9.9.9"], "--pin '9.9.9': no such release"),
+        (["--pin", start, "--pin-until", "2026-12-01T00:00:00Z"], "is in the past"),
+    ]:
+        out = at(friday, "tenant", "maintenance", "hooli", *args, check=3)
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], lines
+    refused = at(friday, "tenant", "maintenance", "acme", "--window", "sat 02:00 1h", check=3)
+    assert "basic tenant runs on the pool" in refused.stderr
+    assert spec_file.read_text() == before
+
+    at(friday, "tenant", "maintenance", "hooli", "--window", "sat 02:00 2h",
+       "--timezone", "Europe/Berlin")  # fmt: skip
+    at(friday, "tenant", "maintenance", "initech", "--pin", start,
+       "--pin-until", "2026-12-14T00:00:00Z")  # fmt: skip
+    shown = json.loads(at(friday, "tenant", "show", "hooli", "--json").stdout)["maintenance"]
+    assert shown["next_window"] == "Sat 2026-12-12 02:00 Europe/Berlin"
+    try:
+        plan = json.loads(at(friday, "release", "plan", target, "--json", check=2).stdout)
+        assert plan["units"]["hooli"]["state"] == "skipped"
+        assert "outside its maintenance window" in plan["units"]["hooli"]["detail"]
+        assert plan["units"]["initech"]["detail"] == (
+            f"pinned to {start} until 2026-12-14T00:00:00+00:00"
+        )
+        # skip (the default): both held back, the others move
+        out = at(friday, "release", "rollout", target, "--yes")
+        assert "2 unit(s) held back by their maintenance settings: hooli, initech" in out.stderr
+        assert releases_of(s) == {"acme": target, "globex": target, "hooli": start,
+                                  "initech": start}  # fmt: skip
+        status = at(friday, "release", "status").stdout
+        assert "pinned to" in status and "outside its maintenance" in status
+
+        # strict, before the window opens: hooli waits; the clock moves into the window
+        clock.write_text("2026-12-12T00:59:00Z")
+        run = s.popen_env({**timed, "COLUMNS": "200"}, "release", "rollout", target,
+                          "--maintenance", "strict", "--yes")  # fmt: skip
+        deadline = time.monotonic() + 600
+        while ledger_unit(s, "hooli").get("state") != "waiting":
+            assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+            time.sleep(0.2)
+        assert releases_of(s)["hooli"] == start  # still waiting, nothing moved
+        clock.write_text("2026-12-12T01:00:00Z")  # 02:00 in Berlin
+        _, err = run.communicate(timeout=900)
+        assert run.returncode == 0, err
+        assert "waits until Sat 2026-12-12 02:00 Europe/Berlin" in err
+        assert releases_of(s)["hooli"] == target and releases_of(s)["initech"] == start
+
+        # Monday: the pin has expired
+        at("2026-12-14T00:00:01Z", "release", "rollout", target, "--yes")
+        assert set(releases_of(s).values()) == {target}
+
+        # ignore: back to the first release on a Friday, outside hooli's window
+        initech = at(friday, "tenant", "maintenance", "initech", "--pin", start)
+        assert "pinned" in initech.stdout
+        at(friday, "release", "rollout", start, "--maintenance", "ignore", "--yes")
+        assert "policy ignore" in ledger_unit(s, "hooli")["note"]
+        assert ledger_unit(s, "initech")["state"] == "healthy"  # pinned to this very release
+    finally:
+        at(friday, "tenant", "maintenance", "hooli", "--no-windows", check=None)
+        at(friday, "tenant", "maintenance", "initech", "--unpin", check=None)
+    assert "maintenance" not in spec_file.read_text()
+    assert_converged(s, start)
+
+
+def ledger_unit(s: Stack, label: str) -> dict:  # type: ignore[type-arg]
+    return s.read_json("local/rollouts/current.json")["units"].get(label, {})  # type: ignore[no-any-return]
 
 
 @NEEDS_OFFLINE_AWS

@@ -24,7 +24,7 @@ LAYERS: dict[str, list[str]] = {
     "context": ["context"],
     "operations": [
         "cells", "tenant_data", "tenants", "changes", "fleet", "health", "rollout", "validate",
-        "audit",
+        "audit", "maintenance",
     ],
     "cli": ["cli", "__main__"],
     "tools": ["demo", "moddoc"],  # run by make, never imported by the product

@@ -74,6 +74,38 @@ def test_a_bad_suspension_record_names_the_field(project: Path, run_cli: Run) ->
     assert_one_line_error(result, 3, "suspension.state")
 
 
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--window", "sat 02:00"], "give DAYS HH:MM DURATION"),
+        (["--window", "caturday 02:00 1h"], "'caturday' is not a day"),
+        (["--window", "sat 02:00 9d"], "'9d' is not a duration"),
+        (["--timezone", "Europe/Atlantis"], "'Europe/Atlantis' is not an IANA timezone"),
+        (["--pin", "9.9.9"], "--pin '9.9.9': no such release in 'golden' (known: none)"),
+        (["--pin-until", "2099-01-01T00:00:00Z"], "without pinned_release there is nothing"),
+        (["--pin-until", "2099-01-01"], "'2099-01-01' has no timezone"),
+        (["--pin", "1.0", "--unpin"], "give one of them"),
+    ],
+)
+def test_bad_maintenance_settings_write_nothing(
+    project: Path, run_cli: Run, args: list[str], fragment: str
+) -> None:
+    spec(project, "id: hooli\ntier: advanced\nlistener_priority: 100\n", "hooli")
+    before = tree_digest(project)
+    result = run_cli("tenant", "maintenance", "hooli", *args, "--env", "golden")
+    assert_one_line_error(result, 3, fragment)
+    assert tree_digest(project) == before
+
+
+def test_a_hand_edited_pin_to_an_unknown_release_stops_a_render(
+    project: Path, run_cli: Run
+) -> None:
+    spec(project, "id: hooli\ntier: advanced\nlistener_priority: 100\n"
+                  "maintenance: {pinned_release: 7.0.0}\n", "hooli")  # fmt: skip
+    result = run_cli("render", "--env", "golden")  # plans and rollouts render first
+    assert_one_line_error(result, 3, "'hooli' is pinned to release '7.0.0', which does not exist")
+
+
 def test_unknown_tier_is_a_usage_error(project: Path, run_cli: Run) -> None:
     result = run_cli("tenant", "onboard", "acme", "--tier", "platinum", "--env", "golden")
     assert_one_line_error(result, 3, "'platinum' is not one of 'basic', 'advanced', 'premium'")

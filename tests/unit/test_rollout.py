@@ -17,7 +17,7 @@ from saasctl import failpoints, health, rollout
 from saasctl.errors import LockError, SaasctlError
 from saasctl.health import Health
 from saasctl.releases import Unit
-from saasctl.specs import Rollout, Tier, Wave
+from saasctl.specs import Rollout, TenantSpec, Tier, Wave
 
 
 class Store:
@@ -102,10 +102,17 @@ class Fleet:
 
 
 def execute(
-    data: dict[str, Any], fleet: Fleet, monkeypatch: pytest.MonkeyPatch, cfg: Rollout | None = None
+    data: dict[str, Any],
+    fleet: Fleet,
+    monkeypatch: pytest.MonkeyPatch,
+    cfg: Rollout | None = None,
+    specs: dict[str, TenantSpec] | None = None,
+    report: Callable[[str], None] = lambda _: None,
 ) -> tuple[dict[str, Any], Store]:
+    """Run a rollout of ``data``; ``specs`` gives tenants their maintenance settings."""
     store = Store()
-    ctx: Any = SimpleNamespace(env=SimpleNamespace(spec=SimpleNamespace(rollout=cfg)), store=store)
+    env = SimpleNamespace(spec=SimpleNamespace(rollout=cfg), load_tenant=(specs or {}).get)
+    ctx: Any = SimpleNamespace(env=env, store=store)
     book = rollout.Ledger(ctx, data, None)
     book.save()
     by_label = {}
@@ -117,7 +124,7 @@ def execute(
     monkeypatch.setattr(health, "watch", fleet.watch)
     monkeypatch.setattr(failpoints, "hit", lambda *a, **k: None)
     run = rollout.Execution(ctx, book, allow_infra_change=False, allow=frozenset(),
-                            report=lambda _: None)  # fmt: skip
+                            report=report)  # fmt: skip
     monkeypatch.setattr(run, "move", fleet.move)
     monkeypatch.setattr(run, "unit", by_label.__getitem__)
     return run.run(), store
