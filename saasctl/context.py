@@ -136,7 +136,7 @@ class Context:
                 )
             )
             where = (
-                "ECS, CloudWatch, logs, S3, DynamoDB and Cognito resources in the emulator, "
+                "ECS, CloudWatch, logs, S3, DynamoDB, Cognito and SSM resources in the emulator, "
                 "the rest in Terraform state"
                 if self.aws.endpoint
                 else "resources in Terraform state only"

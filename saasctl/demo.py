@@ -167,6 +167,30 @@ def suspend_and_resume(d: Demo, environment: Environment, url: str, checked: boo
             raise SystemExit(f"demo failed: desired counts {before} -> {during} -> {after}")
 
 
+def ship_config(d: Demo, environment: Environment, url: str, checked: bool) -> None:
+    """A feature flag turned on for one tenant: frozen into a config version and
+    rolled out in the release waves, behind the same health gates."""
+    print("\n# a feature flag: on for the canary tenant first, shipped as a config version")
+    d.run("tenant", "config", "set", "globex", "new_checkout=true")
+    d.run("config", "create", "c1", "--notes", "the new checkout, on the canary tenant")
+    d.run("config", "plan", "c1", expect=2)
+    d.run("config", "rollout", "c1", "--yes")
+    d.run("tenant", "config", "show", "globex")
+    if not checked:
+        return
+    os.environ["AWS_ENDPOINT_URL"] = url
+    ssm = Aws(environment.spec).client("ssm")
+    flags = {}
+    for tenant in ("globex", "initech"):
+        name = f"/saasctl/{environment.name}/tenants/{tenant}/config"
+        flags[tenant] = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])["values"][
+            "new_checkout"
+        ]
+    print(f"\n# new_checkout as their services read it from SSM: {flags}")
+    if flags != {"globex": True, "initech": False}:
+        raise SystemExit(f"demo failed: new_checkout is {flags}")
+
+
 def keep_data(d: Demo, environment: Environment, url: str) -> None:
     """A tier move carries a tenant's items and users; offboarding exports them
     before anything is removed, and a restore brings them back."""
@@ -239,8 +263,8 @@ def main() -> int:
     elif which == "real":
         print("modules: REAL AWS modules, planned and applied by terraform with saasctl's")
         print("         OFFLINE AWS provider (the real provider's schema; no AWS access here):")
-        print("         NO AWS RESOURCE IS CREATED. ECS, CloudWatch, DynamoDB, Cognito, S3 and")
-        print("         log group resources live in the emulator, everything else in state.")
+        print("         NO AWS RESOURCE IS CREATED. ECS, CloudWatch, DynamoDB, Cognito, S3,")
+        print("         SSM and log group resources live in the emulator, the rest in state.")
         print("         State, locks and archives are real S3 objects in the emulator.")
     else:
         print("modules: STAND-IN modules (null provider) - the hashicorp/aws provider cannot")
@@ -280,6 +304,7 @@ def main() -> int:
             ship_releases(d, environment, url, checked=which == "real" and provider == "offline")
             suspend_and_resume(d, environment, url,
                                checked=which == "real" and provider == "offline")  # fmt: skip
+            ship_config(d, environment, url, checked=which == "real" and provider == "offline")
             print("\n# re-running an onboard is a no-op plan: exit 0")
             d.run("tenant", "onboard", "acme", "--tier", "basic", "--plan-only")
             print("\n# moving a tier without --yes and without a terminal is refused: exit 5")

@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from saasctl.errors import SpecError, UserError
-from saasctl.files import atomic_write
 from saasctl.ids import validate_tenant_id
 from saasctl.specs import DAYS, Maintenance, TenantSpec, Window, zone
 
@@ -135,12 +134,15 @@ def local(at: datetime, m: Maintenance) -> str:
     return f"{zoned:%a %Y-%m-%d %H:%M} {m.timezone}"
 
 
-def verdict(spec: TenantSpec | None, target: str | None, policy: str, at: datetime) -> Verdict:
-    """Whether a rollout to ``target`` moves this unit at ``at`` under ``policy``."""
+def verdict(
+    spec: TenantSpec | None, target: str | None, policy: str, at: datetime, *, pins: bool = True
+) -> Verdict:
+    """Whether a rollout to ``target`` moves this unit at ``at`` under ``policy``
+    (``pins``: a release's rollout; a pin holds releases, not configuration)."""
     m = spec.maintenance if spec is not None else None
     if m is None:
         return Verdict("go")
-    pinned = pin_at(m, at)
+    pinned = pin_at(m, at) if pins else None
     if pinned is not None and pinned != target:
         until = f" until {m.pinned_until.isoformat()}" if m.pinned_until else ""
         return Verdict("skip", f"pinned to {pinned}{until}")
@@ -194,10 +196,9 @@ def change(
     pin: str | None = None,
     pin_until: str | None = None,
     unpin: bool = False,
-) -> tuple[dict[str, object], bool]:
-    """Set a tenant's maintenance settings (only its spec: nothing to apply).
-    Everything is checked before the spec is written; returns (what they are now,
-    whether they changed)."""
+) -> tuple[Maintenance | None, bool]:
+    """A tenant's maintenance settings with these changes, all checked (the caller
+    writes them: only its spec, nothing to apply); and whether they changed."""
     spec = ctx.env.load_tenant(validate_tenant_id(tenant_id))
     if pin is not None and unpin:
         raise UserError("--pin and --unpin: give one of them")
@@ -235,7 +236,7 @@ def change(
         reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
         raise SpecError(f"maintenance of {tenant_id}: {reason}") from None
     if settings == current:
-        return describe(spec.maintenance, now()), False
+        return spec.maintenance, False
     empty = not settings.windows and settings.pinned_release is None
     updated = spec.model_copy(update={"maintenance": None if empty else settings})
     try:  # the tier's rules too (a basic tenant follows the pool)
@@ -243,15 +244,7 @@ def change(
     except ValidationError as exc:
         reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
         raise SpecError(f"tenant {tenant_id}: {reason}") from None
-    ctx.preflight()
-    ctx.store.acquire(tenant_id, "maintenance")
-    try:  # read again under the lock: a rollout may have moved its release meanwhile
-        fresh = ctx.env.load_tenant(tenant_id)
-        done = fresh.model_copy(update={"maintenance": updated.maintenance})
-        atomic_write(ctx.env.tenant_file(tenant_id), done.to_yaml())
-    finally:
-        ctx.store.release(tenant_id)
-    return describe(done.maintenance, now()), True
+    return updated.maintenance, True
 
 
 def check_pins(env: Environment, specs: list[TenantSpec]) -> None:

@@ -444,8 +444,21 @@ def evaluate(plan: Mapping[str, Any], *, allow: Collection[str] = ()) -> list[Vi
 RELEASE_ACTIONS = {
     "aws_ecs_task_definition": (["create"], ["update"], ["delete", "create"], ["create", "delete"]),
     "aws_ecs_service": (["update"],),
+    # a config version's document (only rendered settings: nothing stateful)
+    "aws_ssm_parameter": (["create"], ["update"], ["delete"]),
 }
 RELEASE_TYPES = frozenset(RELEASE_ACTIONS)
+
+
+CONFIG_POLICY = "tenant-config"  # ecs-service's task role grant to read its config
+
+
+def _config_grant(rc: Mapping[str, Any], rtype: str) -> bool:
+    """The task role's grant to read its tenant configuration: a service's first
+    config version adds it, a rollback to none removes it."""
+    change = rc.get("change") or {}
+    values = change.get("after") or change.get("before") or {}
+    return rtype == "aws_iam_role_policy" and values.get("name") == CONFIG_POLICY
 
 
 def release_violations(plan: Mapping[str, Any]) -> list[Violation]:
@@ -457,11 +470,14 @@ def release_violations(plan: Mapping[str, Any]) -> list[Violation]:
             actions = ["update"]  # a stand-in (null_resource) changes only by replacement
         if actions in ([], ["no-op"], ["read"]) or actions in RELEASE_ACTIONS.get(rtype, ()):
             continue
+        if _config_grant(rc, rtype):
+            continue
         found.append(
             Violation(
                 str(rc.get("address", "?")),
-                f"a release changes only task definitions and services; this plan would "
-                f"{'/'.join(actions)} a {rtype} (pass --allow-infra-change if intended)",
+                f"a release changes only task definitions, services and config parameters; "
+                f"this plan would {'/'.join(actions)} a {rtype} "
+                "(pass --allow-infra-change if intended)",
                 "release",
             )
         )

@@ -13,6 +13,7 @@ from saasctl.specs import (
     VERSION_PATTERN,
     CellSpec,
     CellsSpec,
+    ConfigSpec,
     EnvSpec,
     Network,
     PoolSpec,
@@ -26,6 +27,7 @@ CELLS_FILE = "cells.yaml"  # the environment's cells (`saasctl cell add` writes 
 FIRST_CELL = "main"  # the first cell's name when cells.yaml does not name it
 POOL_FILE = "pool.yaml"  # the pooled services' release
 RELEASES = "releases"  # <env>/releases/<version>.yaml
+CONFIGS = "configs"  # <env>/configs/<version>.yaml
 SHARED = "shared"  # the shared workspace's name (a reserved tenant id)
 TENANT_FILE = "tenant.yaml"
 
@@ -269,6 +271,10 @@ class Environment:
                 hint="see `saasctl tenant list`",
             )
         spec: TenantSpec = load_model(TenantSpec, path, self.project.display(path))
+        try:  # its own values mean something for env.yaml's settings
+            self.spec.config.check_values(spec.config, "config")
+        except ValueError as exc:
+            raise SpecError(f"{self.project.display(path)}: {exc}") from None
         if spec.id != tenant_id:
             raise SpecError(
                 f"{self.project.display(path)}: id: {spec.id!r} does not match its "
@@ -373,6 +379,43 @@ class Environment:
         """What new tenants get: the release the first cell's pool runs (None:
         env.yaml's images)."""
         return self.load_pool().release
+
+    # --- config versions ------------------------------------------------------
+
+    def config_file(self, version: str) -> Path:
+        if not re.fullmatch(VERSION_PATTERN.strip("^$"), version):
+            raise UserError(
+                f"invalid config version {version!r}: letters, digits and . _ + - "
+                "(at most 64, starting with a letter or digit)"
+            )
+        return self.dir / CONFIGS / f"{version}.yaml"
+
+    def config_versions(self) -> list[str]:
+        """Every config version of the environment, oldest first (natural order)."""
+        folder = self.dir / CONFIGS
+        found = [p.stem for p in folder.glob("*.yaml")] if folder.is_dir() else []
+        return sorted(found, key=version_key)
+
+    def load_config(self, version: str) -> ConfigSpec:
+        path = self.config_file(version)
+        if not path.is_file():
+            known = ", ".join(self.config_versions()) or "none"
+            raise NotFoundError(
+                f"config version {version!r} not found in environment {self.name!r} "
+                f"(known: {known})",
+                hint=f"create it: `saasctl config create {version}`",
+            )
+        config: ConfigSpec = load_model(ConfigSpec, path, self.project.display(path))
+        if config.version != version:
+            raise SpecError(
+                f"{self.project.display(path)}: version: {config.version!r} does not match "
+                f"its file name {version!r}"
+            )
+        return config
+
+    def current_config(self) -> str | None:
+        """The config version new tenants get: the first cell's pool's."""
+        return self.load_pool().config_version
 
     # State keys: <env>/shared/terraform.tfstate (the first cell; the others'
     # <env>/cells/<name>/terraform.tfstate) and <env>/tenants/<id>/terraform.tfstate

@@ -100,6 +100,10 @@ QUOTAS: tuple[Quota, ...] = (
           Scope.REGION,
           "https://docs.aws.amazon.com/autoscaling/application/userguide/"
           "application-auto-scaling-limits.html"),
+    Quota("ssm_parameters", "Systems Manager standard parameters per Region", 10000, False,
+          Scope.REGION, "https://docs.aws.amazon.com/general/latest/gr/ssm.html",
+          note="one per tenant with a config version (its configuration); the advanced tier "
+               "holds 100,000 at a cost"),
     Quota("fargate_vcpu", "Fargate On-Demand vCPUs per Region", None, True, Scope.REGION, _ECS,
           note="account-specific (new accounts can have as few as 6): record it in env.yaml; "
                "counted at every service's maximum task count"),
@@ -349,6 +353,8 @@ def count(resources: Iterable[Resource], where: Where) -> Usage:
             usage["security_groups"][region] += 1
         elif r.type == "aws_vpc":
             usage["security_groups"][region] += 1  # its default security group
+        elif r.type == "aws_ssm_parameter":
+            usage["ssm_parameters"][region] += 1
         elif r.type == "aws_appautoscaling_target":
             usage["scalable_targets"][region] += 1
         elif r.type == "aws_ecs_service":

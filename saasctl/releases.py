@@ -14,7 +14,7 @@ from typing import Any
 
 from saasctl.errors import ConflictError, UserError
 from saasctl.files import atomic_write
-from saasctl.project import Environment
+from saasctl.project import Cell, Environment
 from saasctl.specs import ReleaseSpec, TenantSpec, Tier, check_image
 
 POOL = "pool"  # the pool's unit label (never a tenant id: reserved)
@@ -27,32 +27,41 @@ class Unit:
     tier: Tier | None = None  # None for a pool
     tags: tuple[tuple[str, str], ...] = ()
     cell: str | None = None  # its cell (None: the first)
+    config: str | None = None  # its config version (None: no configuration delivered)
 
     @property
     def is_pool(self) -> bool:
         return self.tier is None
 
+    def runs(self, what: str) -> str | None:
+        """The version it runs of a release ("release") or of the configuration."""
+        return self.release if what == "release" else self.config
+
 
 def units(env: Environment, specs: list[TenantSpec] | None = None) -> list[Unit]:
     """Every cell's pool and every advanced or premium tenant, in a stable order."""
     specs = env.load_tenants() if specs is None else specs
-    out = [Unit(c.pool_unit, env.load_pool(c).release, cell=c.name) for c in env.cells()]
-    out += [
-        Unit(s.id, s.release, s.tier, tuple(sorted(s.tags.items())), env.cell_of(s).name)
-        for s in sorted(specs, key=lambda s: s.id)
-        if s.tier != Tier.BASIC
-    ]
+    out = [_pool_unit(env, c) for c in env.cells()]
+    out += [_tenant_unit(env, s) for s in sorted(specs, key=lambda s: s.id) if s.tier != Tier.BASIC]
     return out
+
+
+def _pool_unit(env: Environment, cell: Cell) -> Unit:
+    pool = env.load_pool(cell)
+    return Unit(cell.pool_unit, pool.release, cell=cell.name, config=pool.config_version)
+
+
+def _tenant_unit(env: Environment, spec: TenantSpec) -> Unit:
+    return Unit(spec.id, spec.release, spec.tier, tuple(sorted(spec.tags.items())),
+                env.cell_of(spec).name, spec.config_version)  # fmt: skip
 
 
 def unit_of(env: Environment, label: str) -> Unit:
     """The unit a label names: a cell's pool or a tenant."""
     for cell in env.cells():
         if label == cell.pool_unit:
-            return Unit(label, env.load_pool(cell).release, cell=cell.name)
-    spec = env.load_tenant(label)
-    return Unit(spec.id, spec.release, spec.tier, tuple(sorted(spec.tags.items())),
-                env.cell_of(spec).name)  # fmt: skip
+            return _pool_unit(env, cell)
+    return _tenant_unit(env, env.load_tenant(label))
 
 
 def running(env: Environment, specs: list[TenantSpec] | None = None) -> dict[str | None, list[str]]:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from saasctl import configs
 from saasctl.backend import aws_provider_available, offline_aws_available, static_backend
 from saasctl.errors import SaasctlError, UserError
 from saasctl.files import atomic_write
@@ -46,6 +47,7 @@ SHARED_INPUTS = (
     "tags",
     "pool_tables",
     "shared_user_pool",
+    "tenant_configs",
 )
 SHARED_OUTPUTS = (
     "vpc_id",
@@ -72,7 +74,7 @@ _TENANT_COMMON = ("tenant_id", "name_prefix", "host", "listener_priority", "serv
                   "identity", "deletion_protection")  # fmt: skip
 _SIZING = ("cpu", "memory", "desired_count", "min_capacity", "max_capacity",
            "deployment_strategy", "deployment_bake_minutes")  # fmt: skip
-_DEDICATED = (*_SIZING, "tables")
+_DEDICATED = (*_SIZING, "tables", "config")
 TENANT_INPUTS: dict[Tier, tuple[str, ...]] = {
     Tier.BASIC: _TENANT_COMMON,
     Tier.ADVANCED: _TENANT_COMMON + _DEDICATED,
@@ -161,6 +163,15 @@ def shared_inputs(
     s = env.spec
     pool = pool if pool is not None else env.load_pool(cell)
     network = cell.network
+    tenant_configs = None  # the cell's basic tenants' values, of the pool's config version
+    if pool.config_version is not None:
+        config = env.load_config(pool.config_version)
+        tenant_configs = {
+            "version": config.version,
+            "prefix": configs.pool_prefix(env, cell),
+            "documents": {t.id: configs.document(config, t.id, Tier.BASIC)
+                          for t in tenants if t.tier == Tier.BASIC},
+        }  # fmt: skip
     return {
         "name": cell_name_prefix(env, cell),
         "region": cell.spec.region,
@@ -201,6 +212,7 @@ def shared_inputs(
         # Basic tenants' data is pooled: the pool's services serve every one of them.
         "pool_tables": s.tables(),
         "shared_user_pool": any(s.identity(t) == "shared" for t in Tier),
+        "tenant_configs": tenant_configs,
     }
 
 
@@ -233,6 +245,13 @@ def tenant_inputs(env: Environment, spec: TenantSpec) -> dict[str, Any]:
         "identity": s.identity(spec.tier),
         "deletion_protection": spec.deletion_protection and spec.offboarding is None,
         "tables": s.tables(),
+        "config": None
+        if spec.config_version is None
+        else {
+            "version": spec.config_version,
+            "parameter": configs.parameter_name(env, spec),
+            "document": configs.document(env.load_config(spec.config_version), spec.id, spec.tier),
+        },
     }
     return {k: values[k] for k in TENANT_INPUTS[spec.tier]}
 

@@ -46,7 +46,7 @@ from saasctl.errors import (
 from saasctl.files import atomic_write
 from saasctl.quotas import QuotaError
 from saasctl.releases import Unit
-from saasctl.specs import PoolSpec, Rollout, Tier, Wave, parse_duration
+from saasctl.specs import Rollout, TenantSpec, Tier, Wave, parse_duration
 from saasctl.state import HOST_ID, LockHolder
 from saasctl.terraform import PlanSummary
 
@@ -165,6 +165,7 @@ class Execution:
         self.allow = allow  # policy rules this run's plans may break
         self.report = report
         self.halted = threading.Event()
+        self.what = str(ledger.data.get("what") or "release")  # or "config": its version
         self.cfg = config(ctx)
         self.timeout = parse_duration(self.cfg.deployment_timeout)
 
@@ -203,15 +204,16 @@ class Execution:
     def _move(self, unit: Unit, release: str | None) -> PlanSummary:
         env = self.ctx.env
         cell = env.cell(unit.cell)
+        field = "release" if self.what == "release" else "config_version"
         if unit.is_pool:
             path = cell.pool_file
             old = path.read_text() if path.is_file() else None
-            atomic_write(path, PoolSpec(release=release).to_yaml())
+            atomic_write(path, env.load_pool(cell).model_copy(update={field: release}).to_yaml())
             ws = self.ctx.write_cell(cell)
         else:
             spec = env.load_tenant(unit.label)
             path, old = env.tenant_file(unit.label), env.tenant_file(unit.label).read_text()
-            moved = spec.model_copy(update={"release": release})
+            moved = spec.model_copy(update={field: release})
             files = render.render_tenant(env, moved)
             atomic_write(path, moved.to_yaml())
             ws = self.ctx.tenant_workspace(unit.label, cell)
@@ -291,7 +293,8 @@ class Execution:
         while True:
             entry = self.ledger.unit(label)
             spec = None if unit.is_pool else self.ctx.env.load_tenant(label)
-            seen = maintenance.verdict(spec, entry["to"], self.policy(wave), maintenance.now())
+            seen = maintenance.verdict(spec, entry["to"], self.policy(wave), maintenance.now(),
+                                       pins=self.what == "release")  # fmt: skip
             if seen.action == "go":
                 if seen.reason or entry["state"] == "waiting":
                     self.ledger.set(label, state="pending", note=seen.reason or None)
@@ -412,11 +415,13 @@ def prepare(
     kind: str,
     only_cells: list[str] | None = None,
     window_policy: str | None = None,
+    what: str = "release",
 ) -> dict[str, Any]:
     """A new ledger: the waves and, per unit, where it is and where it goes
-    (``targets`` None: every unit to ``version``). With ``only_cells``, the units of
-    other cells are skipped: a later rollout of the same version takes them.
-    ``policy`` overrides the waves' maintenance policies for the whole run."""
+    (``targets`` None: every unit to ``version``), of a release or (``what`` config)
+    of a config version. With ``only_cells``, the units of other cells are
+    skipped: a later rollout of the same version takes them. ``window_policy``
+    overrides the waves' maintenance policies for the whole run."""
     env = ctx.env
     chosen_cells = {env.cell(name).name for name in only_cells} if only_cells else None
     specs = env.load_tenants()
@@ -427,14 +432,15 @@ def prepare(
     data: dict[str, Any] = {
         "id": f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{kind}-{version}",
         "kind": kind, "version": version, "state": "running", "created": now(),
-        "holder": holder(), "maintenance": window_policy, "waves": [], "units": {},
+        "holder": holder(), "maintenance": window_policy, "what": what, "waves": [], "units": {},
     }  # fmt: skip
     for wave, chosen in waves:
         data["waves"].append({"name": wave.name, "config": wave.model_dump(mode="json"),
                               "units": [u.label for u in chosen], "state": "pending"})  # fmt: skip
         for unit in chosen:
-            target = version if targets is None else targets.get(unit.label, unit.release)
-            same = target == unit.release
+            current = unit.runs(what)
+            target = version if targets is None else targets.get(unit.label, current)
+            same = target == current
             cell = unit.cell or env.first_cell.name
             elsewhere = chosen_cells is not None and cell not in chosen_cells
             detail = (
@@ -445,8 +451,8 @@ def prepare(
                 else ""
             )
             data["units"][unit.label] = {
-                "wave": wave.name, "from": unit.release,
-                "to": unit.release if elsewhere else target,
+                "wave": wave.name, "from": current,
+                "to": current if elsewhere else target,
                 "state": "skipped" if same or elsewhere else "pending", "detail": detail,
                 "tier": unit.tier.value if unit.tier else "pool", "cell": cell,
             }  # fmt: skip
@@ -519,6 +525,7 @@ def start(
     confirm: Callable[[dict[str, Any]], None],
     only_cells: list[str] | None = None,
     window_policy: str | None = None,
+    what: str = "release",
 ) -> dict[str, Any]:
     """Run (or resume) a rollout to ``targets``; the ledger at the end.
 
@@ -526,8 +533,8 @@ def start(
     lock is taken, and raises to stop it."""
     fresh = None
     if not resume:  # the waves and the targets are checked before anything is touched
-        fresh = prepare(ctx, targets, version, kind, only_cells, window_policy)
-        if kind == "rollout":
+        fresh = prepare(ctx, targets, version, kind, only_cells, window_policy, what)
+        if kind == "rollout" and what == "release":
             check_upgradeable(ctx, version, fresh)
     ctx.preflight()
     for cell in ctx.env.cells():
@@ -566,17 +573,19 @@ def preview(
     allow_infra_change: bool,
     only_cells: list[str] | None = None,
     window_policy: str | None = None,
+    what: str = "release",
 ) -> dict[str, Any]:
     """The ledger a rollout of ``version`` would start with, each pending unit planned
-    with the release's images (nothing written: they go in as a per-run var file).
-    Units their maintenance settings hold back now are shown skipped or waiting."""
+    with the release's images or the config version's documents (nothing written:
+    they go in as a per-run var file). Units their maintenance settings hold back
+    now are shown skipped or waiting."""
     from saasctl import fleet
 
     fleet.render_all(ctx, check=False)  # plan what the files say now
-    data = prepare(ctx, None, version, "plan", only_cells, window_policy)
+    data = prepare(ctx, None, version, "plan", only_cells, window_policy, what)
     data["state"] = "preview"
-    check_upgradeable(ctx, version, data)
-    services = ctx.env.images(version)
+    if what == "release":
+        check_upgradeable(ctx, version, data)
     _ = ctx.tf
     at = maintenance.now()
     waves = {w["name"]: Wave.model_validate(w["config"]) for w in data["waves"]}
@@ -586,15 +595,13 @@ def preview(
         unit = releases.unit_of(ctx.env, label)
         spec = None if unit.is_pool else ctx.env.load_tenant(label)
         wave_policy = window_policy or waves[entry["wave"]].maintenance or DEFAULT_POLICY
-        seen = maintenance.verdict(spec, entry["to"], wave_policy, at)
+        seen = maintenance.verdict(spec, entry["to"], wave_policy, at, pins=what == "release")
         if seen.action == "skip":
             entry.update(state="skipped", detail=seen.reason, held=True)
             continue
         cell = ctx.env.cell(unit.cell)
         ws = ctx.cell_workspace(cell) if unit.is_pool else ctx.tenant_workspace(label, cell)
-        current = json.loads((ws.dir / "terraform.tfvars.json").read_text())
-        override = [{**svc, "image": services[svc["name"]]} for svc in current["services"]]
-        plan = ctx.plan_json(ws, extra_vars={"services": override})
+        plan = ctx.plan_json(ws, extra_vars=_moved_inputs(ctx, unit, spec, version, what))
         summary = PlanSummary.from_show_json(plan)
         found = [str(v) for v in policy.evaluate(plan)]
         if not allow_infra_change:
@@ -612,8 +619,28 @@ def preview(
     return data
 
 
-def previous_targets(ctx: Context) -> tuple[str, dict[str, str | None]]:
-    """What `release rollback` goes back to: each unit's release before the last rollout."""
+def _moved_inputs(
+    ctx: Context, unit: Unit, spec: TenantSpec | None, version: str, what: str
+) -> dict[str, Any]:
+    """The workspace inputs that change when the unit moves to ``version``."""
+    env = ctx.env
+    cell = env.cell(unit.cell)
+    if what == "release":
+        workdir = cell.dir if unit.is_pool else env.tenant_dir(unit.label)
+        current = json.loads((workdir / "terraform.tfvars.json").read_text())
+        images = env.images(version)
+        return {"services": [{**svc, "image": images[svc["name"]]} for svc in current["services"]]}
+    if spec is None:
+        pool = env.load_pool(cell).model_copy(update={"config_version": version})
+        inputs = render.shared_inputs(env, cell, env.tenants_of(cell), pool)
+        return {"tenant_configs": inputs["tenant_configs"]}
+    moved = spec.model_copy(update={"config_version": version})
+    return {"config": render.tenant_inputs(env, moved)["config"]}
+
+
+def previous_targets(ctx: Context) -> tuple[str, dict[str, str | None], str]:
+    """What `release rollback` goes back to: each unit's release (or config version)
+    before the last rollout, and which of the two it was."""
     data, _ = ctx.store.read_ledger()
     if data is None:
         raise UserError(f"no rollout recorded in {ctx.env.name!r}: nothing to roll back")
@@ -623,4 +650,4 @@ def previous_targets(ctx: Context) -> tuple[str, dict[str, str | None]]:
     targets = {label: u["from"] for label, u in data["units"].items()}
     froms = {u["from"] for u in data["units"].values()}
     version = str(next(iter(froms))) if len(froms) == 1 else "previous"
-    return version, targets
+    return version, targets, str(data.get("what") or "release")

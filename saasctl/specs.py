@@ -296,6 +296,86 @@ class Rollout(_Strict):
         return self
 
 
+CONFIG_KEY = r"^[a-z][a-z0-9_]{0,62}$"
+ConfigValue = bool | int | str
+# A config document must fit a standard SSM parameter (4 KB) with room for its version.
+CONFIG_DOCUMENT_BYTES = 4096
+
+
+class ConfigKey(_Strict):
+    """One setting of the tenants' configuration (a flag is a bool setting): its
+    type, its default and what values mean something."""
+
+    type: Literal["bool", "int", "string"]
+    default: ConfigValue
+    description: str = Field("", max_length=200)
+    min: int | None = None  # int: the smallest value
+    max: int | None = None  # int: the largest value
+    choices: list[str] | None = None  # string: the values allowed
+    max_length: int = Field(256, ge=1, le=2048)  # string: the longest value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ConfigKey:
+        if (self.min is not None or self.max is not None) and self.type != "int":
+            raise ValueError("min/max: only for int settings")
+        if self.choices is not None and self.type != "string":
+            raise ValueError("choices: only for string settings")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min: must not exceed max")
+        self.check(self.default, "default")
+        return self
+
+    def check(self, value: Any, where: str) -> ConfigValue:
+        """The value if it means something for this setting (ValueError otherwise)."""
+        if self.type == "bool":
+            if not isinstance(value, bool):
+                raise ValueError(f"{where}: {value!r} is not true or false")
+            return value
+        if self.type == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{where}: {value!r} is not a whole number")
+            if self.min is not None and value < self.min:
+                raise ValueError(f"{where}: {value} is below the minimum {self.min}")
+            if self.max is not None and value > self.max:
+                raise ValueError(f"{where}: {value} is above the maximum {self.max}")
+            return value
+        if not isinstance(value, str):
+            raise ValueError(f"{where}: {value!r} is not text (quote it)")
+        if len(value) > self.max_length:
+            raise ValueError(f"{where}: longer than {self.max_length} characters")
+        if any(ord(c) < 32 for c in value):
+            raise ValueError(f"{where}: control characters are not allowed")
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"{where}: {value!r} is not one of {', '.join(self.choices)}")
+        return value
+
+
+class ConfigSchema(_Strict):
+    """env.yaml `config:`: the settings, their defaults, and each tier's defaults."""
+
+    keys: dict[str, ConfigKey] = Field(default_factory=dict)
+    tiers: dict[Tier, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known(self) -> ConfigSchema:
+        for name in self.keys:
+            if not re.match(CONFIG_KEY, name):
+                raise ValueError(
+                    f"keys: {name!r}: lower-case letters, digits and _, starting with a letter"
+                )
+        for tier, values in self.tiers.items():
+            self.check_values(values, f"tiers.{tier.value}")
+        return self
+
+    def check_values(self, values: dict[str, Any], where: str) -> None:
+        for name, value in values.items():
+            key = self.keys.get(name)
+            if key is None:
+                known = ", ".join(sorted(self.keys)) or "none"
+                raise ValueError(f"{where}: unknown setting {name!r} (settings: {known})")
+            key.check(value, f"{where}.{name}")
+
+
 def _checked_quotas(values: dict[str, int], where: str) -> dict[str, int]:
     try:
         return check_overrides(values, where)
@@ -409,6 +489,9 @@ class EnvSpec(_Strict):
     # AWS quota values this environment's accounts were granted (or lower caps):
     # quota key -> value; see saasctl/quotas.py for the keys and their defaults.
     quotas: dict[str, int] = Field(default_factory=dict)
+    # The tenants' settings and flags, with tier defaults; delivered only by a
+    # config version's rollout (`saasctl config create`, `config rollout`).
+    config: ConfigSchema = ConfigSchema()
 
     @field_validator("quotas")
     @classmethod
@@ -557,6 +640,12 @@ class TenantSpec(_Strict):
     unhealthy: str | None = Field(None, max_length=1000)
     # When rollouts may move its own services (advanced, premium), and a pin.
     maintenance: Maintenance | None = None
+    # Its own values of env.yaml's settings (checked against them on load); they
+    # reach its services with the next config version rolled out.
+    config: dict[str, Any] = Field(default_factory=dict)
+    # The config version its own services run (advanced, premium; basic tenants
+    # get the pool's, in pool.yaml). None: no configuration delivered yet.
+    config_version: str | None = Field(None, pattern=VERSION_PATTERN)
 
     @property
     def suspended(self) -> bool:
@@ -614,12 +703,37 @@ class ReleaseSpec(_Strict):
 
 
 class PoolSpec(_Strict):
-    """terraform/envs/<env>/pool.yaml: the release of the pooled services (basic tier)."""
+    """terraform/envs/<env>/pool.yaml: the release of the pooled services (basic tier)
+    and the config version they deliver to the cell's basic tenants."""
 
     release: str | None = Field(None, pattern=VERSION_PATTERN)
+    config_version: str | None = Field(None, pattern=VERSION_PATTERN)
 
     def to_yaml(self) -> str:
-        return dump_yaml(self.model_dump(mode="json"))
+        return dump_yaml(self.model_dump(mode="json", exclude_none=True) or {"release": None})
+
+
+class ConfigSpec(_Strict):
+    """terraform/envs/<env>/configs/<version>.yaml: the tenants' configuration as
+    it was when the version was created (settings, tier defaults, each tenant's
+    values). Immutable: a change is a new version, rolled out in waves."""
+
+    version: str = Field(pattern=VERSION_PATTERN)
+    notes: str = ""
+    created: str = ""
+    schema_: ConfigSchema = Field(alias="schema")
+    tenants: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _values(self) -> ConfigSpec:
+        for tenant, values in self.tenants.items():
+            self.schema_.check_values(values, f"tenants.{tenant}")
+        return self
+
+    def to_yaml(self) -> str:
+        return dump_yaml(self.model_dump(mode="json", by_alias=True, exclude_defaults=True))
 
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available

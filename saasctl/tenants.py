@@ -71,6 +71,17 @@ def _locked(ctx: Context, tenant_id: str, operation: str) -> Iterator[None]:
         ctx.store.release(tenant_id)
 
 
+def edit_spec(ctx: Context, tenant_id: str, operation: str, **fields: Any) -> TenantSpec:
+    """Set fields of a tenant's spec that need no apply (its maintenance settings, its
+    own config values), under its lock: read again there, so a rollout's or a move's
+    write in between is kept."""
+    ctx.preflight()
+    with _locked(ctx, tenant_id, operation):
+        done = ctx.env.load_tenant(tenant_id).model_copy(update=fields)
+        atomic_write(ctx.env.tenant_file(tenant_id), done.to_yaml())
+    return done
+
+
 def _snapshot(workdir: Path) -> dict[str, str]:
     names = (TENANT_FILE, *render.RENDERED_FILES)
     return {n: (workdir / n).read_text(encoding="utf-8") for n in names if (workdir / n).is_file()}
@@ -512,6 +523,18 @@ def _same_destroy(confirmed: PlanSummary, fresh: PlanSummary, label: str) -> Non
         )
 
 
+def _versions_for(ctx: Context, tier: Tier, spec: TenantSpec | None) -> dict[str, str | None]:
+    """The release and config version a tenant's own services run (see _release_for);
+    a basic tenant's are its pool's."""
+    if tier == Tier.BASIC:
+        config = None
+    elif spec is not None and spec.tier != Tier.BASIC:
+        config = spec.config_version
+    else:
+        config = ctx.env.current_config()
+    return {"release": _release_for(ctx, tier, spec), "config_version": config}
+
+
 def _release_for(ctx: Context, tier: Tier, spec: TenantSpec | None) -> str | None:
     """A tenant with services of its own runs a release: the one it ran before, or
     the environment's current one (the pool's). A basic tenant runs the pool's."""
@@ -643,7 +666,7 @@ def onboard(
             id=tenant_id,
             tier=tier,
             listener_priority=1,  # claimed in the cell, under the tenant's lock
-            release=_release_for(ctx, tier, None),
+            **_versions_for(ctx, tier, None),
             tags=new_tags,
             admin_email=admin_email,
             cell=None if candidate.first else candidate.name,
@@ -760,14 +783,14 @@ def _move(
 ) -> Outcome:  # fmt: skip
     """The move itself, its data carried (see ``set_tier``)."""
     tenant_id, cell = spec.id, ctx.env.cell_of(spec)
-    moved = spec.model_copy(update={"tier": tier, "release": _release_for(ctx, tier, spec)})
+    moved = spec.model_copy(update={"tier": tier, **_versions_for(ctx, tier, spec)})
     if direction == "up" and not plan_only:
         # Its users are known by its group only until the apply removes it:
         # export items and users first (verified), the move's safety net.
         moved = moved.model_copy(update={"data_move": _export_for_move(ctx, spec)})
     elif direction == "down" and not plan_only:
         spec = _leave_own_tables(ctx, spec, ws, yes=yes)
-        moved = spec.model_copy(update={"tier": tier, "release": _release_for(ctx, tier, spec)})
+        moved = spec.model_copy(update={"tier": tier, **_versions_for(ctx, tier, spec)})
     if spec.tier == tier:
         ctx.ui.step(f"{tenant_id} is already {tier.value}: converging")
     else:

@@ -20,7 +20,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from saasctl import __version__, console
-from saasctl.cli import cell, ci, code, fleet, local, release, state, tenant
+from saasctl.cli import cell, ci, code, config, fleet, local, release, state, tenant
 from saasctl.cli.common import EXIT_CODES
 from saasctl.errors import ExitCode, SaasctlError
 
@@ -53,6 +53,7 @@ app.add_typer(cell.app, name="cell")
 app.add_typer(ci.app, name="ci")
 app.add_typer(local.offline_app, name="offline")
 app.add_typer(release.app, name="release")
+app.add_typer(config.app, name="config")
 
 
 def _version(value: bool) -> None:

@@ -74,7 +74,9 @@ QUIET_STATES = ("healthy", "skipped", "pending")
 
 
 def ledger_table(data: dict[str, Any], *, every_unit: bool = False) -> Table:
-    title = f"{data['kind']} of {data['version']}: {data['state']}"
+    what = "config " if data.get("what") == "config" else ""
+    title = f"{what}{data['kind']} of {data['version']}: {data['state']}"
+    none = "(none)" if what else "(env.yaml)"
     table = console.table("wave", "unit", "from", "to", "state", "detail", title=title)
     brief = not every_unit and len(data["units"]) > LISTED_UNITS
     for wave in data["waves"]:
@@ -87,7 +89,7 @@ def ledger_table(data: dict[str, Any], *, every_unit: bool = False) -> Table:
                 quiet[u["state"]] += 1
                 continue
             detail = "; ".join(x for x in (u.get("detail"), u.get("note")) if x)
-            table.add_row(wave["name"], label, u["from"] or "(env.yaml)", u["to"] or "(env.yaml)",
+            table.add_row(wave["name"], label, u["from"] or none, u["to"] or none,
                           u["state"], escape(detail))  # fmt: skip
         if quiet:
             counts = ", ".join(f"{n} {state}" for state, n in sorted(quiet.items()))
@@ -158,7 +160,7 @@ def list_(env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
     ctx.ui.out.print(table)
 
 
-def _run_rollout(
+def run_rollout(
     ctx: Context,
     version: str,
     kind: str,
@@ -171,8 +173,13 @@ def _run_rollout(
     json_out: bool,
     cells: list[str] | None = None,
     policy: Policy | None = None,
+    what: str = "release",
 ) -> None:
+    """Start or resume a rollout (of a release or, ``what`` config, of a config
+    version), report its ledger, exit 1 if it halted."""
     from saasctl import rollout
+
+    group = "release" if what == "release" else "config"
 
     def confirm(data: dict[str, Any]) -> None:
         if yes:
@@ -182,15 +189,15 @@ def _run_rollout(
             ctx.ui.err.print(ledger_table(data))
         ctx.confirm_destroy(
             f"{kind} of {data['version']}: {len(pending)} unit(s) in {len(data['waves'])} "
-            "wave(s) get new task definitions (`saasctl release plan` shows each plan).",
+            f"wave(s) get new task definitions (`saasctl {group} plan` shows each plan).",
             yes,
         )
 
-    with audit.recorded(ctx, f"release {kind}") as entry:
+    with audit.recorded(ctx, f"{group} {kind}") as entry:
         data = rollout.start(ctx, targets, version, kind, resume=resume,
                              allow_infra_change=allow_infra_change, allow=allow,
                              report=ctx.ui.info, confirm=confirm, only_cells=cells,
-                             window_policy=policy and policy.value)  # fmt: skip
+                             window_policy=policy and policy.value, what=what)  # fmt: skip
         units = data.get("units", {}).values()
         entry.changes = any(u.get("state") not in ("pending", "skipped") for u in units)
         entry.detail = {"version": data.get("version"), "state": data.get("state"),
@@ -207,10 +214,10 @@ def _run_rollout(
     ctx.ui.success(f"{kind} of {data['version']} completed")
     held = [label for label, u in data["units"].items() if u.get("held")]
     if held:
-        again = "rollback" if kind == "rollback" else f"rollout {data['version']}"
+        again = "release rollback" if kind == "rollback" else f"{group} rollout {data['version']}"
         ctx.ui.warn(
             f"{len(held)} unit(s) held back by their maintenance settings: {', '.join(held)}; "
-            f"`saasctl release {again}` takes them once their windows open or pins end"
+            f"`saasctl {again}` takes them once their windows open or pins end"
         )
 
 
@@ -275,7 +282,7 @@ def rollout_(
     ctx = context(env)
     allowed = allowances(ctx, allow_destroy, allow)
     ctx.env.load_release(version)
-    _run_rollout(ctx, version, "rollout", None, yes=yes, resume=resume,
+    run_rollout(ctx, version, "rollout", None, yes=yes, resume=resume,
                  allow_infra_change=allow_infra_change, allow=allowed,
                  json_out=json_out, cells=cell, policy=maintenance)  # fmt: skip
 
@@ -291,16 +298,19 @@ def rollback(
     maintenance: MaintenanceOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Take every unit of the last rollout back to the release it ran before, in the
-    same waves, with the same health gates (with --cell, that cell's units only)."""
+    """Take every unit of the last rollout (of a release, or of a config version)
+    back to what it ran before, in the same waves, with the same health gates
+    (with --cell, that cell's units only)."""
     from saasctl import rollout
 
     ctx = context(env)
     allowed = allowances(ctx, allow_destroy, allow)
-    version, targets = rollout.previous_targets(ctx) if not resume else ("previous", {})
-    _run_rollout(ctx, version, "rollback", targets, yes=yes, resume=resume,
-                 allow_infra_change=False, allow=allowed,
-                 json_out=json_out, cells=cell, policy=maintenance)  # fmt: skip
+    version, targets, what = (
+        rollout.previous_targets(ctx) if not resume else ("previous", {}, "release")
+    )
+    run_rollout(ctx, version, "rollback", targets, yes=yes, resume=resume,
+                allow_infra_change=False, allow=allowed,
+                json_out=json_out, cells=cell, policy=maintenance, what=what)  # fmt: skip
 
 
 @command(app, "status")

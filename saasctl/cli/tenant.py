@@ -1,8 +1,9 @@
-"""Tenant commands: onboard, set-tier, offboard, suspend, resume, maintenance, list,
-show, archives, restore, unlock."""
+"""Tenant commands: onboard, set-tier, offboard, suspend, resume, maintenance, config,
+list, show, archives, restore, unlock."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -300,10 +301,13 @@ def maintenance(
         changed = False
     else:
         with audit.recorded(ctx, "tenant maintenance", tenant_id) as entry:
-            settings, changed = mnt.change(
+            updated, changed = mnt.change(
                 ctx, tenant_id, windows=window, clear_windows=no_windows,
                 timezone_name=timezone, pin=pin, pin_until=pin_until, unpin=unpin,
             )  # fmt: skip
+            if changed:
+                tenants.edit_spec(ctx, tenant_id, "maintenance", maintenance=updated)
+            settings = mnt.describe(updated, mnt.now())
             entry.changes, entry.detail = changed, dict(settings)
     if json_out:
         ctx.ui.emit_json({"tenant": tenant_id, "changed": changed, "maintenance": settings})
@@ -326,6 +330,104 @@ def _maintenance_table(tenant_id: str, m: dict[str, Any]) -> Table:
         held = "" if m["pinned_now"] else " (expired)"
         table.add_row("pinned", f"{pinned}{until}{held}")
     return table
+
+
+config_app = group(
+    "A tenant's settings and flags: the values its services run, and its own values "
+    "for the next config version."
+)
+app.add_typer(config_app, name="config")
+
+
+@command(config_app, "show")
+def config_show(tenant_id: TenantArg, env: EnvOpt = "local", json_out: JsonOpt = False) -> None:
+    """The tenant's effective settings: the value its services run (of its config
+    version, or its pool's for a basic tenant) and where each comes from (default,
+    tier, tenant), and what the next config version would change."""
+    from saasctl import configs
+
+    ctx = context(env)
+    info = configs.show(ctx.env, ctx.env.load_tenant(tenant_id))
+    if json_out:
+        ctx.ui.emit_json(info)
+        return
+    version = info["config_version"] or "none (no config version rolled out to it)"
+    table = console.table("setting", "value", "from", "next version",
+                          title=f"configuration of {tenant_id}: {version}")  # fmt: skip
+    for row in info["settings"]:
+        pending = row["pending"]
+        later = "" if pending is None else f"{_text(pending['value'])} ({pending['source']})"
+        shown = "-" if row["source"] is None else _text(row["value"])
+        table.add_row(row["key"], escape(shown), row["source"] or "-", escape(later))
+    ctx.ui.out.print(table)
+    if info["parameter"]:
+        ctx.ui.info(f"its services read SSM parameter {info['parameter']}")
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+ValuesArg = Annotated[
+    list[str],
+    typer.Argument(help="KEY=VALUE pairs (a setting of env.yaml's config).", show_default=False),
+]
+
+
+@command(config_app, "set")
+def config_set(
+    tenant_id: TenantArg, values: ValuesArg, env: EnvOpt = "local", json_out: JsonOpt = False
+) -> None:
+    """Set the tenant's own values (checked against env.yaml's settings; exit 3 and
+    nothing written if one is not). They reach its services with the next config
+    version: `saasctl config create VERSION`, then `config rollout VERSION`."""
+    _change_config(env, tenant_id, values, [], json_out)
+
+
+@command(config_app, "unset")
+def config_unset(
+    tenant_id: TenantArg,
+    keys: Annotated[
+        list[str],
+        typer.Argument(help="Settings to take from the tier or default again.", show_default=False),
+    ],
+    env: EnvOpt = "local",
+    json_out: JsonOpt = False,
+) -> None:
+    """Remove the tenant's own values (the tier's or the default applies again, with
+    the next config version)."""
+    _change_config(env, tenant_id, [], keys, json_out)
+
+
+def _change_config(
+    env: str, tenant_id: str, values: list[str], unset: list[str], json_out: bool
+) -> None:
+    from saasctl import configs
+
+    ctx = context(env)
+    spec = ctx.env.load_tenant(tenant_id)
+    schema = ctx.env.spec.config
+    given = configs.parse_assignments(schema, values)
+    unknown = [k for k in unset if k not in schema.keys]
+    if unknown:
+        raise UserError(f"{unknown[0]!r} is not a setting of env.yaml's config "
+                        f"(settings: {', '.join(sorted(schema.keys)) or 'none'})")  # fmt: skip
+    own = {k: v for k, v in {**spec.config, **given}.items() if k not in unset}
+    changed = own != spec.config
+    if changed:
+        with audit.recorded(ctx, "tenant config", tenant_id) as entry:
+            tenants.edit_spec(ctx, tenant_id, "config", config=own)
+            entry.changes, entry.detail = True, {"config": own}
+    if json_out:
+        ctx.ui.emit_json({"tenant": tenant_id, "changed": changed, "config": own})
+        return
+    if changed:
+        ctx.ui.success(
+            f"{tenant_id}: own values {own or '(none)'}; they reach its services with the "
+            "next config version (`saasctl config create VERSION`)"
+        )
+    else:
+        ctx.ui.success(f"{tenant_id}: unchanged")
 
 
 @command(app, "list")

@@ -1,6 +1,6 @@
 """Emulator-backed resources: with an endpoint configured, the offline provider keeps
 ECS clusters, task definitions and services, CloudWatch alarms and log groups,
-DynamoDB tables, Cognito pools, clients and groups, and S3 buckets in the
+DynamoDB tables, Cognito pools, clients and groups, S3 buckets and SSM parameters in the
 emulator for real. Each is created there, changed, drifted (changed or deleted
 behind terraform's back: the refresh sees it, the next apply repairs it) and
 destroyed; every other type stays in state only."""
@@ -44,8 +44,8 @@ def test_backed_types_live_in_the_emulator(emulator: str, tmp_path: Path) -> Non
     url = f"-var=endpoint={emulator}"
     tf.run(workdir, ["init", "-input=false", "-no-color"])
     ids = apply(tf, workdir, url)
-    services = ("ecs", "cloudwatch", "logs", "dynamodb", "cognito-idp", "s3")
-    ecs, cw, logs, ddb, idp, s3 = (client(emulator, name) for name in services)
+    services = ("ecs", "cloudwatch", "logs", "dynamodb", "cognito-idp", "s3", "ssm")
+    ecs, cw, logs, ddb, idp, s3, ssm = (client(emulator, name) for name in services)
 
     # created: ids and ARNs are the emulator's
     [cluster] = ecs.describe_clusters(clusters=[ids["cluster_arn"]])["clusters"]
@@ -71,6 +71,9 @@ def test_backed_types_live_in_the_emulator(emulator: str, tmp_path: Path) -> Non
     idp.get_group(GroupName="tenant-acme", UserPoolId=ids["pool_id"])
     assert ids["bucket"].startswith("backed-")
     s3.head_bucket(Bucket=ids["bucket"])
+    param = ssm.get_parameter(Name="/backed/tenants/acme/config")["Parameter"]
+    assert param["ARN"] == ids["parameter"] and json.loads(param["Value"])["values"] == {
+        "retention": 7}  # fmt: skip
     clean = tf.run(workdir, ["plan", "-detailed-exitcode", "-no-color", url], ok_codes=(0, 2))
     assert clean.code == 0, clean.stdout[-2000:]
 
@@ -83,6 +86,8 @@ def test_backed_types_live_in_the_emulator(emulator: str, tmp_path: Path) -> Non
     assert cw.describe_alarms(AlarmNames=["backed-5xx"])["MetricAlarms"][0]["Threshold"] == 9
     group = logs.describe_log_groups(logGroupNamePrefix="/backed/app")["logGroups"][0]
     assert group["retentionInDays"] == 14
+    param = ssm.get_parameter(Name="/backed/tenants/acme/config")["Parameter"]
+    assert json.loads(param["Value"])["values"] == {"retention": 14} and param["Version"] == 2
 
     # drifted behind terraform's back: changed, and deleted
     v2 = [url, "-var=desired_count=2", "-var=retention_in_days=14", "-var=threshold=9"]
@@ -90,6 +95,7 @@ def test_backed_types_live_in_the_emulator(emulator: str, tmp_path: Path) -> Non
     logs.delete_log_group(logGroupName="/backed/app")
     s3.delete_bucket(Bucket=ids["bucket"])
     idp.delete_group(GroupName="tenant-acme", UserPoolId=ids["pool_id"])
+    ssm.delete_parameter(Name="/backed/tenants/acme/config")
     drift = tf.run(workdir, ["plan", "-refresh-only", "-detailed-exitcode", "-no-color", *v2],
                    ok_codes=(0, 2))  # fmt: skip
     assert drift.code == 2
@@ -97,6 +103,7 @@ def test_backed_types_live_in_the_emulator(emulator: str, tmp_path: Path) -> Non
         "aws_cloudwatch_log_group.app",
         "aws_s3_bucket.data",
         "aws_cognito_user_group.tenant",
+        "aws_ssm_parameter.config",
     ):
         assert f"# {gone} has been deleted" in drift.stdout, drift.stdout[-3000:]
     assert "desired_count" in drift.stdout and "5" in drift.stdout
@@ -107,6 +114,7 @@ def test_backed_types_live_in_the_emulator(emulator: str, tmp_path: Path) -> Non
     assert logs.describe_log_groups(logGroupNamePrefix="/backed/app")["logGroups"]
     idp.get_group(GroupName="tenant-acme", UserPoolId=ids["pool_id"])
     s3.head_bucket(Bucket=repaired["bucket"])
+    assert ssm.get_parameter(Name="/backed/tenants/acme/config")["Parameter"]["Value"]
 
     # destroyed: gone from the emulator too
     tf.run(workdir, ["destroy", "-auto-approve", "-input=false", "-no-color", *v2])
@@ -120,3 +128,4 @@ def test_backed_types_live_in_the_emulator(emulator: str, tmp_path: Path) -> Non
     assert "backed-items" not in ddb.list_tables()["TableNames"]
     assert ids["pool_id"] not in [p["Id"] for p in idp.list_user_pools(MaxResults=60)["UserPools"]]
     assert repaired["bucket"] not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert ssm.describe_parameters()["Parameters"] == []

@@ -150,7 +150,7 @@ def test_a_release_that_changes_infrastructure_is_refused(standin: Stack) -> Non
         target = "2.0.0" if set(releases_of(s).values()) == {"3.0.0"} else "3.0.0"
         before = releases_of(s)
         refused = s.saasctl("release", "rollout", target, "--yes", check=1, timeout=900)
-        assert "a release changes only task definitions and services" in refused.stderr
+        assert "a release changes only task definitions, services and config" in refused.stderr
         assert "aws_lb_listener_rule" in refused.stderr and "--allow-infra-change" in refused.stderr
         data = ledger(s)
         assert data["state"] == "halted"
@@ -303,6 +303,72 @@ def ledger_unit(s: Stack, label: str) -> dict:  # type: ignore[type-arg]
     return s.read_json("local/rollouts/current.json")["units"].get(label, {})  # type: ignore[no-any-return]
 
 
+def test_config_versions_roll_out_in_waves_and_back(standin: Stack) -> None:
+    """Per-tenant settings and flags: set, frozen into a version, rolled out in the
+    release waves, shown with their sources, rolled back."""
+    s = standin
+    base = s.root / "terraform/envs/local"
+    spec_file = base / "tenants/hooli/tenant.yaml"
+    before = spec_file.read_text()
+    for args, message in [
+        (["max_upload_mb=0"], "max_upload_mb: 0 is below the minimum 1"),
+        (["support=gold"], "'gold' is not one of standard, priority"),
+        (["new_checkout=maybe"], "new_checkout: 'maybe' is not true or false"),
+        (["colour=blue"], "'colour' is not a setting of env.yaml's config"),
+    ]:
+        out = s.saasctl("tenant", "config", "set", "hooli", *args, check=3)
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], lines
+    assert spec_file.read_text() == before
+    assert "config version 'c9' not found" in s.saasctl("config", "rollout", "c9", "--yes",
+                                                        check=3).stderr  # fmt: skip
+
+    s.saasctl("tenant", "config", "set", "hooli", "max_upload_mb=50", "new_checkout=true")
+    shown = json.loads(s.saasctl("tenant", "config", "show", "hooli", "--json").stdout)
+    assert shown["config_version"] is None  # nothing reaches a service before a rollout
+    assert {r["key"]: r["pending"] for r in shown["settings"]}["max_upload_mb"] == {
+        "value": 50, "source": "tenant"}  # fmt: skip
+    s.saasctl("config", "create", "c1", "--notes", "hooli tries the new checkout")
+    again = s.saasctl("config", "create", "c1", check=3)
+    assert "versions are immutable" in again.stderr
+    planned = json.loads(s.saasctl("config", "plan", "c1", "--json", check=2, timeout=900).stdout)
+    assert {u["state"] for u in planned["units"].values()} == {"pending"}
+
+    s.saasctl("config", "rollout", "c1", "--yes", timeout=900)
+    data = ledger(s)
+    assert data["what"] == "config" and data["state"] == "completed"
+    assert {u["state"] for u in data["units"].values()} == {"healthy"}
+    assert "config rollout of c1: completed" in s.saasctl("release", "status").stdout
+
+    def values(tenant: str) -> dict[str, tuple[object, str]]:
+        info = json.loads(s.saasctl("tenant", "config", "show", tenant, "--json").stdout)
+        assert info["config_version"] == "c1", info
+        return {r["key"]: (r["value"], r["source"]) for r in info["settings"]}
+
+    assert values("hooli") == {"max_upload_mb": (50, "tenant"), "new_checkout": (True, "tenant"),
+                               "support": ("standard", "default")}  # fmt: skip
+    assert values("initech")["max_upload_mb"] == (100, "tier premium")
+    assert values("acme")["new_checkout"] == (False, "default")  # the pool's version
+    tfvars = json.loads((base / "tenants/hooli/terraform.tfvars.json").read_text())
+    assert tfvars["config"]["parameter"] == "/saasctl/local/tenants/hooli/config"
+    assert json.loads(tfvars["config"]["document"])["values"]["max_upload_mb"] == 50
+    shared = json.loads((base / "shared/terraform.tfvars.json").read_text())
+    assert set(shared["tenant_configs"]["documents"]) == {"acme"}
+    assert s.saasctl("plan", check=None, timeout=900).returncode == 0  # converged
+
+    # a release keeps the config version; a rollback of the config keeps the release
+    releases_before = releases_of(s)
+    s.saasctl("release", "rollback", "--yes", timeout=900)
+    assert ledger(s)["what"] == "config" and ledger(s)["kind"] == "rollback"
+    assert releases_of(s) == releases_before
+    info = json.loads(s.saasctl("tenant", "config", "show", "hooli", "--json").stdout)
+    assert info["config_version"] is None
+    assert json.loads((base / "tenants/hooli/terraform.tfvars.json").read_text())["config"] is None
+    listed = json.loads(s.saasctl("config", "list", "--json").stdout)["configs"]
+    assert [(c["version"], c["units"]) for c in listed] == [("c1", [])]  # nobody runs it now
+    assert_converged(s, next(iter(set(releases_before.values()))))
+
+
 @NEEDS_OFFLINE_AWS
 def test_health_gates_halt_a_bad_canary_and_roll_it_back(
     tmp_path_factory: pytest.TempPathFactory,
@@ -360,3 +426,47 @@ def test_health_gates_halt_a_bad_canary_and_roll_it_back(
             in (data["reason"])
         )
         assert releases_of(s) == dict.fromkeys(UNITS, "2.0.0"), halted.stderr
+
+        # A flag turned on for the canary wave only (globex's own value), whose alarm
+        # fires once the canary runs it: halted, globex's configuration rolled back.
+        env_file.write_text(env_file.read_text().replace("deployment_timeout: 3s",
+                                                         "deployment_timeout: 60s"))  # fmt: skip
+        s.saasctl("tenant", "config", "set", "globex", "new_checkout=true")
+        s.saasctl("config", "create", "c1", "--notes", "the new checkout, on the canary")
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM",
+                                   StateReason="test: checkout 5xx")  # fmt: skip
+        halted = s.saasctl("config", "rollout", "c1", "--yes", check=1, timeout=1200)
+        data = ledger(s)
+        assert data["what"] == "config" and data["state"] == "halted", halted.stderr
+        assert [w["state"] for w in data["waves"]] == ["halted", "pending", "pending", "pending"]
+        assert data["units"]["globex"]["state"] == "rolled-back"
+        assert f"alarm {alarm} is in ALARM" in data["reason"]
+        ssm = s.client("ssm")
+        with pytest.raises(ssm.exceptions.ParameterNotFound):
+            ssm.get_parameter(Name="/saasctl/local/tenants/globex/config")
+        assert "SAASCTL_CONFIG_VERSION" not in task_env(s, "globex")
+        # fixed: the same version goes out to every wave
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="test: fixed")
+        s.saasctl("config", "rollout", "c1", "--yes", timeout=1200)
+        assert ledger(s)["state"] == "completed"
+        assert task_env(s, "globex")["SAASCTL_CONFIG_VERSION"] == "c1"
+        flags = [config_of(s, t)["new_checkout"] for t in ("globex", "hooli", "acme")]
+        assert flags == [True, False, False]
+
+
+def task_env(s: Stack, tenant: str) -> dict[str, str]:
+    """The environment of a tenant's web container, as ECS runs it."""
+    ecs = s.client("ecs")
+    shown = json.loads(s.saasctl("tenant", "show", tenant, "--json").stdout)
+    web = shown["outputs"]["tenant"]["services"]["web"]
+    [svc] = ecs.describe_services(cluster=web["cluster_arn"],
+                                  services=[web["service_name"]])["services"]  # fmt: skip
+    task = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+    return {e["name"]: e["value"] for e in task["containerDefinitions"][0].get("environment", [])}
+
+
+def config_of(s: Stack, tenant: str) -> dict[str, object]:
+    """The values a tenant's services read from its SSM parameter."""
+    name = json.loads(s.saasctl("tenant", "config", "show", tenant, "--json").stdout)["parameter"]
+    value = s.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+    return json.loads(value)["values"]  # type: ignore[no-any-return]

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "saasctl"
 # Lowest first. A module may import its own layer (without a cycle) and those below.
 LAYERS: dict[str, list[str]] = {
     "foundation": ["errors", "files", "ids", "failpoints", "console"],
-    "model": ["quotas", "specs", "project", "priorities", "releases"],
+    "model": ["quotas", "specs", "project", "priorities", "releases", "configs"],
     "drivers": [
         "terraform", "aws", "state", "backend", "render", "policy", "emulator",
         "emulator_server", "provider_schema", "offline_aws", "conformance", "lifecycle",

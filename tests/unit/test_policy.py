@@ -480,6 +480,10 @@ def test_the_real_modules_own_plans_pass_every_gate(name: str) -> None:
         ("aws_ecs_task_definition", ["delete"], True),  # nothing left to run
         ("aws_lb_listener_rule", ["update"], True),
         ("aws_iam_role_policy", ["delete"], True),
+        ("aws_ssm_parameter", ["create"], False),  # a config version's document
+        ("aws_ssm_parameter", ["update"], False),
+        ("aws_ssm_parameter", ["delete"], False),  # rolled back to no configuration
+        ("aws_ssm_parameter", ["delete", "create"], True),  # replaced: a renamed parameter
     ],
 )
 def test_a_release_registers_revisions_and_updates_services_only(
@@ -504,3 +508,22 @@ def test_release_checks_judge_stand_ins_as_what_they_stand_for() -> None:
     assert policy.release_violations({"resource_changes": [standin(["delete", "create"])]}) == []
     [found] = policy.release_violations({"resource_changes": [standin(["delete"])]})
     assert "would delete a aws_ecs_service" in str(found)
+
+
+def test_a_config_rollout_may_grant_only_reading_the_tenant_config() -> None:
+    """The task role's `tenant-config` policy comes with a service's first config
+    version and goes with a rollback to none; any other role policy is refused."""
+
+    def policy_change(actions: list[str], name: str) -> dict:  # type: ignore[type-arg]
+        values = {"name": name, "policy": "{}"}
+        after, before = (None, values) if actions == ["delete"] else (values, None)
+        return change("module.svc.aws_iam_role_policy.config", "aws_iam_role_policy", actions,
+                      after, before)  # fmt: skip
+
+    for actions in (["create"], ["update"], ["delete"]):
+        plan = {"resource_changes": [policy_change(actions, "tenant-config")]}
+        assert policy.release_violations(plan) == [], actions
+    [found] = policy.release_violations(
+        {"resource_changes": [policy_change(["create"], "tenant-logs")]}
+    )
+    assert "would create a aws_iam_role_policy" in str(found)

@@ -77,6 +77,7 @@ MAKERS: dict[str, Callable[[int], Resources]] = {
     "cognito_groups": lambda n: many("aws_cognito_user_group", n, {"user_pool_id": "p1"}),
     "cognito_identity_pools": lambda n: many("aws_cognito_identity_pool", n),
     "log_groups": lambda n: many("aws_cloudwatch_log_group", n),
+    "ssm_parameters": lambda n: many("aws_ssm_parameter", n),
     "vpc_interface_endpoints": lambda n: many("aws_vpc_endpoint", n,
                                               {"vpc_endpoint_type": "Interface"}),
     "dynamodb_tables": lambda n: many("aws_dynamodb_table", n),
@@ -126,11 +127,11 @@ def test_the_defaults_are_awss() -> None:
                 "log_groups": 1000000, "vpc_interface_endpoints": 50,
                 "dynamodb_tables": 2500, "iam_roles": 1000,
                 "security_groups": 2500, "ecs_services": 5000, "scalable_targets": 3000,
-                "fargate_vcpu": None}  # fmt: skip
+                "ssm_parameters": 10000, "fargate_vcpu": None}  # fmt: skip
     assert {q.key: limits[q.key] for q in quotas.QUOTAS} == expected
     fixed = {q.key for q in quotas.QUOTAS if not q.adjustable}
     assert fixed == {"waf_rate_rules", "waf_wcu", "alb_target_groups", "cognito_groups",
-                     "ecs_services"}  # fmt: skip
+                     "ecs_services", "ssm_parameters"}  # fmt: skip
     assert all(q.source.startswith("https://docs.aws.amazon.com/") for q in quotas.QUOTAS)
 
 

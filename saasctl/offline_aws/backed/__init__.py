@@ -39,7 +39,15 @@ def register(type_name: str, handler: Handler) -> None:
 def handler_for(type_name: str) -> Handler | None:
     with _loaded:  # every handler module registered before any lookup
         if not REGISTRY:
-            from saasctl.offline_aws.backed import cognito, dynamodb, ecs, logs, metrics, s3  # noqa: F401
+            from saasctl.offline_aws.backed import (  # noqa: F401
+                cognito,
+                dynamodb,
+                ecs,
+                logs,
+                metrics,
+                s3,
+                ssm,
+            )
     return REGISTRY.get(type_name)
 
 

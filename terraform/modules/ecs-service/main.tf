@@ -150,6 +150,26 @@ resource "aws_iam_role_policy" "tenant_logs" {
   policy = data.aws_iam_policy_document.tenant_logs[0].json
 }
 
+# Tenant configuration (saasctl's config versions): the task reads its tenant's
+# parameter (a pooled task, its basic tenants' parameters), nothing else in SSM.
+data "aws_iam_policy_document" "config" {
+  count = length(var.config_parameter_arns) > 0 ? 1 : 0
+
+  statement {
+    sid       = "TenantConfig"
+    actions   = ["ssm:GetParameter", "ssm:GetParameters"]
+    resources = var.config_parameter_arns
+  }
+}
+
+resource "aws_iam_role_policy" "config" {
+  count = length(var.config_parameter_arns) > 0 ? 1 : 0
+
+  name   = "tenant-config"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.config[0].json
+}
+
 # The tenant-scoped role: its sessions carry a `tenant` tag and touch only items
 # whose partition key is that tenant (dynamodb:LeadingKeys). Scan is not
 # granted: it has no leading key to check.

@@ -348,3 +348,9 @@ variable "log_router_image" {
   type        = string
   default     = "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.34.0"
 }
+
+variable "config_parameter_arns" {
+  description = "SSM parameters (ARNs, `*` allowed at the end) of tenant configuration the task role may read; the caller names them in `environment`. Empty: none."
+  type        = list(string)
+  default     = []
+}

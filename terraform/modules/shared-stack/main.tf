@@ -211,6 +211,21 @@ resource "aws_cloudwatch_log_group" "services" {
   tags = var.tags
 }
 
+# Each basic tenant's configuration: one parameter (String: settings and flags,
+# never secrets); the pooled tasks serve every basic tenant, so they read them all.
+resource "aws_ssm_parameter" "tenant_config" {
+  #checkov:skip=CKV2_AWS_34:Settings and flags, not secrets (those go to Secrets Manager).
+  for_each = var.tenant_configs == null ? {} : var.tenant_configs.documents
+
+  name        = "${var.tenant_configs.prefix}${each.key}/config"
+  description = "saasctl configuration of tenant ${each.key}"
+  type        = "String"
+  tier        = "Standard"
+  value       = each.value
+
+  tags = var.tags
+}
+
 # The basic tier's pooled services. Each gets a probe rule (header match) at the
 # top priorities so ECS sees its target group attached; tenants add host rules.
 module "pool_service" {
@@ -248,6 +263,12 @@ module "pool_service" {
   # Each basic tenant's records to its own group (its workspace creates it).
   tenant_log_prefix = local.tenant_log_prefix
   tags              = merge(var.tags, { Tier = "basic" })
+
+  environment = var.tenant_configs == null ? {} : {
+    SAASCTL_CONFIG_PREFIX  = var.tenant_configs.prefix
+    SAASCTL_CONFIG_VERSION = var.tenant_configs.version
+  }
+  config_parameter_arns = var.tenant_configs == null ? [] : ["arn:aws:ssm:${var.region}:${var.account_id}:parameter${var.tenant_configs.prefix}*"]
 
   # Any tenant's items, one tenant per session: the session's tenant is the
   # custom:tenantId of a user's verified token of the shared pool.

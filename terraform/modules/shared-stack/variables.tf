@@ -100,3 +100,13 @@ variable "shared_user_pool" {
   description = "Create the shared Cognito user pool that tenants with shared identity get a group in."
   type        = bool
 }
+
+variable "tenant_configs" {
+  description = "The basic tenants' configuration, of the config version the pool runs (saasctl renders it): version, parameter name prefix and each tenant's JSON document (one parameter each, <prefix><tenant>/config). Null: none delivered."
+  type = object({
+    version   = string
+    prefix    = string
+    documents = map(string)
+  })
+  default = null
+}

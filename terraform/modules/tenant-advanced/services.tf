@@ -24,6 +24,21 @@ resource "aws_cloudwatch_log_group" "services" {
   tags = var.tags
 }
 
+# The tenant's configuration: one parameter (String: settings and flags, never
+# secrets), read only by the tenant's own task roles.
+resource "aws_ssm_parameter" "config" {
+  #checkov:skip=CKV2_AWS_34:Settings and flags, not secrets (those go to Secrets Manager).
+  count = var.config == null ? 0 : 1
+
+  name        = var.config.parameter
+  description = "saasctl configuration of tenant ${var.tenant_id}"
+  type        = "String"
+  tier        = "Standard"
+  value       = var.config.document
+
+  tags = var.tags
+}
+
 module "service" {
   source   = "../ecs-service"
   for_each = local.services
@@ -50,6 +65,12 @@ module "service" {
   max_capacity          = var.max_capacity
   log_group_name        = aws_cloudwatch_log_group.services.name
   tags                  = var.tags
+
+  environment = var.config == null ? {} : {
+    SAASCTL_CONFIG_PARAMETER = var.config.parameter
+    SAASCTL_CONFIG_VERSION   = var.config.version
+  }
+  config_parameter_arns = aws_ssm_parameter.config[*].arn
 
   deployment_strategy      = var.deployment_strategy
   deployment_bake_minutes  = var.deployment_bake_minutes

@@ -123,3 +123,13 @@ variable "tenant_log_group_prefix" {
   type        = string
   default     = null
 }
+
+variable "config" {
+  description = "The tenant's configuration, of the config version its services run (saasctl renders it): the SSM parameter's name, the JSON document it holds and the version. A new version changes the task definitions, so it deploys through the release health gates. Null: none delivered."
+  type = object({
+    version   = string
+    parameter = string
+    document  = string
+  })
+  default = null
+}

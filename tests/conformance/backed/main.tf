@@ -1,6 +1,6 @@
 # The resource types the offline provider keeps in the local emulator when the
 # provider has an endpoint: ECS, CloudWatch alarms and log groups, DynamoDB,
-# Cognito, S3. test_emulator_backed.py creates, changes, drifts and destroys them.
+# Cognito, S3, SSM parameters. test_emulator_backed.py creates, changes, drifts and destroys them.
 terraform {
   required_version = ">= 1.0.0"
   required_providers {
@@ -47,6 +47,7 @@ provider "aws" {
     ecs        = var.endpoint
     logs       = var.endpoint
     s3         = var.endpoint
+    ssm        = var.endpoint
   }
 }
 
@@ -94,6 +95,12 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
 resource "aws_cloudwatch_log_group" "app" {
   name              = "/backed/app"
   retention_in_days = var.retention_in_days
+}
+
+resource "aws_ssm_parameter" "config" {
+  name  = "/backed/tenants/acme/config"
+  type  = "String"
+  value = jsonencode({ version = "c1", values = { retention = var.retention_in_days } })
 }
 
 resource "aws_dynamodb_table" "items" {
@@ -148,5 +155,6 @@ output "ids" {
     client_id   = aws_cognito_user_pool_client.app.id
     group_id    = aws_cognito_user_group.tenant.id
     bucket      = aws_s3_bucket.data.bucket
+    parameter   = aws_ssm_parameter.config.arn
   }
 }

@@ -77,6 +77,10 @@ variable "tables" {
   type = any
 }
 
+variable "config" {
+  type = any
+}
+
 variable "saasctl_config_digest" {
   description = "Digest of the rendered files, kept in state to tell applied from drifted."
   type        = string
@@ -115,6 +119,7 @@ module "tenant" {
   deployment_strategy     = var.deployment_strategy
   deployment_bake_minutes = var.deployment_bake_minutes
   tables                  = var.tables
+  config                  = var.config
 }
 
 output "tenant" {

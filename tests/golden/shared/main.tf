@@ -73,6 +73,10 @@ variable "shared_user_pool" {
   type = any
 }
 
+variable "tenant_configs" {
+  type = any
+}
+
 variable "saasctl_config_digest" {
   description = "Digest of the rendered files, kept in state to tell applied from drifted."
   type        = string
@@ -98,6 +102,7 @@ module "shared" {
   tags               = var.tags
   pool_tables        = var.pool_tables
   shared_user_pool   = var.shared_user_pool
+  tenant_configs     = var.tenant_configs
 }
 
 output "vpc_id" {

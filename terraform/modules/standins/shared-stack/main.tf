@@ -51,5 +51,16 @@ resource "null_resource" "pool_service" {
     image         = each.value.image
     port          = tostring(each.value.port)
     desired_count = tostring(var.pool.desired_count)
+    config        = var.tenant_configs == null ? "" : var.tenant_configs.version
+  }
+}
+
+resource "null_resource" "tenant_config" {
+  for_each = var.tenant_configs == null ? {} : var.tenant_configs.documents
+
+  triggers = {
+    stands_for = "aws_ssm_parameter"
+    name       = "${var.tenant_configs.prefix}${each.key}/config"
+    value      = each.value
   }
 }

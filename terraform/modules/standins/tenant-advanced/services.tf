@@ -18,6 +18,17 @@ resource "null_resource" "service" {
     desired_count = tostring(var.desired_count)
     scaling       = "${var.min_capacity}-${var.max_capacity}"
     deployment    = "${var.deployment_strategy}/${var.deployment_bake_minutes}"
+    config        = var.config == null ? "" : var.config.version
+  }
+}
+
+resource "null_resource" "config" {
+  count = var.config == null ? 0 : 1
+
+  triggers = {
+    stands_for = "aws_ssm_parameter"
+    name       = var.config.parameter
+    value      = var.config.document
   }
 }
 
