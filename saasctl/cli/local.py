@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from typing import Annotated
 
@@ -16,17 +17,25 @@ offline_app = group("Run any Terraform code through saasctl's offline AWS provid
 def emulator(
     port: Annotated[int, typer.Option(help="Loopback port (0: a free one).")] = 0,
 ) -> None:
-    """Run the local AWS emulator (moto) in the foreground until Ctrl-C."""
+    """Run the local AWS emulator (moto) in the foreground until Ctrl-C, SIGTERM or
+    SIGHUP; the server it started stops with it."""
     from saasctl.emulator import moto_server
 
-    with moto_server(port or None) as url:
-        console.ui().info(f"moto listening on {url}; in another shell:")
-        console.ui().out.print(f"export AWS_ENDPOINT_URL={url}")
-        try:
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # so the server's context manager stops it
+
+    # The server runs in a session of its own (a Ctrl-C in this terminal is ours
+    # to handle): a cancelled CI job, `kill` or a service manager must stop it too.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
+    try:
+        with moto_server(port or None) as url:
+            console.ui().info(f"moto listening on {url}; in another shell:")
+            console.ui().out.print(f"export AWS_ENDPOINT_URL={url}")
             while True:
                 time.sleep(3600)
-        except KeyboardInterrupt:
-            console.ui().info("stopping moto")
+    except KeyboardInterrupt:
+        console.ui().info("moto stopped")
 
 
 @command(offline_app, "env")

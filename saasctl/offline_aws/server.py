@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from functools import partial
@@ -44,8 +45,12 @@ NOTICE = (
     "no AWS resource is created"
 )
 BACKED_NOTICE = (
-    "ECS, CloudWatch alarms and log groups, DynamoDB, Cognito and S3 resources are kept "
-    "in the local emulator at"
+    "ECS, CloudWatch alarms and log groups, DynamoDB, Cognito, S3 and SSM resources are "
+    "kept in the local emulator at"
+)
+NO_EMULATOR = (
+    "no emulator answers at {url}: every resource stays in Terraform state only "
+    "(start one with `saasctl emulator --port {port}`, or unset AWS_ENDPOINT_URL)"
 )
 
 # tfplugin6 Diagnostic.Severity
@@ -140,7 +145,13 @@ class Provider:
         self.emulator = Emulator(urls, self.region, role if isinstance(role, str) else None)
         notice = NOTICE
         if self.emulator.configured():  # imports below: only what an RPC needs, when it does
-            notice += f"; {BACKED_NOTICE} {self.emulator.fallback or next(iter(urls.values()))}"
+            url = self.emulator.fallback or next(iter(urls.values()))
+            if self.emulator.answers(url):
+                notice += f"; {BACKED_NOTICE} {url}"
+            else:  # the first apply must not end in a bare connection error
+                self.emulator.endpoints, self.emulator.fallback = {}, None
+                port = urllib.parse.urlsplit(url).port or 5000
+                notice += "; " + NO_EMULATOR.format(url=url, port=port)
         return wire.message(1, diagnostic(WARNING, notice))
 
     def GetFunctions(self, req: bytes) -> bytes:

@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 from saasctl import lifecycle
+from saasctl.emulator import free_port
 from saasctl.terraform import Terraform
 from tests.conftest import REPO
 from tests.integration.conftest import BINARIES, NEEDS_TERRAFORM
@@ -129,3 +130,23 @@ def test_backed_types_live_in_the_emulator(emulator: str, tmp_path: Path) -> Non
     assert ids["pool_id"] not in [p["Id"] for p in idp.list_user_pools(MaxResults=60)["UserPools"]]
     assert repaired["bucket"] not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert ssm.describe_parameters()["Parameters"] == []
+
+
+def test_with_no_emulator_listening_everything_stays_in_state(tmp_path: Path) -> None:
+    """An endpoint nobody listens on (an `offline env` shell without `saasctl
+    emulator`): one warning, and the apply keeps the backed types in state rather
+    than failing on a connection error."""
+    tf = offline_terraform(BINARIES[-1])
+    workdir = lifecycle.prepare(CASE, tmp_path / "nobody")
+    port = free_port()
+    url = f"-var=endpoint=http://127.0.0.1:{port}"
+    tf.run(workdir, ["init", "-input=false", "-no-color"])
+    done = tf.run(workdir, ["apply", "-auto-approve", "-input=false", "-no-color", url])
+    said = " ".join((done.stdout + done.stderr).split())
+    assert f"no emulator answers at http://127.0.0.1:{port}" in said
+    assert f"saasctl emulator --port {port}" in said
+    held = tf.run(workdir, ["state", "list"]).stdout.split()
+    assert {"aws_s3_bucket.data", "aws_ssm_parameter.config", "aws_ecs_service.app"} <= set(held)
+    clean = tf.run(workdir, ["plan", "-detailed-exitcode", "-no-color", url], ok_codes=(0, 2))
+    assert clean.code == 0, clean.stdout[-2000:]
+    tf.run(workdir, ["destroy", "-auto-approve", "-input=false", "-no-color", url])

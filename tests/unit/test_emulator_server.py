@@ -3,6 +3,10 @@ implements S3 conditional puts) is atomic, as AWS makes it."""
 
 from __future__ import annotations
 
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -12,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
+from saasctl.emulator import _ready, free_port
 from saasctl.emulator_server import OneAtATime, model_ecs_deployments
 
 
@@ -93,3 +98,26 @@ def test_a_new_task_definition_gets_a_new_primary_deployment(
 ) -> None:
     updated, primary = ecs_primary_after_update(True, monkeypatch)
     assert primary == updated
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_stopped_emulator_command_stops_its_server(sig: signal.Signals) -> None:
+    """`saasctl emulator` starts moto in a session of its own: a SIGTERM or SIGHUP to
+    the command (a cancelled CI job, `kill`, a closed terminal) must stop it too."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "saasctl", "emulator", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not _ready(url):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.1)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert "moto stopped" in err
+        with pytest.raises(ConnectionRefusedError):  # nobody listens on the port any more
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        proc.kill()

@@ -5,7 +5,9 @@ first backed resource, never at start: a start must stay fast."""
 from __future__ import annotations
 
 import os
+import socket
 import threading
+import urllib.parse
 from typing import Any
 
 
@@ -26,6 +28,17 @@ class Emulator:
 
     def configured(self) -> bool:
         return bool(self.endpoints or self.fallback)
+
+    @staticmethod
+    def answers(url: str) -> bool:
+        """Whether anything listens at the emulator's address (a TCP connect, 2 s)."""
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            with socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=2):
+                return True
+        except OSError:
+            return False
 
     def endpoint(self, service: str) -> str | None:
         return self.endpoints.get(service) or self.fallback
