@@ -6,6 +6,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from saasctl.errors import NotFoundError, SpecError, UserError
 from saasctl.ids import validate_env_name, validate_tenant_id
@@ -313,34 +314,18 @@ class Environment:
         return self.dir / RELEASES
 
     def release_file(self, version: str) -> Path:
-        if not re.fullmatch(VERSION_PATTERN.strip("^$"), version):
-            raise UserError(
-                f"invalid release version {version!r}: letters, digits and . _ + - "
-                "(at most 64, starting with a letter or digit)"
-            )
-        return self.releases_dir / f"{version}.yaml"
+        return self._version_file(RELEASES, "release version", version)
 
     def release_versions(self) -> list[str]:
         """Every release of the environment, oldest version first (natural order)."""
-        found = (
-            [p.stem for p in self.releases_dir.glob("*.yaml")] if self.releases_dir.is_dir() else []
-        )
-        return sorted(found, key=version_key)
+        return self._versions(RELEASES)
 
     def load_release(self, version: str) -> ReleaseSpec:
         path = self.release_file(version)
-        if not path.is_file():
-            known = ", ".join(self.release_versions()) or "none"
-            raise NotFoundError(
-                f"release {version!r} not found in environment {self.name!r} (known: {known})",
-                hint=f"create it: `saasctl release create {version} --image SERVICE=IMAGE ...`",
-            )
-        release: ReleaseSpec = load_model(ReleaseSpec, path, self.project.display(path))
-        if release.version != version:
-            raise SpecError(
-                f"{self.project.display(path)}: version: {release.version!r} does not match "
-                f"its file name {version!r}"
-            )
+        release: ReleaseSpec = self._load_version(
+            path, RELEASES, "release", ReleaseSpec,
+            f"create it: `saasctl release create {version} --image SERVICE=IMAGE ...`",
+        )  # fmt: skip
         self.check_release(release, self.project.display(path))
         return release
 
@@ -383,35 +368,49 @@ class Environment:
     # --- config versions ------------------------------------------------------
 
     def config_file(self, version: str) -> Path:
-        if not re.fullmatch(VERSION_PATTERN.strip("^$"), version):
-            raise UserError(
-                f"invalid config version {version!r}: letters, digits and . _ + - "
-                "(at most 64, starting with a letter or digit)"
-            )
-        return self.dir / CONFIGS / f"{version}.yaml"
+        return self._version_file(CONFIGS, "config version", version)
 
     def config_versions(self) -> list[str]:
         """Every config version of the environment, oldest first (natural order)."""
-        folder = self.dir / CONFIGS
-        found = [p.stem for p in folder.glob("*.yaml")] if folder.is_dir() else []
-        return sorted(found, key=version_key)
+        return self._versions(CONFIGS)
 
     def load_config(self, version: str) -> ConfigSpec:
-        path = self.config_file(version)
-        if not path.is_file():
-            known = ", ".join(self.config_versions()) or "none"
-            raise NotFoundError(
-                f"config version {version!r} not found in environment {self.name!r} "
-                f"(known: {known})",
-                hint=f"create it: `saasctl config create {version}`",
+        config: ConfigSpec = self._load_version(
+            self.config_file(version), CONFIGS, "config version", ConfigSpec,
+            f"create it: `saasctl config create {version}`",
+        )  # fmt: skip
+        return config
+
+    # Releases and config versions: one reviewed file per version in a folder.
+
+    def _version_file(self, folder: str, what: str, version: str) -> Path:
+        if not re.fullmatch(VERSION_PATTERN.strip("^$"), version):
+            raise UserError(
+                f"invalid {what} {version!r}: letters, digits and . _ + - "
+                "(at most 64, starting with a letter or digit)"
             )
-        config: ConfigSpec = load_model(ConfigSpec, path, self.project.display(path))
-        if config.version != version:
+        return self.dir / folder / f"{version}.yaml"
+
+    def _versions(self, folder: str) -> list[str]:
+        where = self.dir / folder
+        found = [p.stem for p in where.glob("*.yaml")] if where.is_dir() else []
+        return sorted(found, key=version_key)
+
+    def _load_version(self, path: Path, folder: str, what: str, model: type[Any], hint: str) -> Any:
+        version = path.stem
+        if not path.is_file():
+            known = ", ".join(self._versions(folder)) or "none"
+            raise NotFoundError(
+                f"{what} {version!r} not found in environment {self.name!r} (known: {known})",
+                hint=hint,
+            )
+        loaded = load_model(model, path, self.project.display(path))
+        if loaded.version != version:
             raise SpecError(
-                f"{self.project.display(path)}: version: {config.version!r} does not match "
+                f"{self.project.display(path)}: version: {loaded.version!r} does not match "
                 f"its file name {version!r}"
             )
-        return config
+        return loaded
 
     def current_config(self) -> str | None:
         """The config version new tenants get: the first cell's pool's."""

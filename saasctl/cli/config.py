@@ -26,10 +26,9 @@ from saasctl.cli.release import (
     MaintenanceOpt,
     ResumeOpt,
     StartOpt,
-    ledger_table,
     run_rollout,
+    show_plan,
 )
-from saasctl.errors import ExitCode
 from saasctl.files import atomic_write
 
 app = group("Ship per-tenant settings and feature flags in waves (config versions), like releases.")
@@ -113,23 +112,10 @@ def plan(
     Exit 2 when units would change, 1 when a plan changes more than a rollout
     should or breaks a policy gate, 0 when nothing would change.
     """
-    from saasctl import rollout
-
     ctx = context(env)
     ctx.env.load_config(version)
-    ctx.preflight()
-    data = rollout.preview(ctx, version, allow_infra_change=False, only_cells=cell,
-                           window_policy=maintenance and maintenance.value,
-                           what="config")  # fmt: skip
-    if json_out:
-        ctx.ui.emit_json(data)
-    else:
-        ctx.ui.out.print(ledger_table(data))
-    if any(u["state"] == "refused" for u in data["units"].values()):
-        ctx.ui.error("some unit(s) would change more than a config rollout: see above")
-        raise typer.Exit(ExitCode.ERROR)
-    if any(u["state"] in ("pending", "waiting") for u in data["units"].values()):
-        raise typer.Exit(ExitCode.CHANGES)
+    show_plan(ctx, version, allow_infra_change=False, cells=cell, policy=maintenance,
+              json_out=json_out, what="config")  # fmt: skip
 
 
 @command(app, "rollout")

@@ -236,20 +236,36 @@ def plan(
     Exit 2 when units would change, 1 when a plan changes more than a release
     should (infrastructure) or breaks a policy gate, 0 when nothing would change.
     """
-    from saasctl import rollout
-
     ctx = context(env)
     ctx.env.load_release(version)
+    show_plan(ctx, version, allow_infra_change=allow_infra_change, cells=cell,
+              policy=maintenance, json_out=json_out)  # fmt: skip
+
+
+def show_plan(
+    ctx: Context,
+    version: str,
+    *,
+    allow_infra_change: bool,
+    cells: list[str] | None,
+    policy: Policy | None,
+    json_out: bool,
+    what: str = "release",
+) -> None:
+    """Preview a rollout (of a release, or of a config version) and exit 2 when
+    units would change, 1 when one would change more than a rollout should."""
+    from saasctl import rollout
+
     ctx.preflight()
-    data = rollout.preview(ctx, version, allow_infra_change=allow_infra_change, only_cells=cell,
-                           window_policy=maintenance and maintenance.value)  # fmt: skip
+    data = rollout.preview(ctx, version, allow_infra_change=allow_infra_change, only_cells=cells,
+                           window_policy=policy and policy.value, what=what)  # fmt: skip
     if json_out:
         ctx.ui.emit_json(data)
     else:
         ctx.ui.out.print(ledger_table(data))
     refused = [u for u in data["units"].values() if u["state"] == "refused"]
     if refused:
-        ctx.ui.error(f"{len(refused)} unit(s) would change more than a release: see above")
+        ctx.ui.error(f"{len(refused)} unit(s) would change more than a {what} rollout: see above")
         raise typer.Exit(ExitCode.ERROR)
     if any(u["state"] in ("pending", "waiting") for u in data["units"].values()):
         raise typer.Exit(ExitCode.CHANGES)
