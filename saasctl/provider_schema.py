@@ -21,6 +21,7 @@ import json
 import os
 import re
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,31 @@ CDKTN_VERSION = "25.8.1"  # ships hashicorp/aws 6.69.1
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 PROVIDER_VERSION = "6.69.1"
 FORMAT = 7  # bump when the extraction changes; names the cache file
+
+
+@dataclass(frozen=True)
+class Package:
+    """A pinned cdktn provider wheel and the provider whose schema it carries."""
+
+    name: str  # the provider's type name: aws, random
+    wheel: str  # the distribution, e.g. cdktn-provider-random
+    wheel_version: str
+    provider_version: str
+
+    @property
+    def module(self) -> str:
+        return self.wheel.replace("-", "_")
+
+    @property
+    def address(self) -> str:
+        return f"registry.terraform.io/hashicorp/{self.name}"
+
+
+AWS = Package("aws", "cdktn-provider-aws", CDKTN_VERSION, PROVIDER_VERSION)
+# Attributes a provider marks sensitive (terraform then never prints them).
+SENSITIVE = {"random": {"random_password": ("result", "bcrypt_hash")}}
+# Utility providers served offline by the same machinery (saasctl.offline_aws.utility).
+UTILITY = {p.name: p for p in (Package("random", "cdktn-provider-random", "15.0.1", "3.9.1"),)}
 _CLASS = re.compile(r"^class (\w+) extends cdktn\.(\w+) \{$", re.M)
 _TF_TYPE = re.compile(r'static tfResourceType = "(\w+)";')
 # Every argument and attribute carries this comment, then its field and getter.
@@ -67,24 +93,26 @@ class SchemaUnavailable(RuntimeError):
     pass
 
 
-def assembly_path() -> Path:
-    explicit = os.environ.get("SAASCTL_AWS_JSII")
+def assembly_path(package: Package = AWS) -> Path:
+    explicit = os.environ.get("SAASCTL_AWS_JSII") if package is AWS else None
     if explicit:
         return Path(explicit)
     try:
-        installed = importlib.metadata.version("cdktn-provider-aws")
+        installed = importlib.metadata.version(package.wheel)
     except importlib.metadata.PackageNotFoundError:
         installed = None
-    if installed is not None and installed != CDKTN_VERSION:
-        raise SchemaUnavailable(f"cdktn-provider-aws {installed} installed; pinned {CDKTN_VERSION}")
-    spec = importlib.util.find_spec(CDKTN_PACKAGE)  # does not import it (that needs node)
+    if installed is not None and installed != package.wheel_version:
+        raise SchemaUnavailable(
+            f"{package.wheel} {installed} installed; pinned {package.wheel_version}"
+        )
+    spec = importlib.util.find_spec(package.module)  # does not import it (that needs node)
     if spec is None or not spec.submodule_search_locations:
         raise SchemaUnavailable(
-            f"{CDKTN_PACKAGE}=={CDKTN_VERSION} is not installed (make setup installs it)"
+            f"{package.wheel}=={package.wheel_version} is not installed (make setup installs it)"
         )
     found = sorted(Path(next(iter(spec.submodule_search_locations))).glob("_jsii/*.jsii.tgz"))
     if not found:
-        raise SchemaUnavailable(f"no .jsii.tgz inside {CDKTN_PACKAGE}")
+        raise SchemaUnavailable(f"no .jsii.tgz inside {package.module}")
     return found[-1]
 
 
@@ -287,7 +315,7 @@ def _functions(text: str) -> dict[str, Any]:
     return out
 
 
-def extract(assembly: Path) -> dict[str, Any]:
+def extract(assembly: Path, address: str = PROVIDER) -> dict[str, Any]:
     resources: dict[str, Any] = {}
     data_sources: dict[str, Any] = {}
     provider: dict[str, Any] = {"version": 0, "block": {"attributes": {}, "block_types": {}}}
@@ -321,7 +349,7 @@ def extract(assembly: Path) -> dict[str, Any]:
     return {
         "format_version": "1.0",
         "provider_schemas": {
-            PROVIDER: {
+            address: {
                 "provider": provider,
                 "resource_schemas": resources,
                 "data_source_schemas": data_sources,
@@ -422,14 +450,19 @@ def _no_dynamic_in_sets(block: dict[str, Any]) -> None:
         _no_dynamic_in_sets(bt["block"])
 
 
-def load(cache_dir: Path) -> dict[str, Any]:
+def load(cache_dir: Path, package: Package = AWS) -> dict[str, Any]:
     """The schema, extracted once per pinned version and cached (gzip JSON)."""
-    cache = cache_dir / f"aws-provider-schema-cdktn-{CDKTN_VERSION}-v{FORMAT}.json.gz"
+    name = f"{package.name}-provider-schema-cdktn-{package.wheel_version}-v{FORMAT}.json.gz"
+    cache = cache_dir / name
     if cache.is_file():
         with gzip.open(cache, "rt") as fh:
             cached: dict[str, Any] = json.load(fh)
             return cached
-    schema = extract(assembly_path())
+    schema = extract(assembly_path(package), package.address)
+    resources = schema["provider_schemas"][package.address]["resource_schemas"]
+    for type_name, names in SENSITIVE.get(package.name, {}).items():
+        for name in names:  # the jsii comments do not say it; the provider does
+            resources[type_name]["block"]["attributes"][name]["sensitive"] = True
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
         gz.write(json.dumps(schema, sort_keys=True).encode())

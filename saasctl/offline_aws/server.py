@@ -85,6 +85,9 @@ class Provider:
         self.default_tags: dict[str, str] = {}
         self.emulator: Emulator | None = None  # set by ConfigureProvider
         self.stop = threading.Event()
+        # "aws", or a utility provider this program serves too (offline_aws.utility)
+        flavour = schema_dir / "flavour"
+        self.flavour = flavour.read_text().strip() if flavour.is_file() else "aws"
 
     def backed(self, type_name: str) -> tuple[Handler, Any] | None:
         """The handler and client when this type lives in the configured emulator."""
@@ -124,6 +127,8 @@ class Provider:
         return b""
 
     def ConfigureProvider(self, req: bytes) -> bytes:
+        if self.flavour != "aws":  # nothing to configure, nothing to say on every run
+            return b""
         config = read_dynamic(wire.first_bytes(wire.decode(req), 2)) or {}
         if isinstance(config.get("region"), str) and config["region"]:
             self.region = config["region"]
@@ -219,6 +224,11 @@ class Provider:
         planned = values.conform(block, proposed)
         assert planned is not None
         replace: list[str] = []
+        if self.flavour != "aws":
+            from saasctl.offline_aws import utility
+
+            replace = utility.plan(type_name, block, prior, planned)
+            return self._planned(planned, replace)
         if block["attributes"].get("tags_all", {}).get("type") == ["map", "string"]:
             config = read_dynamic(wire.first_bytes(f, 4))
             if prior is not None and isinstance(config, dict) and config.get("tags_all") == {}:
@@ -232,6 +242,9 @@ class Provider:
             fidelity.on_plan(type_name, planned)
         else:
             replace = fidelity.requires_replace(type_name, prior, planned)
+        return self._planned(planned, replace)
+
+    def _planned(self, planned: dict[str, Any], replace: list[str]) -> bytes:
         out = wire.message(1, dynamic(planned))
         for name in replace:
             out += wire.message(2, wire.message(1, wire.text(1, name)))
@@ -244,6 +257,18 @@ class Provider:
         type_name = wire.string(f, 1)
         prior = read_dynamic(wire.first_bytes(f, 2))
         planned = read_dynamic(wire.first_bytes(f, 3))
+        if self.flavour != "aws":
+            from saasctl.offline_aws import utility
+
+            if planned is None or prior is not None:  # destroyed, or unchanged (no update)
+                return wire.message(1, dynamic(planned)) + _bytes_field(2, wire.first_bytes(f, 5))
+            try:
+                made = utility.apply(type_name, planned)
+            except ValueError as exc:
+                summary = f"creating {type_name}: {exc}"
+                return wire.message(DIAGNOSTICS_FIELD["ApplyResourceChange"],
+                                    diagnostic(ERROR, summary))  # fmt: skip
+            return wire.message(1, dynamic(made)) + _bytes_field(2, wire.first_bytes(f, 5))
         backed = self.backed(type_name)
         if planned is None:  # destroy: in the emulator too when it lives there
             if backed is not None and prior is not None:

@@ -8,6 +8,7 @@ one runner, on a copy of the case."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ CORPUS = REPO / "tests" / "conformance"
 # Roots of their own: provider functions (terraform >= 1.8), the emulator-backed
 # types (test_emulator_backed.py) and quotas (test_offline_limits.py); every other
 # class is a module of the corpus root.
-STANDALONE = {"functions", "backed", "limits"}
+STANDALONE = {"functions", "backed", "limits", "random"}
 CLASSES = sorted(p.name for p in CORPUS.iterdir() if (p / "main.tf").is_file())
 
 pytestmark = [
@@ -50,7 +51,7 @@ def checks(tf: Terraform, workdir: Path) -> dict[str, bool]:
 def test_the_corpus_covers_every_class() -> None:
     assert set(CLASSES) == {
         "arns", "backed", "data-sources", "functions", "limits", "prefixes", "provider-meta",
-        "tags", "unique-ids", "unknown-blocks", "values",
+        "random", "tags", "unique-ids", "unknown-blocks", "values",
     }  # fmt: skip
     root = (CORPUS / "main.tf").read_text()
     assert all(f'"./{name}"' in root for name in set(CLASSES) - STANDALONE)
@@ -96,3 +97,38 @@ def test_provider_functions(binary: Binary, tmp_path: Path) -> None:
         pytest.skip(f"provider functions need terraform >= {minimum}")
     found = lifecycle_with_checks(offline_terraform(binary), CORPUS / "functions", tmp_path / "f")
     assert len(found) == 6
+
+
+@pytest.mark.parametrize("binary", BINARY_PARAMS)
+def test_the_random_provider_offline(binary: Binary, tmp_path: Path) -> None:
+    """hashicorp/random from the offline mirror: well-formed values, stable in state
+    (a clean re-plan), a changed keeper replaces only its resource, secrets stay
+    sensitive."""
+    tf = offline_terraform(binary)
+    workdir = lifecycle.prepare(CORPUS / "random", tmp_path / "random")
+    outcome = lifecycle.run(tf, workdir, until="replan")
+    assert outcome.ok, outcome.first_error()
+    found = checks(tf, workdir)
+    assert all(found.values()), {k: v for k, v in found.items() if not v}
+
+    def values() -> dict[str, str]:
+        out = tf.run(workdir, ["output", "-json", "-no-color", "values"]).stdout
+        got: dict[str, str] = json.loads(out)
+        return got
+
+    before = values()
+    update = f"-var-file={CORPUS / 'random' / 'update.tfvars'}"
+    tf.run(workdir, ["apply", "-auto-approve", "-input=false", "-no-color", update])
+    after = values()
+    assert after["password"] != before["password"]  # its keeper changed
+    assert {k: v for k, v in after.items() if k != "password"} == {
+        k: v for k, v in before.items() if k != "password"}  # fmt: skip
+    replan = tf.run(workdir, ["plan", "-detailed-exitcode", "-no-color", update], ok_codes=(0, 2))
+    assert replan.code == 0, replan.stdout[-2000:]
+    shown = tf.run(workdir, ["plan", "-no-color", "-var=rotation=3"]).stdout  # replaces it
+    assert "random_password.db must be replaced" in shown
+    # the resource's own diff hides it (the `values` output unwraps it on purpose)
+    resource = shown.split("random_password.db must be replaced", 1)[1].split("\n\n", 1)[0]
+    assert re.search(r"result\s+= \(sensitive value\)", resource), resource
+    assert after["password"] not in resource
+    tf.run(workdir, ["destroy", "-auto-approve", "-input=false", "-no-color", update])

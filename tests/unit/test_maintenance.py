@@ -245,3 +245,20 @@ def test_a_wave_policy_applies_when_the_run_gives_none(monkeypatch: pytest.Monke
     done, _ = execute(ledger(cfg, units(advanced=1)) | {"maintenance": "skip"}, Fleet(),
                       monkeypatch, cfg, specs=specs)  # fmt: skip
     assert states(done)["adv0"] == "skipped"  # the run's policy wins over the wave's
+
+
+def test_a_resumed_rollout_goes_on_waiting_for_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A strict run killed while a unit waited: the resumed run (the ledger says
+    `waiting`) waits on and moves it once the window opens, not before."""
+    specs = {"adv0": spec("adv0", settings("sat 02:00 4h", tz="Europe/Berlin"))}
+    clock = Clock("2026-12-12T00:30:00Z")
+    monkeypatch.setattr(maintenance, "now", clock.now)
+    monkeypatch.setattr(maintenance, "_sleep", clock.sleep)
+    data = ledger(CFG, units(advanced=1), {"adv0": "waiting"}) | {"maintenance": "strict"}
+    fleet = Fleet()
+    moved_at: list[datetime] = []
+    original = fleet.move
+    monkeypatch.setattr(fleet, "move", lambda u, r: (moved_at.append(clock.time), original(u, r)))
+    done, _ = execute(data, fleet, monkeypatch, CFG, specs=specs)
+    assert states(done) == {"adv0": "healthy", "pool": "healthy"}
+    assert moved_at[0] >= at("2026-12-12T01:00:00Z")  # the window's opening, Berlin 02:00

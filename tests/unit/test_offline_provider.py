@@ -290,3 +290,14 @@ def test_schema_reply_encodes_the_json_schema(aws_schema: dict, tmp_path) -> Non
     assert "health_check" in provider.block("resource", "aws_lb_target_group")["block_types"]
     with pytest.raises(KeyError):
         provider.block("resource", "aws_nope")
+
+
+def test_the_makefile_installs_every_utility_providers_pinned_wheel() -> None:
+    """make setup installs the wheels whose schemas the offline utility providers
+    serve, at the versions saasctl pins (else they silently stay unavailable)."""
+    from saasctl import provider_schema
+    from tests.conftest import REPO
+
+    makefile = (REPO / "Makefile").read_text()
+    for package in provider_schema.UTILITY.values():
+        assert f"{package.wheel}=={package.wheel_version}" in makefile, package
