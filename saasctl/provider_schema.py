@@ -56,7 +56,13 @@ AWS = Package("aws", "cdktn-provider-aws", CDKTN_VERSION, PROVIDER_VERSION)
 # Attributes a provider marks sensitive (terraform then never prints them).
 SENSITIVE = {"random": {"random_password": ("result", "bcrypt_hash")}}
 # Utility providers served offline by the same machinery (saasctl.offline_aws.utility).
-UTILITY = {p.name: p for p in (Package("random", "cdktn-provider-random", "15.0.1", "3.9.1"),)}
+UTILITY = {
+    p.name: p
+    for p in (
+        Package("random", "cdktn-provider-random", "15.0.1", "3.9.1"),
+        Package("time", "cdktn-provider-time", "14.0.2", "0.14.2"),
+    )
+}
 _CLASS = re.compile(r"^class (\w+) extends cdktn\.(\w+) \{$", re.M)
 _TF_TYPE = re.compile(r'static tfResourceType = "(\w+)";')
 # Every argument and attribute carries this comment, then its field and getter.

