@@ -54,13 +54,21 @@ class Package:
 
 AWS = Package("aws", "cdktn-provider-aws", CDKTN_VERSION, PROVIDER_VERSION)
 # Attributes a provider marks sensitive (terraform then never prints them).
-SENSITIVE = {"random": {"random_password": ("result", "bcrypt_hash")}}
+SENSITIVE: dict[str, dict[str, tuple[str, ...]]] = {
+    "random": {"random_password": ("result", "bcrypt_hash")},
+    "local": {
+        "local_file": ("sensitive_content",),
+        "local_sensitive_file": ("content", "content_base64"),
+    },
+}
 # Utility providers served offline by the same machinery (saasctl.offline_aws.utility).
 UTILITY = {
     p.name: p
     for p in (
         Package("random", "cdktn-provider-random", "15.0.1", "3.9.1"),
         Package("time", "cdktn-provider-time", "14.0.2", "0.14.2"),
+        Package("local", "cdktn-provider-local", "14.0.1", "2.9.1"),
+        Package("archive", "cdktn-provider-archive", "14.0.1", "2.8.1"),
     )
 }
 _CLASS = re.compile(r"^class (\w+) extends cdktn\.(\w+) \{$", re.M)

@@ -201,6 +201,12 @@ class Provider:
             state = read_dynamic(wire.first_bytes(f, 2))
             if state is not None and utility.rotated(type_name, state):
                 return wire.message(1, dynamic(None))  # rotated: planned anew
+        if self.flavour == "local":
+            from saasctl.offline_aws import utility
+
+            state = read_dynamic(wire.first_bytes(f, 2))
+            if state is not None and utility.file_gone(type_name, state):
+                return wire.message(1, dynamic(None))  # deleted or changed: written anew
         if backed is None:  # state only: what was stored is what there is
             return wire.message(1, wire.first_bytes(f, 2)) + private
         state = read_dynamic(wire.first_bytes(f, 2))
@@ -267,12 +273,12 @@ class Provider:
             from saasctl.offline_aws import utility
 
             if planned is None and prior is not None:
-                utility.destroy(type_name, prior)
+                utility.destroy(type_name, prior)  # a sleep, a file removed
             if planned is None or prior is not None:  # destroyed, or changed in place (planned)
                 return wire.message(1, dynamic(planned)) + _bytes_field(2, wire.first_bytes(f, 5))
             try:
                 made = utility.apply(type_name, planned)
-            except ValueError as exc:
+            except (ValueError, OSError) as exc:
                 summary = f"creating {type_name}: {exc}"
                 return wire.message(DIAGNOSTICS_FIELD["ApplyResourceChange"],
                                     diagnostic(ERROR, summary))  # fmt: skip
@@ -360,6 +366,15 @@ class Provider:
         type_name = wire.string(f, 1)
         block = self.block("data", type_name)
         config = values.conform(block, read_dynamic(wire.first_bytes(f, 2))) or {}
+        if self.flavour != "aws":
+            from saasctl.offline_aws import utility
+
+            try:
+                read = values.conform(block, utility.read_data(type_name, config))
+                return wire.message(1, dynamic(read))
+            except (ValueError, OSError) as exc:
+                return wire.message(DIAGNOSTICS_FIELD["ReadDataSource"],
+                                    diagnostic(ERROR, f"reading {type_name}: {exc}"))  # fmt: skip
         state = fidelity.read_data(type_name, config, self.region, self.account)
         # Same configuration, same values: a data source is read on every plan.
         seed = json.dumps([type_name, config], sort_keys=True, default=repr)

@@ -1,4 +1,5 @@
-"""Utility providers served offline by the same program: hashicorp/random, time.
+"""Utility providers served offline by the same program: hashicorp/random, time,
+local and archive.
 
 Their values are made here, as the real providers make them: random but stable
 in state (made once, at apply), new only when the resource is replaced, and
@@ -10,13 +11,17 @@ planned here too, so a re-plan is clean.
 from __future__ import annotations
 
 import base64
+import hashlib
 import random
 import re
 import secrets
 import string
+import subprocess
 import time
 import uuid
+import zipfile
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from saasctl.offline_aws.values import UNKNOWN
@@ -286,7 +291,134 @@ def rotated(type_name: str, state: State) -> bool:
 def destroy(type_name: str, prior: State) -> None:
     if type_name == "time_sleep":
         time.sleep(go_duration(prior.get("destroy_duration")))
+    elif type_name in ("local_file", "local_sensitive_file"):
+        Path(prior["filename"]).unlink(missing_ok=True)
 
 
 MAKERS.update({"time_static": _static, "time_offset": _time_offset, "time_rotating": _rotating,
                "time_sleep": _sleep})  # fmt: skip
+
+
+# --- hashicorp/local and hashicorp/archive -----------------------------------------
+
+
+def _digests(data: bytes) -> State:
+    return {
+        "content_md5": hashlib.md5(data).hexdigest(),  # noqa: S324 - what the provider reports
+        "content_sha1": hashlib.sha1(data).hexdigest(),  # noqa: S324
+        "content_sha256": hashlib.sha256(data).hexdigest(),
+        "content_sha512": hashlib.sha512(data).hexdigest(),
+        "content_base64sha256": base64.b64encode(hashlib.sha256(data).digest()).decode(),
+        "content_base64sha512": base64.b64encode(hashlib.sha512(data).digest()).decode(),
+    }
+
+
+def _file_content(s: State) -> bytes:
+    given = [n for n in ("content", "sensitive_content", "content_base64", "source")
+             if s.get(n) is not None]  # fmt: skip
+    if len(given) != 1:
+        raise ValueError("local_file: give exactly one of content, sensitive_content, "
+                         "content_base64 or source")  # fmt: skip
+    if given[0] == "content_base64":
+        return base64.b64decode(s["content_base64"])
+    if given[0] == "source":
+        return Path(s["source"]).read_bytes()
+    return str(s[given[0]]).encode()
+
+
+def _local_file(s: State) -> State:
+    data = _file_content(s)
+    path = Path(s["filename"])
+    path.parent.mkdir(parents=True, exist_ok=True, mode=int(s["directory_permission"], 8))
+    path.write_bytes(data)
+    path.chmod(int(s["file_permission"], 8))
+    return {**_digests(data), "id": hashlib.sha1(data).hexdigest()}  # noqa: S324 - its id
+
+
+def _read_file(s: State) -> State:
+    data = Path(s["filename"]).read_bytes()
+    return {**_digests(data), "id": hashlib.sha1(data).hexdigest(),  # noqa: S324 - its id
+            "content": data.decode(errors="replace"),
+            "content_base64": base64.b64encode(data).decode()}  # fmt: skip
+
+
+def file_gone(type_name: str, state: State) -> bool:
+    """A local file deleted (or changed) behind terraform's back: made anew."""
+    if type_name not in ("local_file", "local_sensitive_file"):
+        return False
+    path = Path(state.get("filename") or "")
+    if not path.is_file():
+        return True
+    return hashlib.sha1(path.read_bytes()).hexdigest() != state.get("id")  # noqa: S324
+
+
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # every entry's time: the same sources, the same bytes
+
+
+def _archive(s: State) -> State:
+    if s.get("type") != "zip":
+        raise ValueError(f"archive_file: type {s.get('type')!r} is not supported offline (zip)")
+    entries: list[tuple[str, bytes]] = []
+    if s.get("source_content") is not None:
+        entries.append((str(s.get("source_content_filename") or "content"),
+                        str(s["source_content"]).encode()))  # fmt: skip
+    if s.get("source_file"):
+        entries.append((Path(s["source_file"]).name, Path(s["source_file"]).read_bytes()))
+    if s.get("source_dir"):
+        root = Path(s["source_dir"])
+        skip = set(s.get("excludes") or [])
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            name = path.relative_to(root).as_posix()
+            if name not in skip:
+                entries.append((name, path.read_bytes()))
+    for block in s.get("source") or []:
+        entries.append((str(block["filename"]), str(block["content"]).encode()))
+    if not entries:
+        raise ValueError("archive_file: no source (source_file, source_dir, source_content "
+                         "or source blocks)")  # fmt: skip
+    mode = int(s["output_file_mode"], 8) if s.get("output_file_mode") else 0o644
+    out = Path(s["output_path"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, ZIP_TIME)
+            info.external_attr = mode << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    data = out.read_bytes()
+    digests = _digests(data)
+    return {
+        "output_md5": digests["content_md5"], "output_sha": digests["content_sha1"],
+        "output_sha256": digests["content_sha256"], "output_sha512": digests["content_sha512"],
+        "output_base64sha256": digests["content_base64sha256"],
+        "output_base64sha512": digests["content_base64sha512"],
+        "output_size": len(data), "id": digests["content_sha1"],
+    }  # fmt: skip
+
+
+def _command(s: State) -> State:
+    # the configuration's own command, run as the real provider runs it
+    done = subprocess.run(
+        [s["command"], *(s.get("arguments") or [])], input=s.get("stdin"), capture_output=True,
+        text=True, cwd=s.get("working_directory") or None, check=False,
+    )  # fmt: skip
+    if done.returncode != 0 and not s.get("allow_non_zero_exit_code"):
+        raise ValueError(f"local_command: {s['command']} exited {done.returncode}: "
+                         f"{done.stderr.strip()[:200]}")  # fmt: skip
+    return {"stdout": done.stdout, "stderr": done.stderr, "exit_code": done.returncode}
+
+
+DEFAULTS["local_file"] = {"file_permission": "0777", "directory_permission": "0777"}
+DEFAULTS["local_sensitive_file"] = {"file_permission": "0700", "directory_permission": "0700"}
+MAKERS.update({"local_file": _local_file, "local_sensitive_file": _local_file,
+               "archive_file": _archive})  # fmt: skip
+READERS = {"local_file": _read_file, "local_sensitive_file": _read_file,
+           "archive_file": _archive, "local_command": _command}  # fmt: skip
+
+
+def read_data(type_name: str, config: State) -> State:
+    """A data source of a utility provider, read now (at plan, as the real one)."""
+    reader = READERS.get(type_name)
+    if reader is None:
+        raise ValueError(f"data source {type_name} is not served offline")
+    return {**config, **reader(config)}

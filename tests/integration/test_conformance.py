@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ CORPUS = REPO / "tests" / "conformance"
 # Roots of their own: provider functions (terraform >= 1.8), the emulator-backed
 # types (test_emulator_backed.py) and quotas (test_offline_limits.py); every other
 # class is a module of the corpus root.
-STANDALONE = {"functions", "backed", "limits", "random", "time"}
+STANDALONE = {"functions", "backed", "limits", "random", "time", "local-archive"}
 CLASSES = sorted(p.name for p in CORPUS.iterdir() if (p / "main.tf").is_file())
 
 pytestmark = [
@@ -50,8 +51,8 @@ def checks(tf: Terraform, workdir: Path) -> dict[str, bool]:
 
 def test_the_corpus_covers_every_class() -> None:
     assert set(CLASSES) == {
-        "arns", "backed", "data-sources", "functions", "limits", "prefixes", "provider-meta",
-        "random", "tags", "time", "unique-ids", "unknown-blocks", "values",
+        "arns", "backed", "data-sources", "functions", "limits", "local-archive", "prefixes",
+        "provider-meta", "random", "tags", "time", "unique-ids", "unknown-blocks", "values",
     }  # fmt: skip
     root = (CORPUS / "main.tf").read_text()
     assert all(f'"./{name}"' in root for name in set(CLASSES) - STANDALONE)
@@ -159,3 +160,26 @@ def test_the_time_provider_offline(binary: Binary, tmp_path: Path) -> None:
                            "-var=offset_hours=5"], ok_codes=(0, 2))  # fmt: skip
     assert due.code == 2 and "time_rotating.key will be created" in due.stdout, due.stdout
     tf.run(workdir, ["destroy", "-auto-approve", "-input=false", "-no-color"])
+
+
+@pytest.mark.parametrize("binary", BINARY_PARAMS)
+def test_the_local_and_archive_providers_offline(binary: Binary, tmp_path: Path) -> None:
+    """hashicorp/local and archive: real files and zips, digests that match them, a
+    file deleted behind terraform's back written anew, everything removed on destroy."""
+    tf = offline_terraform(binary)
+    workdir = lifecycle.prepare(CORPUS / "local-archive", tmp_path / "la")
+    outcome = lifecycle.run(tf, workdir, until="replan")
+    assert outcome.ok, outcome.first_error()
+    found = checks(tf, workdir)
+    assert all(found.values()), {k: v for k, v in found.items() if not v}
+    with zipfile.ZipFile(workdir / "build" / "lambda.zip") as zf:
+        assert zf.read("index.py").startswith(b"def handler(event, context):")
+    assert oct((workdir / "build" / "token").stat().st_mode & 0o777) == "0o700"
+    (workdir / "build" / "index.py").unlink()
+    again = tf.run(workdir, ["plan", "-detailed-exitcode", "-no-color"], ok_codes=(0, 2))
+    assert again.code == 2 and "local_file.handler will be created" in again.stdout
+    tf.run(workdir, ["apply", "-auto-approve", "-input=false", "-no-color"])
+    assert (workdir / "build" / "index.py").is_file()
+    tf.run(workdir, ["destroy", "-auto-approve", "-input=false", "-no-color"])
+    assert not (workdir / "build" / "index.py").exists()
+    assert not (workdir / "build" / "token").exists()
