@@ -60,6 +60,12 @@ SENSITIVE: dict[str, dict[str, tuple[str, ...]]] = {
         "local_file": ("sensitive_content",),
         "local_sensitive_file": ("content", "content_base64"),
     },
+    "tls": {
+        "tls_private_key": ("private_key_pem", "private_key_pem_pkcs8", "private_key_openssh"),
+        "tls_self_signed_cert": ("private_key_pem",),
+        "tls_cert_request": ("private_key_pem",),
+        "tls_locally_signed_cert": ("ca_private_key_pem",),
+    },
 }
 # Utility providers served offline by the same machinery (saasctl.offline_aws.utility).
 UTILITY = {
@@ -69,6 +75,7 @@ UTILITY = {
         Package("time", "cdktn-provider-time", "14.0.2", "0.14.2"),
         Package("local", "cdktn-provider-local", "14.0.1", "2.9.1"),
         Package("archive", "cdktn-provider-archive", "14.0.1", "2.8.1"),
+        Package("tls", "cdktn-provider-tls", "14.1.1", "4.4.1"),
     )
 }
 _CLASS = re.compile(r"^class (\w+) extends cdktn\.(\w+) \{$", re.M)

@@ -1,5 +1,5 @@
 """Utility providers served offline by the same program: hashicorp/random, time,
-local and archive.
+local, archive and tls (its keys and certificates in offline_aws/tls.py).
 
 Their values are made here, as the real providers make them: random but stable
 in state (made once, at apply), new only when the resource is replaced, and
@@ -52,6 +52,7 @@ def plan(type_name: str, block: dict[str, Any], prior: State | None, planned: St
             planned[name] = value
     if type_name == "random_string" or type_name == "random_password":
         planned["number"] = planned["numeric"]  # the deprecated twin follows
+    args += list(block["block_types"])  # a tls certificate's subject: replaced too
     changed = [] if prior is None else [n for n in args if planned.get(n) != prior.get(n)]
     for name, attr in block["attributes"].items():
         # made at apply: what only the provider sets, and (new) what the config leaves unset
@@ -422,3 +423,14 @@ def read_data(type_name: str, config: State) -> State:
     if reader is None:
         raise ValueError(f"data source {type_name} is not served offline")
     return {**config, **reader(config)}
+
+
+def _register_tls() -> None:
+    from saasctl.offline_aws import tls
+
+    MAKERS.update(tls.MAKERS)
+    READERS.update(tls.READERS)
+    DEFAULTS.update(tls.DEFAULTS)
+
+
+_register_tls()

@@ -24,7 +24,7 @@ CORPUS = REPO / "tests" / "conformance"
 # Roots of their own: provider functions (terraform >= 1.8), the emulator-backed
 # types (test_emulator_backed.py) and quotas (test_offline_limits.py); every other
 # class is a module of the corpus root.
-STANDALONE = {"functions", "backed", "limits", "random", "time", "local-archive"}
+STANDALONE = {"functions", "backed", "limits", "random", "time", "local-archive", "tls"}
 CLASSES = sorted(p.name for p in CORPUS.iterdir() if (p / "main.tf").is_file())
 
 pytestmark = [
@@ -52,7 +52,8 @@ def checks(tf: Terraform, workdir: Path) -> dict[str, bool]:
 def test_the_corpus_covers_every_class() -> None:
     assert set(CLASSES) == {
         "arns", "backed", "data-sources", "functions", "limits", "local-archive", "prefixes",
-        "provider-meta", "random", "tags", "time", "unique-ids", "unknown-blocks", "values",
+        "provider-meta", "random", "tags", "time", "tls", "unique-ids", "unknown-blocks",
+        "values",
     }  # fmt: skip
     root = (CORPUS / "main.tf").read_text()
     assert all(f'"./{name}"' in root for name in set(CLASSES) - STANDALONE)
@@ -183,3 +184,18 @@ def test_the_local_and_archive_providers_offline(binary: Binary, tmp_path: Path)
     tf.run(workdir, ["destroy", "-auto-approve", "-input=false", "-no-color"])
     assert not (workdir / "build" / "index.py").exists()
     assert not (workdir / "build" / "token").exists()
+
+
+@pytest.mark.parametrize("binary", BINARY_PARAMS)
+def test_the_tls_provider_offline(binary: Binary, tmp_path: Path) -> None:
+    """hashicorp/tls: keys of each algorithm, a CA and a certificate it signed, read
+    back by the data sources, stable in state; the private keys never printed."""
+    tf = offline_terraform(binary)
+    workdir = lifecycle.prepare(CORPUS / "tls", tmp_path / "tls")
+    outcome = lifecycle.run(tf, workdir, until="replan")
+    assert outcome.ok, outcome.first_error()
+    found = checks(tf, workdir)
+    assert all(found.values()), {k: v for k, v in found.items() if not v}
+    shown = tf.run(workdir, ["state", "show", "-no-color", "tls_private_key.rsa"]).stdout
+    assert "BEGIN RSA PRIVATE KEY" not in shown and "(sensitive value)" in shown
+    tf.run(workdir, ["destroy", "-auto-approve", "-input=false", "-no-color"])

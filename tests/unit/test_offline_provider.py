@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import msgpack
 import pytest
@@ -331,3 +332,21 @@ def test_utility_random_values_honour_their_arguments() -> None:
     assert utility.apply("random_integer", seeded) == utility.apply("random_integer", seeded)
     with pytest.raises(ValueError, match=r"min \(5\) is greater than max"):
         utility.apply("random_integer", {"min": 5, "max": 1, "seed": None})
+
+
+def test_utility_schemas_mark_what_the_providers_keep_secret(tmp_path: Path) -> None:
+    """The wheels' comments do not say which attributes are sensitive: saasctl marks
+    them, or terraform would print private keys and passwords in plans."""
+    from saasctl import provider_schema
+
+    for name, types in provider_schema.SENSITIVE.items():
+        package = provider_schema.UTILITY[name]
+        try:
+            schema = provider_schema.load(tmp_path, package)
+        except provider_schema.SchemaUnavailable:
+            pytest.skip(f"{package.wheel} is not installed")
+        resources = schema["provider_schemas"][package.address]["resource_schemas"]
+        for type_name, attributes in types.items():
+            for attribute in attributes:
+                assert resources[type_name]["block"]["attributes"][attribute]["sensitive"], (
+                    type_name, attribute)  # fmt: skip
