@@ -59,15 +59,22 @@ def test_the_corpus_covers_every_class() -> None:
     assert all(f'"./{name}"' in root for name in set(CLASSES) - STANDALONE)
 
 
-def lifecycle_with_checks(
-    tf: Terraform, source: Path, dest: Path, update: Path | None = None
-) -> dict[str, bool]:
-    """init .. clean re-plan, every check true (again after ``update``), destroy."""
+def applied(tf: Terraform, source: Path, dest: Path) -> Path:
+    """A copy of the case through init .. a clean re-plan, every check true."""
     workdir = lifecycle.prepare(source, dest)
     outcome = lifecycle.run(tf, workdir, until="replan")
     assert outcome.ok, outcome.first_error()
     found = checks(tf, workdir)
     assert all(found.values()), {k: v for k, v in found.items() if not v}
+    return workdir
+
+
+def lifecycle_with_checks(
+    tf: Terraform, source: Path, dest: Path, update: Path | None = None
+) -> dict[str, bool]:
+    """init .. clean re-plan, every check true (again after ``update``), destroy."""
+    workdir = applied(tf, source, dest)
+    found = checks(tf, workdir)
     if update is not None:
         var_file = f"-var-file={update}"
         tf.run(workdir, ["apply", "-auto-approve", "-input=false", "-no-color", var_file])
@@ -107,11 +114,7 @@ def test_the_random_provider_offline(binary: Binary, tmp_path: Path) -> None:
     (a clean re-plan), a changed keeper replaces only its resource, secrets stay
     sensitive."""
     tf = offline_terraform(binary)
-    workdir = lifecycle.prepare(CORPUS / "random", tmp_path / "random")
-    outcome = lifecycle.run(tf, workdir, until="replan")
-    assert outcome.ok, outcome.first_error()
-    found = checks(tf, workdir)
-    assert all(found.values()), {k: v for k, v in found.items() if not v}
+    workdir = applied(tf, CORPUS / "random", tmp_path / "random")
 
     def values() -> dict[str, str]:
         out = tf.run(workdir, ["output", "-json", "-no-color", "values"]).stdout
@@ -168,11 +171,7 @@ def test_the_local_and_archive_providers_offline(binary: Binary, tmp_path: Path)
     """hashicorp/local and archive: real files and zips, digests that match them, a
     file deleted behind terraform's back written anew, everything removed on destroy."""
     tf = offline_terraform(binary)
-    workdir = lifecycle.prepare(CORPUS / "local-archive", tmp_path / "la")
-    outcome = lifecycle.run(tf, workdir, until="replan")
-    assert outcome.ok, outcome.first_error()
-    found = checks(tf, workdir)
-    assert all(found.values()), {k: v for k, v in found.items() if not v}
+    workdir = applied(tf, CORPUS / "local-archive", tmp_path / "la")
     with zipfile.ZipFile(workdir / "build" / "lambda.zip") as zf:
         assert zf.read("index.py").startswith(b"def handler(event, context):")
     assert oct((workdir / "build" / "token").stat().st_mode & 0o777) == "0o700"
@@ -191,11 +190,7 @@ def test_the_tls_provider_offline(binary: Binary, tmp_path: Path) -> None:
     """hashicorp/tls: keys of each algorithm, a CA and a certificate it signed, read
     back by the data sources, stable in state; the private keys never printed."""
     tf = offline_terraform(binary)
-    workdir = lifecycle.prepare(CORPUS / "tls", tmp_path / "tls")
-    outcome = lifecycle.run(tf, workdir, until="replan")
-    assert outcome.ok, outcome.first_error()
-    found = checks(tf, workdir)
-    assert all(found.values()), {k: v for k, v in found.items() if not v}
+    workdir = applied(tf, CORPUS / "tls", tmp_path / "tls")
     shown = tf.run(workdir, ["state", "show", "-no-color", "tls_private_key.rsa"]).stdout
     assert "BEGIN RSA PRIVATE KEY" not in shown and "(sensitive value)" in shown
     tf.run(workdir, ["destroy", "-auto-approve", "-input=false", "-no-color"])
