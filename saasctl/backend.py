@@ -327,7 +327,9 @@ def aws_provider_available() -> bool:
     return extra is not None and any(Path(extra).glob("registry.terraform.io/hashicorp/aws/*"))
 
 
-def offline_shell(env: Environment, endpoint: str | None) -> dict[str, str]:
+def offline_shell(
+    env: Environment, endpoint: str | None, modules: list[Path] | None = None
+) -> dict[str, str]:
     """The variables that make plain `terraform` in any directory use saasctl's
     offline AWS provider (and the null provider) from its mirror, with no network:
     what every saasctl command sets for itself, for a shell (`saasctl offline env`).
@@ -355,6 +357,16 @@ def offline_shell(env: Environment, endpoint: str | None) -> dict[str, str]:
             f"the offline AWS provider's cache under {cache} is damaged ({type(exc).__name__})",
             hint=f"remove {cache / 'offline-aws'} and {cache / 'schema'}; saasctl rebuilds them",
         ) from None
+    if modules:  # registry module sources from local checkouts (offline_aws.registry)
+        from saasctl.offline_aws import registry
+
+        try:
+            port = registry.ensure_running(cache, modules)
+        except (FileNotFoundError, RuntimeError) as exc:
+            raise UserError(str(exc)) from None
+        shell_config = cache / "terraform-offline-shell.rc"
+        write_if_changed(shell_config, config.read_text() + registry.cli_host_block(port))
+        config = shell_config
     shell = {
         "TF_CLI_CONFIG_FILE": str(config),
         **offline_aws_env(cache, spec.account_id, spec.quotas),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -44,6 +46,16 @@ def offline_env(
     unset: Annotated[
         bool, typer.Option("--unset", help="Print the lines that undo it instead.")
     ] = False,
+    modules: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--modules",
+            help="Checkouts of registry modules (terraform-<provider>-<name>, or a directory "
+            "of them) that `terraform init` resolves registry sources from; default: "
+            "$SAASCTL_OFFLINE_MODULES (colon-separated).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Print `export` lines that make plain `terraform` use the offline AWS provider.
 
@@ -59,13 +71,31 @@ def offline_env(
     from saasctl.aws import endpoint_for
 
     ctx = context(env)
-    variables = backend.offline_shell(ctx.env, endpoint_for(ctx.env.spec))
-    if unset:
+    if unset:  # the registry a shell started stops with it
+        from saasctl.offline_aws import registry
+
+        registry.stop(ctx.env.project.cache)
+        variables = backend.offline_shell(ctx.env, endpoint_for(ctx.env.spec))
         typer.echo(f"unset {' '.join(sorted(variables))}")
         return
+    if modules is None and os.environ.get("SAASCTL_OFFLINE_MODULES"):
+        modules = [Path(p) for p in os.environ["SAASCTL_OFFLINE_MODULES"].split(":") if p]
+    variables = backend.offline_shell(ctx.env, endpoint_for(ctx.env.spec), modules)
     typer.echo(
         "# saasctl offline AWS provider: terraform in this shell creates nothing in AWS.\n"
         f'# Apply with: eval "$(saasctl offline env --env {env})"; undo with --unset.'
     )
+    if modules:
+        from saasctl.offline_aws import registry
+
+        typer.echo(
+            "# Registry modules come from a local registry of "
+            + ", ".join(str(m) for m in modules)
+            + "; --unset stops it. A module it lacks: fetch its repository there."
+        )
+        for found in registry.discover(modules):
+            owner = found.namespace or "terraform-aws-modules"
+            where = "" if found.namespace else " (any namespace)"
+            typer.echo(f"# serving {owner}/{found.name}/{found.provider} {found.version}{where}")
     for name, value in variables.items():
         typer.echo(f"export {name}={shlex.quote(value)}")

@@ -8,7 +8,11 @@ one runner, on a copy of the case."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -194,3 +198,61 @@ def test_the_tls_provider_offline(binary: Binary, tmp_path: Path) -> None:
     shown = tf.run(workdir, ["state", "show", "-no-color", "tls_private_key.rsa"]).stdout
     assert "BEGIN RSA PRIVATE KEY" not in shown and "(sensitive value)" in shown
     tf.run(workdir, ["destroy", "-auto-approve", "-input=false", "-no-color"])
+
+
+def checkout(root: Path, name: str, version: str) -> Path:
+    """A community-style module repository: a root module, a submodule, a changelog."""
+    repo = root / name
+    (repo / "modules" / "sub").mkdir(parents=True)
+    (repo / "main.tf").write_text('variable "x" {\n  default = "top"\n}\n\n'
+                                  'output "x" {\n  value = var.x\n}\n')  # fmt: skip
+    (repo / "modules" / "sub" / "main.tf").write_text('output "y" {\n  value = "sub"\n}\n')
+    (repo / "CHANGELOG.md").write_text(f"# Changelog\n\n## [{version}](https://x) (2026-11-01)\n")
+    return repo
+
+
+@pytest.mark.parametrize("binary", BINARY_PARAMS)
+def test_registry_modules_resolve_from_local_checkouts(binary: Binary, tmp_path: Path) -> None:
+    """`saasctl offline env --modules DIR`: plain `terraform init` resolves registry
+    sources (a submodule, version constraints) from checkouts; a module nobody
+    fetched, or a version no checkout has, is terraform's one error naming it."""
+    checkouts = tmp_path / "checkouts"
+    checkout(checkouts, "terraform-aws-kms", "3.1.0")
+    shell = subprocess.run(
+        [sys.executable, "-m", "saasctl", "offline", "env", "--modules", str(checkouts)],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    env = {**os.environ, **dict(re.findall(r"^export (\w+)=(.*)$", shell, re.M))}
+    env = {k: v.strip("'") for k, v in env.items()}
+    assert "--unset stops it" in shell
+    assert "# serving terraform-aws-modules/kms/aws 3.1.0 (any namespace)" in shell
+    tf = Terraform(binary, cli_config=Path(env["TF_CLI_CONFIG_FILE"]), env=env, timeout=300)
+    try:
+        work = tmp_path / "root"
+        work.mkdir()
+        (work / "main.tf").write_text(
+            'module "kms" {\n  source  = "terraform-aws-modules/kms/aws"\n  version = "~> 3.0"\n}\n'
+            'module "sub" {\n  source  = "terraform-aws-modules/kms/aws//modules/sub"\n'
+            '  version = "3.1.0"\n}\n'
+            'output "o" {\n  value = [module.kms.x, module.sub.y]\n}\n'
+        )  # fmt: skip
+        tf.run(work, ["init", "-input=false", "-no-color"])
+        tf.run(work, ["apply", "-auto-approve", "-input=false", "-no-color"])
+        out = json.loads(tf.run(work, ["output", "-json", "-no-color", "o"]).stdout)
+        assert out == ["top", "sub"]
+        for source, version, message in [
+            ("terraform-aws-modules/eks/aws", "~> 20.0", "cannot be found in the module registry"),
+            ("terraform-aws-modules/kms/aws", "~> 4.0", "The newest available"),
+        ]:
+            bad = tmp_path / source.replace("/", "-")
+            bad.mkdir()
+            (bad / "main.tf").write_text(f'module "m" {{\n  source  = "{source}"\n'
+                                         f'  version = "{version}"\n}}\n')  # fmt: skip
+            failed = tf.run(bad, ["init", "-input=false", "-no-color"], ok_codes=(1,))
+            assert message in failed.stdout + failed.stderr
+    finally:
+        subprocess.run([sys.executable, "-m", "saasctl", "offline", "env", "--unset"],
+                       cwd=REPO, capture_output=True, check=True)  # fmt: skip
+    port = int(re.search(r"127\.0\.0\.1:(\d+)", Path(env["TF_CLI_CONFIG_FILE"]).read_text())[1])
+    with pytest.raises(ConnectionRefusedError):  # stopped with --unset
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()

@@ -350,3 +350,25 @@ def test_utility_schemas_mark_what_the_providers_keep_secret(tmp_path: Path) -> 
             for attribute in attributes:
                 assert resources[type_name]["block"]["attributes"][attribute]["sensitive"], (
                     type_name, attribute)  # fmt: skip
+
+
+def test_the_module_registry_finds_checkouts_and_their_versions(tmp_path: Path) -> None:
+    """Repositories named as the registry names them, alone or under a directory; a
+    version from the git tag, else the changelog's newest release, else 0.0.0."""
+    from saasctl.offline_aws import registry
+
+    for name in ("terraform-aws-vpc", "hashicorp+terraform-aws-consul", "notes", "terraform-aws-x"):
+        (tmp_path / "all" / name).mkdir(parents=True)
+    for name in ("terraform-aws-vpc", "hashicorp+terraform-aws-consul", "notes"):
+        (tmp_path / "all" / name / "main.tf").write_text("")
+    (tmp_path / "all" / "terraform-aws-vpc" / "CHANGELOG.md").write_text(
+        "# Changelog\n\n## [6.5.1](https://x)\n\n## [6.5.0](https://x)\n"
+    )
+    found = {(c.namespace, c.name, c.version) for c in registry.discover([tmp_path / "all"])}
+    assert found == {(None, "vpc", "6.5.1"), ("hashicorp", "consul", "0.0.0")}  # x: no .tf
+    checkouts = registry.discover([tmp_path / "all"])
+    assert registry.find(checkouts, "anyone", "vpc", "aws") is not None  # any namespace
+    assert registry.find(checkouts, "hashicorp", "consul", "aws") is not None
+    assert registry.find(checkouts, "someone-else", "consul", "aws") is None
+    assert 'services = {\n    "modules.v1" = "http://127.0.0.1:5/v1/modules/"' in (
+        registry.cli_host_block(5))  # fmt: skip
