@@ -70,6 +70,12 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def window_policy_of(data: dict[str, Any], wave: Wave) -> str:
+    """A ledger's maintenance policy for a wave: the run's (``--maintenance``), else
+    the wave's, else skip."""
+    return str(data.get("maintenance") or wave.maintenance or DEFAULT_POLICY)
+
+
 def config(ctx: Context) -> Rollout:
     return ctx.env.spec.rollout or DEFAULT
 
@@ -283,8 +289,7 @@ class Execution:
             self.over_budget(wave, self.wave_units(wave))  # stops the others' bake if over
 
     def policy(self, wave: Wave) -> str:
-        """The run's maintenance policy (``--maintenance``), else the wave's, else skip."""
-        return str(self.ledger.data.get("maintenance") or wave.maintenance or DEFAULT_POLICY)
+        return window_policy_of(self.ledger.data, wave)
 
     def admit(self, label: str, wave: Wave) -> bool:
         """Whether the unit may move now, after waiting for its window under a strict
@@ -594,7 +599,7 @@ def preview(
             continue
         unit = releases.unit_of(ctx.env, label)
         spec = None if unit.is_pool else ctx.env.load_tenant(label)
-        wave_policy = window_policy or waves[entry["wave"]].maintenance or DEFAULT_POLICY
+        wave_policy = window_policy_of(data, waves[entry["wave"]])
         seen = maintenance.verdict(spec, entry["to"], wave_policy, at, pins=what == "release")
         if seen.action == "skip":
             entry.update(state="skipped", detail=seen.reason, held=True)

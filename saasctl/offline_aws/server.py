@@ -195,18 +195,12 @@ class Provider:
         type_name = wire.string(f, 1)
         backed = self.backed(type_name)
         private = _bytes_field(3, wire.first_bytes(f, 3))
-        if self.flavour == "time":
+        if self.flavour != "aws":
             from saasctl.offline_aws import utility
 
             state = read_dynamic(wire.first_bytes(f, 2))
-            if state is not None and utility.rotated(type_name, state):
-                return wire.message(1, dynamic(None))  # rotated: planned anew
-        if self.flavour == "local":
-            from saasctl.offline_aws import utility
-
-            state = read_dynamic(wire.first_bytes(f, 2))
-            if state is not None and utility.file_gone(type_name, state):
-                return wire.message(1, dynamic(None))  # deleted or changed: written anew
+            if state is not None and utility.gone(type_name, state):
+                return wire.message(1, dynamic(None))  # planned anew
         if backed is None:  # state only: what was stored is what there is
             return wire.message(1, wire.first_bytes(f, 2)) + private
         state = read_dynamic(wire.first_bytes(f, 2))

@@ -46,7 +46,7 @@ NAMES = ("badger", "crane", "falcon", "gecko", "heron", "ibis", "koala", "lynx",
 def plan(type_name: str, block: dict[str, Any], prior: State | None, planned: State) -> list[str]:
     """Fill the real provider's defaults; mark what apply makes unknown. Returns the
     arguments whose change replaces the resource (every one that changed)."""
-    args = [n for n, a in block["attributes"].items() if not _computed_only(a)]
+    args = _arguments(block)
     for name, value in DEFAULTS.get(type_name, {}).items():
         if planned.get(name) is None:
             planned[name] = value
@@ -287,6 +287,12 @@ def rotated(type_name: str, state: State) -> bool:
     if type_name != "time_rotating" or not state.get("rotation_rfc3339"):
         return False
     return _now() >= parse_rfc3339(state["rotation_rfc3339"])
+
+
+def gone(type_name: str, state: State) -> bool:
+    """What a refresh finds gone, so the plan makes it anew: a due rotation, a file
+    deleted or changed behind terraform's back."""
+    return rotated(type_name, state) or file_gone(type_name, state)
 
 
 def destroy(type_name: str, prior: State) -> None:
