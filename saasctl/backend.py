@@ -271,13 +271,16 @@ def offline_aws_available(cache: Path) -> bool:
     return True
 
 
-def prepare_providers(cache: Path, *, offline_aws: bool = False) -> tuple[Path, list[str]]:
+def prepare_providers(
+    cache: Path, *, offline_aws: bool = False, shell: bool = False
+) -> tuple[Path, list[str]]:
     """Build (once) a filesystem mirror and a CLI config that uses it.
 
     Returns the CLI config path and the provider addresses the mirror holds.
     The null provider comes from the venv; hashicorp/aws from a mirror directory
     named by $SAASCTL_PROVIDER_MIRROR, or else (``offline_aws``) saasctl's own
-    offline provider.
+    offline provider. A ``shell`` config (`saasctl offline env`) also offers the
+    offline null 3.x, for code that asks for a newer null than the Go 2.1.2.
     """
     cache = cache.resolve()
     mirror = cache / "providers"
@@ -302,7 +305,9 @@ def prepare_providers(cache: Path, *, offline_aws: bool = False) -> tuple[Path, 
         mirrors.append((Path(extra), sorted(found)))
     elif offline_aws:
         install_offline_aws(cache)
-        utilities = install_offline_utilities(cache)
+        utilities = [
+            a for a in install_offline_utilities(cache) if shell or not a.endswith("/null")
+        ]
         mirrors.append((cache / "offline-aws" / "mirror", ["/".join(OFFLINE_AWS), *utilities]))
     every = sorted({a for _, addresses in mirrors for a in addresses})
     blocks = "".join(
@@ -317,7 +322,10 @@ def prepare_providers(cache: Path, *, offline_aws: bool = False) -> tuple[Path, 
         + blocks
         + f"  direct {{\n    exclude = {json.dumps(every)}\n  }}\n}}\n"
     )
-    config = cache / ("terraform-offline-aws.rc" if offline_aws and not extra else "terraform.rc")
+    name = "terraform.rc"
+    if offline_aws and not extra:
+        name = "terraform-offline-shell.rc" if shell else "terraform-offline-aws.rc"
+    config = cache / name
     write_if_changed(config, text)
     return config, every
 
@@ -349,7 +357,7 @@ def offline_shell(
         )
     cache = env.project.cache
     try:
-        config, _ = prepare_providers(cache, offline_aws=True)
+        config, _ = prepare_providers(cache, offline_aws=True, shell=True)
     except provider_schema.SchemaUnavailable as exc:
         raise UserError(f"the offline AWS provider cannot be prepared: {exc}") from None
     except (OSError, ValueError, EOFError) as exc:  # a damaged cache: gzip, JSON, files
@@ -364,7 +372,7 @@ def offline_shell(
             port = registry.ensure_running(cache, modules)
         except (FileNotFoundError, RuntimeError) as exc:
             raise UserError(str(exc)) from None
-        shell_config = cache / "terraform-offline-shell.rc"
+        shell_config = cache / "terraform-offline-modules.rc"
         write_if_changed(shell_config, config.read_text() + registry.cli_host_block(port))
         config = shell_config
     shell = {

@@ -76,6 +76,9 @@ UTILITY = {
         Package("local", "cdktn-provider-local", "14.0.1", "2.9.1"),
         Package("archive", "cdktn-provider-archive", "14.0.1", "2.8.1"),
         Package("tls", "cdktn-provider-tls", "14.1.1", "4.4.1"),
+        # Offered only to `saasctl offline env` shells: saasctl's own stand-ins keep the
+        # Go null 2.1.2 (fast, and what their lock files name).
+        Package("null", "cdktn-provider-null", "15.0.2", "3.3.2"),
     )
 }
 _CLASS = re.compile(r"^class (\w+) extends cdktn\.(\w+) \{$", re.M)

@@ -225,14 +225,25 @@ class PlanSummary:
         return summary
 
 
+_SNIPPET = re.compile(r"^(on .+ line \d+.*:|\d+:|├|\(source code not available\))")
+
+
 def first_error(stderr: str) -> str:
-    """The first 'Error: ...' summary terraform printed (plus its detail line)."""
+    """The first 'Error: ...' summary terraform printed, and the first sentence of
+    its detail (after the "on main.tf line 3:" source snippet, if any)."""
     lines = [ln.strip(" │╷╵\t") for ln in _ANSI.sub("", stderr).splitlines()]
     for i, line in enumerate(lines):
         if line.startswith("Error: "):
-            detail = next((d for d in lines[i + 1 : i + 4] if d), "")
             summary = line.removeprefix("Error: ")
-            return f"{summary}: {detail}" if detail and len(detail) < 200 else summary
+            detail: list[str] = []
+            for d in lines[i + 1 : i + 12]:
+                if d.startswith("Error: ") or (not d and detail):
+                    break
+                if d and not _SNIPPET.match(d):
+                    detail.append(d)
+            text = " ".join(detail)
+            text = text if len(text) < 200 else text[:200].rsplit(" ", 1)[0] + " ..."
+            return f"{summary}: {text}" if text else summary
     tail = [ln for ln in lines if ln]
     return tail[-1] if tail else "no error message"
 

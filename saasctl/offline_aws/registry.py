@@ -27,7 +27,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 PREFIX = "/v1/modules/"
 _REPO = re.compile(r"^(?:(?P<ns>[^+]+)\+)?terraform-(?P<provider>[a-z0-9]+)-(?P<name>[a-z0-9-]+)$")
@@ -80,6 +80,12 @@ def find(checkouts: list[Checkout], namespace: str, name: str, provider: str) ->
     )
 
 
+def file_url(path: Path) -> str:
+    """A file:// address terraform's getter reads: it does not decode %-escapes, so
+    the ``+`` of a fetched checkout's name (``owner+repo``) must stay as it is."""
+    return "file://" + quote(str(path.resolve()), safe="/+@=,:!$&'()*;~")
+
+
 def handler(checkouts: list[Checkout]) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -91,7 +97,7 @@ def handler(checkouts: list[Checkout]) -> type[http.server.BaseHTTPRequestHandle
                 self._reply(200, {"modules": [{"versions": [{"version": found.version}]}]})
             elif parts[3:] == [found.version, "download"]:
                 self.send_response(204)
-                self.send_header("X-Terraform-Get", found.path.as_uri())
+                self.send_header("X-Terraform-Get", file_url(found.path))
                 self.end_headers()
             else:
                 self._reply(404, {"errors": [f"no version {parts[3]} of {'/'.join(parts[:3])}"]})

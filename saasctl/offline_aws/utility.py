@@ -1,5 +1,5 @@
 """Utility providers served offline by the same program: hashicorp/random, time,
-local, archive and tls (its keys and certificates in offline_aws/tls.py).
+local, archive, null and tls (its keys and certificates in offline_aws/tls.py).
 
 Their values are made here, as the real providers make them: random but stable
 in state (made once, at apply), new only when the resource is replaced, and
@@ -421,6 +421,23 @@ MAKERS.update({"local_file": _local_file, "local_sensitive_file": _local_file,
                "archive_file": _archive})  # fmt: skip
 READERS = {"local_file": _read_file, "local_sensitive_file": _read_file,
            "archive_file": _archive, "local_command": _command}  # fmt: skip
+
+
+# --- hashicorp/null (3.x) -----------------------------------------------------------
+
+
+def _null_resource(s: State) -> State:
+    return {"id": str(secrets.randbits(63))}  # the real one: a random decimal int
+
+
+def _null_data(s: State) -> State:
+    return {"id": "static", "outputs": dict(s.get("inputs") or {}),
+            "random": str(secrets.randbits(63)),
+            "has_computed_default": s.get("has_computed_default") or "default"}  # fmt: skip
+
+
+MAKERS["null_resource"] = _null_resource
+READERS["null_data_source"] = _null_data
 
 
 def read_data(type_name: str, config: State) -> State:

@@ -95,3 +95,25 @@ def test_provider_mirror_config(tmp_path: Path) -> None:
     before = config.stat().st_mtime_ns
     backend.prepare_providers(tmp_path / "cache")
     assert config.stat().st_mtime_ns == before
+
+
+def test_only_offline_shells_are_offered_the_newer_null(tmp_path: Path) -> None:
+    """saasctl's own workspaces keep the Go null 2.1.2 (their stand-ins' lock files
+    name it); `saasctl offline env` shells may also pick the offline null 3.x."""
+    if not backend.offline_aws_available(Project(Path(__file__).parents[2]).cache):
+        pytest.skip("the offline AWS provider's schema is not installed")
+    cache = tmp_path / "cache"
+    backend.share_cache(Project(Path(__file__).parents[2]).cache, cache)
+    internal, held = backend.prepare_providers(cache, offline_aws=True)
+    shell, shell_held = backend.prepare_providers(cache, offline_aws=True, shell=True)
+    assert internal != shell
+    offline_mirror = str(cache.resolve() / "offline-aws" / "mirror")
+
+    def offered(config: Path) -> str:  # the offline mirror's include list
+        return config.read_text().split(offline_mirror, 1)[1].split("include", 1)[1]
+
+    assert (
+        "hashicorp/random" in offered(internal)
+        and "hashicorp/null" not in offered(internal).split("}")[0]
+    )
+    assert "hashicorp/null" in offered(shell).split("}")[0]

@@ -238,6 +238,15 @@ def test_plan_summary_from_show_json() -> None:
 def test_first_error_and_versions() -> None:
     assert first_error("junk\n│ Error: Boom\n│ \n│ because\n") == "Boom: because"
     assert first_error("plain failure\n") == "plain failure"
+    # the detail after the source snippet, its wrapped lines joined
+    diag = (
+        "│ Error: Failed to download module\n│\n│   on main.tf line 176:\n"
+        '│  176: module "kms" {\n│\n│ Could not download module "kms" (main.tf:176)\n'
+        "│ source code from x.\n│\n│ Second paragraph.\n"
+    )
+    assert first_error(diag) == (
+        'Failed to download module: Could not download module "kms" (main.tf:176) source code from x.'
+    )
     assert parse_version("Terraform v1.11.4\non linux") == (1, 11, 4)
     assert parse_version("OpenTofu v1.8.0") == (1, 8, 0)
 

@@ -1,13 +1,19 @@
 # hashicorp/random served offline (saasctl/offline_aws/utility.py): values of the
 # real provider's shapes, stable in state, replaced when an argument (keepers
 # included) changes. test_conformance.py applies it, re-plans clean, applies
-# update.tfvars (a new rotation) and checks which values changed.
+# update.tfvars (a new rotation) and checks which values changed. The null 3.x
+# provider (offered to `saasctl offline env` shells) rides along: a trigger
+# replaces its resource as a keeper does.
 terraform {
   required_version = ">= 1.0.0"
   required_providers {
     random = {
       source  = "hashicorp/random"
       version = "~> 3.1"
+    }
+    null = {
+      source  = "hashicorp/null"
+      version = ">= 3.2"
     }
   }
 }
@@ -63,6 +69,14 @@ resource "random_bytes" "key" {
   length = 32
 }
 
+resource "null_resource" "rotated" {
+  triggers = { rotation = var.rotation }
+}
+
+data "null_data_source" "passthrough" {
+  inputs = { pet = random_pet.name.id }
+}
+
 locals {
   password = nonsensitive(random_password.db.result)
 }
@@ -75,6 +89,7 @@ output "values" {
     suffix   = random_string.suffix.result
     pet      = random_pet.name.id
     uuid     = random_uuid.request.result
+    null     = null_resource.rotated.id
   }
 }
 
@@ -92,5 +107,7 @@ output "checks" {
     "random:shuffle"          = length(random_shuffle.azs.result) == 2 && length(setsubtract(random_shuffle.azs.result, ["a", "b", "c", "d"])) == 0
     "random:uuid"             = can(regex("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", random_uuid.request.result))
     "random:bytes"            = length(random_bytes.key.hex) == 64 && length(random_bytes.key.base64) == 44
+    "random:null id"          = can(regex("^[0-9]+$", null_resource.rotated.id))
+    "random:null data"        = data.null_data_source.passthrough.outputs.pet == random_pet.name.id
   }
 }
