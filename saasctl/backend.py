@@ -272,7 +272,7 @@ def offline_aws_available(cache: Path) -> bool:
 
 
 def prepare_providers(
-    cache: Path, *, offline_aws: bool = False, shell: bool = False
+    cache: Path, *, offline_aws: bool = False, for_shell: bool = False
 ) -> tuple[Path, list[str]]:
     """Build (once) a filesystem mirror and a CLI config that uses it.
 
@@ -306,7 +306,7 @@ def prepare_providers(
     elif offline_aws:
         install_offline_aws(cache)
         utilities = [
-            a for a in install_offline_utilities(cache) if shell or not a.endswith("/null")
+            a for a in install_offline_utilities(cache) if for_shell or not a.endswith("/null")
         ]
         mirrors.append((cache / "offline-aws" / "mirror", ["/".join(OFFLINE_AWS), *utilities]))
     every = sorted({a for _, addresses in mirrors for a in addresses})
@@ -316,15 +316,15 @@ def prepare_providers(
         for m, addresses in mirrors
         if addresses
     )
+    # No `direct` block: a provider no mirror offers (hashicorp/google) is terraform's
+    # one error, "not found in any of the search locations", never a network call.
     text = (
         "# Written by saasctl: providers come from local mirrors, never the network.\n"
-        "provider_installation {\n"
-        + blocks
-        + f"  direct {{\n    exclude = {json.dumps(every)}\n  }}\n}}\n"
+        "provider_installation {\n" + blocks + "}\n"
     )
     name = "terraform.rc"
     if offline_aws and not extra:
-        name = "terraform-offline-shell.rc" if shell else "terraform-offline-aws.rc"
+        name = "terraform-offline-shell.rc" if for_shell else "terraform-offline-aws.rc"
     config = cache / name
     write_if_changed(config, text)
     return config, every
@@ -357,7 +357,7 @@ def offline_shell(
         )
     cache = env.project.cache
     try:
-        config, _ = prepare_providers(cache, offline_aws=True, shell=True)
+        config, _ = prepare_providers(cache, offline_aws=True, for_shell=True)
     except provider_schema.SchemaUnavailable as exc:
         raise UserError(f"the offline AWS provider cannot be prepared: {exc}") from None
     except (OSError, ValueError, EOFError) as exc:  # a damaged cache: gzip, JSON, files

@@ -93,6 +93,19 @@ def map_sources(root: Path, sources: dict[str, Path]) -> None:
             tf.write_text(new, encoding="utf-8")
 
 
+_TARGETED = re.compile(r"^\s*\$?\s*terraform (apply|destroy)((?:\s+-target=\S+)+)", re.M)
+
+
+def readme_targets(directory: Path) -> dict[str, list[list[str]]]:
+    """The ``-target`` runs the directory's README.md says come first."""
+    found: dict[str, list[list[str]]] = {"apply": [], "destroy": []}
+    readme = directory / "README.md"
+    if readme.is_file():
+        for verb, targets in _TARGETED.findall(readme.read_text(errors="replace")):
+            found[verb].append(targets.split())
+    return found
+
+
 def prepare(directory: Path, dest: Path, sources: dict[str, Path] | None = None) -> Path:
     """Copy ``directory`` with the local modules it reaches into ``dest``; returns the copy
     of ``directory`` there."""
@@ -112,28 +125,38 @@ def run(
     tf: Terraform, workdir: Path, *, stop_on_failure: bool = True, until: str = STAGES[-1]
 ) -> Outcome:
     """The lifecycle in ``workdir`` (a prepared copy), up to stage ``until``. A stage
-    after a failure is reported failed as not reached (``stop_on_failure``)."""
+    after a failure is reported failed as not reached (``stop_on_failure``).
+
+    Targeted steps the directory's README prescribes (``terraform apply
+    -target=...`` before the plan, ``terraform destroy -target=...`` first) run as
+    part of the plan and destroy stages, as a user following it would run them."""
     outcome = Outcome(str(workdir))
     plan = workdir / "conformance.tfplan"
-    steps: list[tuple[str, list[str], tuple[int, ...]]] = [
-        ("init", ["init", "-input=false", "-no-color"], (0,)),
-        ("validate", ["validate", "-no-color"], (0,)),
-        ("plan", ["plan", "-input=false", "-no-color", f"-out={plan}"], (0,)),
-        ("apply", ["apply", "-input=false", "-no-color", str(plan)], (0,)),
-        ("replan", ["plan", "-input=false", "-no-color", "-detailed-exitcode"], (0, 2)),
-        ("destroy", ["destroy", "-auto-approve", "-input=false", "-no-color"], (0,)),
-    ]
+    first = readme_targets(workdir)
+    steps: list[tuple[str, list[list[str]], tuple[int, ...]]] = [
+        ("init", [["init", "-input=false", "-no-color"]], (0,)),
+        ("validate", [["validate", "-no-color"]], (0,)),
+        ("plan", [*(["apply", "-auto-approve", "-input=false", "-no-color", *t]
+                    for t in first["apply"]),
+                  ["plan", "-input=false", "-no-color", f"-out={plan}"]], (0,)),
+        ("apply", [["apply", "-input=false", "-no-color", str(plan)]], (0,)),
+        ("replan", [["plan", "-input=false", "-no-color", "-detailed-exitcode"]], (0, 2)),
+        ("destroy", [*(["destroy", "-auto-approve", "-input=false", "-no-color", *t]
+                       for t in first["destroy"]),
+                     ["destroy", "-auto-approve", "-input=false", "-no-color"]], (0,)),
+    ]  # fmt: skip
     steps = steps[: STAGES.index(until) + 1]
     failed = False
-    for name, args, ok_codes in steps:
+    for name, commands, ok_codes in steps:
         if failed and stop_on_failure:
             outcome.stages.append(Stage(name, False, 0.0, "not reached"))
             continue
         start = time.monotonic()
         try:
-            result = tf.run(
-                workdir, args, ok_codes=(*ok_codes, 2) if name == "replan" else ok_codes
-            )
+            for args in commands:
+                result = tf.run(
+                    workdir, args, ok_codes=(*ok_codes, 2) if name == "replan" else ok_codes
+                )
             ok, error = result.code == 0, ""
             if not ok:  # a re-plan with changes: name what changed
                 changed = _CHANGED.findall(result.stdout)

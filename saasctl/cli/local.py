@@ -96,6 +96,9 @@ def offline_env(
         for found in registry.discover(modules):
             owner = found.namespace or "terraform-aws-modules"
             where = "" if found.namespace else " (any namespace)"
-            typer.echo(f"# serving {owner}/{found.name}/{found.provider} {found.version}{where}")
+            older = f" (and {len(found.tags)} other releases from its tags)" if found.tags else ""
+            typer.echo(
+                f"# serving {owner}/{found.name}/{found.provider} {found.version}{where}{older}"
+            )
     for name, value in variables.items():
         typer.echo(f"export {name}={shlex.quote(value)}")

@@ -6,11 +6,14 @@ CLI configuration), so no source is edited.
 
 A checkout is a directory named as the registry names repositories,
 ``terraform-<provider>-<name>`` (or ``<namespace>+terraform-<provider>-<name>``,
-as ``fetch`` names them); each holds one version: its git tag, else the newest
-release in its CHANGELOG.md, else 0.0.0. Terraform downloads it from a
-``file://`` address (a symlink into the checkout).
+as ``fetch`` names them). Its versions: the checked-out one (its git tag, else
+the newest release in its CHANGELOG.md, else 0.0.0) and, in a git checkout,
+every other release tag, since examples pin older majors of their siblings
+(``acm ~> 5.0`` beside acm 6). Terraform downloads a version from a ``file://``
+address (it links it in): the checkout itself, or the tag exported once with
+``git archive`` under saasctl's cache.
 
-Run as ``python -m saasctl.offline_aws.registry PORT DIR...`` (``saasctl
+Run as ``python -m saasctl.offline_aws.registry PORT CACHE DIR...`` (``saasctl
 offline env --modules DIR`` starts it); a DIR is a checkout or a directory of
 checkouts."""
 
@@ -32,6 +35,7 @@ from urllib.parse import quote, urlsplit
 PREFIX = "/v1/modules/"
 _REPO = re.compile(r"^(?:(?P<ns>[^+]+)\+)?terraform-(?P<provider>[a-z0-9]+)-(?P<name>[a-z0-9-]+)$")
 _CHANGELOG = re.compile(r"^#+\s*\[?v?(\d+\.\d+\.\d+)\]?", re.M)
+_RELEASE = re.compile(r"^v?(\d+\.\d+\.\d+)$")
 
 
 @dataclass(frozen=True)
@@ -40,13 +44,49 @@ class Checkout:
     name: str
     provider: str
     path: Path
-    version: str
+    version: str  # the one checked out
+    tags: tuple[tuple[str, str], ...] = ()  # (version, tag) of the other releases
+
+    @property
+    def versions(self) -> list[str]:
+        return [self.version, *(v for v, _ in self.tags)]
+
+    def source(self, version: str, cache: Path) -> Path | None:
+        """A directory holding ``version``: the checkout, or its tag exported once."""
+        if version == self.version:
+            return self.path
+        tag = dict(self.tags).get(version)
+        if tag is None:
+            return None
+        dest = cache / "offline-registry" / f"{self.namespace or '_'}+{self.path.name}" / version
+        if not dest.is_dir():
+            part = dest.with_name(f".{version}.{os.getpid()}")
+            part.mkdir(parents=True, exist_ok=True)
+            archive = subprocess.run(["git", "-C", str(self.path), "archive", "--format=tar", tag],
+                                     capture_output=True, check=True).stdout  # fmt: skip
+            subprocess.run(["tar", "-x", "-C", str(part)], input=archive, check=True)
+            os.replace(part, dest)
+        return dest
+
+
+def release_tags(path: Path, current: str) -> tuple[tuple[str, str], ...]:
+    if not (path / ".git").exists():
+        return ()
+    done = subprocess.run(["git", "-C", str(path), "tag", "--list"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    found = {}
+    for tag in done.stdout.split():
+        m = _RELEASE.match(tag)
+        if m and m.group(1) != current:
+            found[m.group(1)] = tag
+    return tuple(sorted(found.items(), key=lambda vt: [int(n) for n in vt[0].split(".")]))
 
 
 def version_of(path: Path) -> str:
     """The checkout's version: its git tag, its CHANGELOG's newest release, or 0.0.0."""
     if (path / ".git").exists():
-        done = subprocess.run(["git", "-C", str(path), "describe", "--tags", "--abbrev=0"],
+        done = subprocess.run(["git", "-C", str(path), "describe", "--tags", "--abbrev=0",
+                               "--match", "v[0-9]*", "--match", "[0-9]*"],
                               capture_output=True, text=True, check=False)  # fmt: skip
         tag = done.stdout.strip().lstrip("v")
         if done.returncode == 0 and re.fullmatch(r"\d+\.\d+\.\d+", tag):
@@ -67,9 +107,12 @@ def discover(dirs: list[Path]) -> list[Checkout]:
             [root, *sorted(p for p in root.iterdir() if p.is_dir())] if root.is_dir() else []
         ):
             m = _REPO.match(path.name)
-            if m and any(path.glob("*.tf")):
+            # a module at the root, or only submodules (terraform-aws-iam 6)
+            if m and (any(path.glob("*.tf")) or any(path.glob("modules/*/*.tf"))):
+                current = version_of(path)
+                tags = release_tags(path, current)
                 out.append(Checkout(m.group("ns"), m.group("name"), m.group("provider"),
-                                    path.resolve(), version_of(path)))  # fmt: skip
+                                    path.resolve(), current, tags))  # fmt: skip
     return out
 
 
@@ -86,7 +129,7 @@ def file_url(path: Path) -> str:
     return "file://" + quote(str(path.resolve()), safe="/+@=,:!$&'()*;~")
 
 
-def handler(checkouts: list[Checkout]) -> type[http.server.BaseHTTPRequestHandler]:
+def handler(checkouts: list[Checkout], cache: Path) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path).path.removeprefix(PREFIX).strip("/").split("/")
@@ -94,10 +137,11 @@ def handler(checkouts: list[Checkout]) -> type[http.server.BaseHTTPRequestHandle
             if found is None:  # terraform then says the registry has no such module
                 self._reply(404, {"errors": [f"no checkout of {'/'.join(parts[:3])}"]})
             elif parts[3] == "versions":
-                self._reply(200, {"modules": [{"versions": [{"version": found.version}]}]})
-            elif parts[3:] == [found.version, "download"]:
+                versions = [{"version": v} for v in found.versions]
+                self._reply(200, {"modules": [{"versions": versions}]})
+            elif parts[4:] == ["download"] and (where := found.source(parts[3], cache)):
                 self.send_response(204)
-                self.send_header("X-Terraform-Get", file_url(found.path))
+                self.send_header("X-Terraform-Get", file_url(where))
                 self.end_headers()
             else:
                 self._reply(404, {"errors": [f"no version {parts[3]} of {'/'.join(parts[:3])}"]})
@@ -154,7 +198,8 @@ def ensure_running(cache: Path, dirs: list[Path]) -> int:
     stop(cache)
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "saasctl.offline_aws.registry", str(port), *wanted],
+        [sys.executable, "-m", "saasctl.offline_aws.registry", str(port), str(cache.resolve()),
+         *wanted],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )  # fmt: skip
@@ -191,8 +236,8 @@ def stop(cache: Path) -> bool:
 
 
 def main(argv: list[str]) -> None:
-    port, dirs = int(argv[0]), [Path(d) for d in argv[1:]]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler(discover(dirs)))
+    port, cache, dirs = int(argv[0]), Path(argv[1]), [Path(d) for d in argv[2:]]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler(discover(dirs), cache))
     server.serve_forever()
 
 

@@ -257,7 +257,7 @@ class Provider:
         return out
 
     def ApplyResourceChange(self, req: bytes) -> bytes:
-        from saasctl.offline_aws import fidelity
+        from saasctl.offline_aws import fidelity, ipam
 
         f = wire.decode(req)
         type_name = wire.string(f, 1)
@@ -312,7 +312,9 @@ class Provider:
                 return self._emulator_error("ApplyResourceChange", type_name, verb, exc)
             planned.update({k: v for k, v in got.items() if k in block["attributes"]})
         fidelity.on_apply(type_name, planned, filler)
+        ipam.before_fill(type_name, planned)
         values.fill_unknown(block, planned, filler)
+        ipam.on_apply(type_name, planned)
         ledger = self._limits_ledger(type_name)
         if ledger is not None and prior is None:
             from saasctl.offline_aws import limits
@@ -354,7 +356,7 @@ class Provider:
         return wire.message(1, imported)
 
     def ReadDataSource(self, req: bytes) -> bytes:
-        from saasctl.offline_aws import fidelity
+        from saasctl.offline_aws import fidelity, ipam
 
         f = wire.decode(req)
         type_name = wire.string(f, 1)
@@ -370,6 +372,7 @@ class Provider:
                 return wire.message(DIAGNOSTICS_FIELD["ReadDataSource"],
                                     diagnostic(ERROR, f"reading {type_name}: {exc}"))  # fmt: skip
         state = fidelity.read_data(type_name, config, self.region, self.account)
+        ipam.before_fill(type_name, state)  # a preview of the next CIDR, read at plan
         # Same configuration, same values: a data source is read on every plan.
         seed = json.dumps([type_name, config], sort_keys=True, default=repr)
         found = fidelity.Values(type_name, state, self.region, self.account, seed=seed)

@@ -254,6 +254,17 @@ def test_registry_modules_resolve_from_local_checkouts(tmp_path: Path) -> None:
                                          f'  version = "{version}"\n}}\n')  # fmt: skip
             failed = tf.run(bad, ["init", "-input=false", "-no-color"], ok_codes=(1,))
             assert message in failed.stdout + failed.stderr
+        # a provider no mirror offers: one error naming it, and no network call
+        google = tmp_path / "google"
+        google.mkdir()
+        wanted = '    google = {\n      source = "hashicorp/google"\n    }\n'
+        text = f"terraform {{\n  required_providers {{\n{wanted}  }}\n}}\n"
+        (google / "main.tf").write_text(text)
+        outcome = lifecycle.run(tf, google, until="init")
+        assert outcome.first_error().endswith(
+            "provider registry.terraform.io/hashicorp/google was not found in any of the "
+            "search locations"
+        ), outcome.first_error()
     finally:
         subprocess.run([sys.executable, "-m", "saasctl", "offline", "env", "--unset"],
                        cwd=REPO, capture_output=True, check=True)  # fmt: skip

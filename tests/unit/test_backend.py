@@ -86,7 +86,7 @@ def test_hcl_values_cannot_interpolate() -> None:
 def test_provider_mirror_config(tmp_path: Path) -> None:
     config, held = backend.prepare_providers(tmp_path / "cache")
     text = config.read_text()
-    assert "filesystem_mirror" in text and "direct" in text
+    assert "filesystem_mirror" in text and "direct" not in text  # never the network
     # The dev extra installs the null provider; the mirror must offer it.
     assert held == ["registry.terraform.io/hashicorp/null"]
     assert '"registry.terraform.io/hashicorp/null"' in text
@@ -104,8 +104,8 @@ def test_only_offline_shells_are_offered_the_newer_null(tmp_path: Path) -> None:
         pytest.skip("the offline AWS provider's schema is not installed")
     cache = tmp_path / "cache"
     backend.share_cache(Project(Path(__file__).parents[2]).cache, cache)
-    internal, held = backend.prepare_providers(cache, offline_aws=True)
-    shell, shell_held = backend.prepare_providers(cache, offline_aws=True, shell=True)
+    internal, _ = backend.prepare_providers(cache, offline_aws=True)
+    shell, _ = backend.prepare_providers(cache, offline_aws=True, for_shell=True)
     assert internal != shell
     offline_mirror = str(cache.resolve() / "offline-aws" / "mirror")
 

@@ -372,3 +372,53 @@ def test_the_module_registry_finds_checkouts_and_their_versions(tmp_path: Path) 
     assert registry.find(checkouts, "someone-else", "consul", "aws") is None
     assert 'services = {\n    "modules.v1" = "http://127.0.0.1:5/v1/modules/"' in (
         registry.cli_host_block(5))  # fmt: skip
+
+
+def test_the_module_registry_serves_every_release_tag(tmp_path: Path) -> None:
+    """A git checkout offers its other release tags too (examples pin older majors of
+    their siblings), each exported once under the cache; the checkout itself is the
+    version it has checked out. A repository with only submodules counts."""
+    import subprocess
+
+    from saasctl.offline_aws import registry
+
+    repo = tmp_path / "terraform-aws-iam"
+    (repo / "modules" / "role").mkdir(parents=True)
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t",
+                        *args], check=True, capture_output=True)  # fmt: skip
+
+    git("init", "-q")
+    for version in ("5.0.0", "6.0.0"):
+        (repo / "modules" / "role" / "main.tf").write_text(
+            f'output "v" {{ value = "{version}" }}\n'
+        )
+        git("add", "-A")
+        git("commit", "-qm", version)
+        git("tag", f"v{version}")
+    git("tag", "not-a-release")
+    (found,) = registry.discover([repo])
+    assert found.versions == ["6.0.0", "5.0.0"]
+    assert found.source("6.0.0", tmp_path / "cache") == repo.resolve()
+    old = found.source("5.0.0", tmp_path / "cache")
+    assert old is not None and old != repo.resolve()
+    assert '"5.0.0"' in (old / "modules" / "role" / "main.tf").read_text()
+    assert found.source("4.0.0", tmp_path / "cache") is None
+
+
+def test_targeted_steps_a_readme_prescribes_come_first(tmp_path: Path) -> None:
+    """terraform-aws-vpc's ipam example says to apply the preview first: the
+    conformance lifecycle runs what the README says, as its user would."""
+    from saasctl import lifecycle
+
+    (tmp_path / "README.md").write_text(
+        "```bash\n$ terraform init\n$ terraform apply -target=aws_vpc_ipam_preview_next_cidr.this"
+        " # pool first\n$ terraform apply\n"
+        "$ terraform destroy -target=module.vpc -target=x.y\n```\n"
+    )
+    assert lifecycle.readme_targets(tmp_path) == {
+        "apply": [["-target=aws_vpc_ipam_preview_next_cidr.this"]],
+        "destroy": [["-target=module.vpc", "-target=x.y"]],
+    }
+    assert lifecycle.readme_targets(tmp_path / "none") == {"apply": [], "destroy": []}

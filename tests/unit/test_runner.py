@@ -245,7 +245,8 @@ def test_first_error_and_versions() -> None:
         "│ source code from x.\n│\n│ Second paragraph.\n"
     )
     assert first_error(diag) == (
-        'Failed to download module: Could not download module "kms" (main.tf:176) source code from x.'
+        'Failed to download module: Could not download module "kms" (main.tf:176) '
+        "source code from x."
     )
     assert parse_version("Terraform v1.11.4\non linux") == (1, 11, 4)
     assert parse_version("OpenTofu v1.8.0") == (1, 8, 0)
