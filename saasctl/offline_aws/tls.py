@@ -10,6 +10,7 @@ import hashlib
 import ipaddress
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -235,10 +236,45 @@ def public_key(s: State) -> State:
     return {**public, "id": hashlib.sha1(public["public_key_pem"].encode()).hexdigest()}  # noqa: S324
 
 
+def offline_chain(url: str) -> str:
+    """What a TLS server at ``url`` would present, made here (there is no network):
+    a root CA and a certificate for the host, the same bytes on every read (keys
+    derived from the host, Ed25519 signatures, fixed dates), so a thumbprint taken
+    from it (an OIDC provider's) stays put and a re-plan is clean."""
+    host = urlsplit(url if "://" in url else f"https://{url}").hostname or url
+
+    def key(role: str) -> ed25519.Ed25519PrivateKey:
+        seed = hashlib.sha256(f"saasctl-offline-tls:{role}:{host}".encode()).digest()
+        return ed25519.Ed25519PrivateKey.from_private_bytes(seed)
+
+    root_key, leaf_key = key("root"), key("leaf")
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "saasctl offline root CA")])
+    leaf_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    start, end = (
+        datetime(2026, 1, 1, tzinfo=timezone.utc),
+        datetime(2036, 1, 1, tzinfo=timezone.utc),
+    )
+    pems = []
+    chain = [(root_name, root_key.public_key(), True), (leaf_name, leaf_key.public_key(), False)]
+    for subject, public, ca in chain:
+        serial = int.from_bytes(hashlib.sha256(f"{ca}:{host}".encode()).digest()[:16], "big") >> 1
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(root_name)
+                   .public_key(public).serial_number(serial)
+                   .not_valid_before(start).not_valid_after(end)
+                   .add_extension(x509.BasicConstraints(ca, None), critical=True))  # fmt: skip
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(host)]), False
+            )
+        pems.append(builder.sign(root_key, None).public_bytes(serialization.Encoding.PEM).decode())
+    return "".join(pems)
+
+
 def certificate(s: State) -> State:
-    if s.get("url"):
-        raise ValueError("tls_certificate: url needs the network; give content (a PEM)")
-    certs = x509.load_pem_x509_certificates(str(s.get("content") or "").encode())
+    content = str(s.get("content") or "")
+    if s.get("url"):  # the real provider dials it; offline, a stable stand-in chain
+        content = offline_chain(str(s["url"]))
+    certs = x509.load_pem_x509_certificates(content.encode())
     out = []
     for cert in certs:
         try:
@@ -258,7 +294,7 @@ def certificate(s: State) -> State:
             "subject": cert.subject.rfc4514_string(), "version": cert.version.value + 1,
         })  # fmt: skip
     return {"certificates": out,
-            "id": hashlib.sha1(str(s.get("content")).encode()).hexdigest()}  # noqa: S324  # fmt: skip
+            "id": hashlib.sha1(content.encode()).hexdigest()}  # noqa: S324  # fmt: skip
 
 
 MAKERS = {

@@ -1,5 +1,5 @@
 """Utility providers served offline by the same program: hashicorp/random, time,
-local, archive, null and tls (its keys and certificates in offline_aws/tls.py).
+local, archive, null, external and tls (its keys and certificates in offline_aws/tls.py).
 
 Their values are made here, as the real providers make them: random but stable
 in state (made once, at apply), new only when the resource is replaced, and
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import random
 import re
 import secrets
@@ -438,6 +439,38 @@ def _null_data(s: State) -> State:
 
 MAKERS["null_resource"] = _null_resource
 READERS["null_data_source"] = _null_data
+
+
+# --- hashicorp/external ---------------------------------------------------------------
+
+
+def _external(s: State) -> State:
+    """Run the program with the query as JSON on stdin; its stdout must be a JSON
+    object of strings (the real provider's protocol: terraform-aws-lambda's
+    package.py speaks it)."""
+    program = list(s.get("program") or [])
+    if not program:
+        raise ValueError("external: program is empty")
+    try:
+        done = subprocess.run(
+            program, input=json.dumps(s.get("query") or {}), capture_output=True, text=True,
+            cwd=s.get("working_dir") or None, check=False,
+        )  # fmt: skip
+    except OSError as exc:
+        raise ValueError(f"external program {program[0]!r} cannot run: {exc}") from None
+    if done.returncode != 0:
+        raise ValueError(f"external program {program[0]!r} failed (exit {done.returncode}): "
+                         f"{done.stderr.strip()[-300:]}")  # fmt: skip
+    try:
+        result = json.loads(done.stdout)
+    except ValueError:
+        result = None
+    if not isinstance(result, dict) or not all(isinstance(v, str) for v in result.values()):
+        raise ValueError(f"external program {program[0]!r} did not print a JSON object of strings")
+    return {"id": "-", "result": result}
+
+
+READERS["external"] = _external
 
 
 def read_data(type_name: str, config: State) -> State:

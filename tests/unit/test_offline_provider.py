@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sys
 from pathlib import Path
 
 import msgpack
@@ -422,3 +424,23 @@ def test_targeted_steps_a_readme_prescribes_come_first(tmp_path: Path) -> None:
         "destroy": [["-target=module.vpc", "-target=x.y"]],
     }
     assert lifecycle.readme_targets(tmp_path / "none") == {"apply": [], "destroy": []}
+
+
+def test_the_external_program_protocol() -> None:
+    """hashicorp/external: the query as JSON on stdin, a JSON object of strings back;
+    a failing program or another answer is one error naming the program."""
+    from saasctl.offline_aws import utility
+
+    echo = "import json, sys; print(json.dumps(json.load(sys.stdin)))"
+    got = utility.read_data("external", {"program": [sys.executable, "-c", echo],
+                                         "query": {"a": "1"}})  # fmt: skip
+    assert got["result"] == {"a": "1"} and got["id"] == "-"
+    for code, message in [
+        ("import sys; sys.exit('no zip')", "failed (exit 1): no zip"),
+        ("print('[1]')", "did not print a JSON object of strings"),
+        ("print('{\"n\": 1}')", "did not print a JSON object of strings"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            utility.read_data("external", {"program": [sys.executable, "-c", code]})
+    with pytest.raises(ValueError, match="cannot run"):
+        utility.read_data("external", {"program": ["/nonexistent/package.py"]})

@@ -1,6 +1,8 @@
 # hashicorp/local and hashicorp/archive served offline (saasctl/offline_aws/
 # utility.py): files written for real with the provider's digests, read back, and
 # zips built at read time, the same bytes for the same sources (a clean re-plan).
+# And hashicorp/external: the program run with the query on stdin, as
+# terraform-aws-lambda's packaging runs its package.py.
 terraform {
   required_version = ">= 1.0.0"
   required_providers {
@@ -9,6 +11,9 @@ terraform {
     }
     archive = {
       source = "hashicorp/archive"
+    }
+    external = {
+      source = "hashicorp/external"
     }
   }
 }
@@ -53,8 +58,14 @@ data "archive_file" "inline_again" {
   }
 }
 
+data "external" "greeting" {
+  program = ["python3", "-c", "import json, sys; q = json.load(sys.stdin); print(json.dumps({'greeting': 'hello ' + q['name']}))"]
+  query   = { name = "tenant" }
+}
+
 output "checks" {
   value = {
+    "external:result"       = data.external.greeting.result.greeting == "hello tenant"
     "local:file digests"    = local_file.handler.content_sha256 == sha256(local_file.handler.content) && local_file.handler.id == sha1(local_file.handler.content)
     "local:read back"       = data.local_file.back.content == local_file.handler.content
     "local:sensitive"       = local_sensitive_file.token.content_md5 == md5("s3cret")

@@ -2,7 +2,7 @@
 # algorithm, a self-signed CA, a request signed by it, read back by the data
 # sources, in the formats of the real provider.
 terraform {
-  required_version = ">= 1.0.0"
+  required_version = ">= 1.4.0" # terraform_data
   required_providers {
     tls = {
       source = "hashicorp/tls"
@@ -61,8 +61,21 @@ data "tls_certificate" "chain" {
   content = "${tls_locally_signed_cert.web.cert_pem}${tls_self_signed_cert.ca.cert_pem}"
 }
 
+# An OIDC provider's thumbprint from a server's chain (terraform-aws-iam's
+# iam-oidc-provider): offline, a stand-in chain for the host, the same on every
+# read, so the resource that keeps the thumbprint re-plans clean.
+data "tls_certificate" "oidc" {
+  url = "https://token.actions.githubusercontent.com"
+}
+
+resource "terraform_data" "thumbprint" {
+  input = data.tls_certificate.oidc.certificates[0].sha1_fingerprint
+}
+
 output "checks" {
   value = {
+    "tls:url chain"          = length(data.tls_certificate.oidc.certificates) == 2 && data.tls_certificate.oidc.certificates[0].is_ca && data.tls_certificate.oidc.certificates[1].subject == "CN=token.actions.githubusercontent.com"
+    "tls:url thumbprint"     = can(regex("^[0-9a-f]{40}$", terraform_data.thumbprint.output))
     "tls:rsa pem"            = can(regex("^-----BEGIN RSA PRIVATE KEY-----", nonsensitive(tls_private_key.rsa.private_key_pem)))
     "tls:rsa openssh"        = can(regex("^ssh-rsa AAAA", tls_private_key.rsa.public_key_openssh))
     "tls:fingerprints"       = can(regex("^SHA256:", tls_private_key.rsa.public_key_fingerprint_sha256)) && length(split(":", tls_private_key.rsa.public_key_fingerprint_md5)) == 16
