@@ -31,7 +31,7 @@ CDKTN_PACKAGE = "cdktn_provider_aws"
 CDKTN_VERSION = "25.8.1"  # ships hashicorp/aws 6.69.1
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 PROVIDER_VERSION = "6.69.1"
-FORMAT = 7  # bump when the extraction changes; names the cache file
+FORMAT = 8  # bump when the extraction changes; names the cache file
 
 
 @dataclass(frozen=True)
@@ -205,8 +205,10 @@ class _Module:
                 obj = self._object_type(struct, seen | {struct})
                 fc = (member.field_class or "") if member else ""
                 if fc.endswith("OutputReference") or kind == "struct":
-                    # a single nested object is a list of at most one in SDKv2 schemas
-                    typ: Any = ["list", obj]
+                    # an attribute with one nested object: only the plugin framework's
+                    # SingleNestedAttribute makes these (s3tables' encryption_configuration),
+                    # and its type is the object itself (SDKv2's nested lists are Lists)
+                    typ: Any = obj
                 elif fc.endswith("Map") or kind == "map":
                     typ = ["map", obj]
                 else:

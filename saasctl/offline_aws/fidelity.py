@@ -18,6 +18,7 @@ import random
 import re
 import secrets
 import time
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -513,9 +514,22 @@ def _acm_validation(planned: dict[str, Any], values: Values | None) -> None:
             )
 
 
+def _signed_object(planned: dict[str, Any], values: Values | None) -> None:
+    """aws_signer_signing_job writes the signed copy where its destination says
+    (modules deploy it from signed_object[0].s3[0])."""
+    try:
+        s3 = planned["destination"][0]["s3"][0]
+    except (KeyError, IndexError, TypeError):
+        return
+    if values is None or not isinstance(s3.get("bucket"), str):
+        return
+    key = f"{s3.get('prefix') or ''}{uuid.UUID(values.hex(32))}.zip"
+    planned["signed_object"] = [{"s3": [{"bucket": s3["bucket"], "key": key}]}]
+
+
 # type -> rule(planned, values): called on create with values None (plan) and
 # with the instance's Values (apply), before the generic fill.
-COMPUTED = {"aws_acm_certificate": _acm_validation}
+COMPUTED = {"aws_acm_certificate": _acm_validation, "aws_signer_signing_job": _signed_object}
 
 
 def on_plan(type_name: str, planned: dict[str, Any]) -> None:
@@ -631,6 +645,31 @@ def policy_json(config: dict[str, Any]) -> str:
     )
 
 
+def public_parameter(name: str, region: str) -> str | None:
+    """The value of one of AWS's public SSM parameters (``/aws/service/...``), in the
+    shape AWS publishes it: modules compute with it at plan (``jsondecode`` of the
+    ECS-optimized AMI's document, an AMI id, an image URI)."""
+    if not name.startswith("/aws/service/"):
+        return None
+    seed = hashlib.sha256(f"{region}:{name}".encode()).hexdigest()
+    ami = f"ami-{seed[:17]}"
+    if "aws-for-fluent-bit" in name:
+        tag = name.rsplit("/", 1)[1]
+        return f"906394416424.dkr.ecr.{region}.amazonaws.com/aws-for-fluent-bit:{tag}"
+    if name.endswith("/recommended") and "optimized-ami" in name:
+        return json.dumps({
+            "ecs_agent_version": "1.89.2", "ecs_runtime_version": "Docker version 25.0.6",
+            "image_id": ami, "image_name": "al2023-ami-ecs-hvm-2023.0.20250110-kernel-6.1-x86_64",
+            "image_version": "2023.0.20250110", "os": "Amazon Linux 2023", "schema_version": 1,
+            "source_image_name": "al2023-ami-minimal-2023.6.20250107.0-kernel-6.1-x86_64",
+        })  # fmt: skip
+    if name.endswith("/image_name"):
+        return "al2023-ami-ecs-hvm-2023.0.20250110-kernel-6.1-x86_64"
+    if name.endswith("/image_id") or "ami" in name:
+        return ami
+    return None
+
+
 def read_data(type_name: str, config: dict[str, Any], region: str, account: str) -> dict[str, Any]:
     """What a data source returns beyond its computed attributes' well-formed values
     (filled afterwards by type): the sources whose values modules compute with."""
@@ -651,6 +690,10 @@ def read_data(type_name: str, config: dict[str, Any], region: str, account: str)
     elif type_name == "aws_partition":
         state.update(id="aws", partition="aws", dns_suffix="amazonaws.com",
                      reverse_dns_prefix="com.amazonaws")  # fmt: skip
+    elif type_name == "aws_ssm_parameter" and isinstance(config.get("name"), str):
+        value = public_parameter(config["name"], region)
+        if value is not None:
+            state.update(value=value, insecure_value=value, type="String", version=1)
     elif type_name == "aws_availability_zones":
         state.update(id=region, names=[f"{region}{z}" for z in "abc"],
                      zone_ids=region_zone_ids(region), group_names=[region])  # fmt: skip

@@ -19,6 +19,7 @@ checkouts."""
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import json
 import os
@@ -58,7 +59,8 @@ class Checkout:
         tag = dict(self.tags).get(version)
         if tag is None:
             return None
-        dest = cache / "offline-registry" / f"{self.namespace or '_'}+{self.path.name}" / version
+        where = hashlib.sha1(str(self.path).encode()).hexdigest()[:8]  # noqa: S324
+        dest = cache / "offline-registry" / f"{self.path.name}-{where}" / version
         if not dest.is_dir():
             part = dest.with_name(f".{version}.{os.getpid()}")
             part.mkdir(parents=True, exist_ok=True)

@@ -213,6 +213,21 @@ def test_data_sources_fill_computed_values() -> None:
     assert fidelity.data_value(found, ("cidr_block",), "string").endswith("/16")
 
 
+def test_public_parameters_hold_what_aws_publishes() -> None:
+    name = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended"
+    ecs = fidelity.read_data("aws_ssm_parameter", {"name": name}, "eu-west-1", "1")
+    assert json.loads(ecs["value"])["image_id"].startswith("ami-") and ecs["type"] == "String"
+    al2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+    assert re.fullmatch(r"ami-[0-9a-f]{17}", fidelity.public_parameter(al2023, "eu-west-1") or "")
+    assert fidelity.public_parameter("/aws/service/aws-for-fluent-bit/stable", "eu-west-1") == (
+        "906394416424.dkr.ecr.eu-west-1.amazonaws.com/aws-for-fluent-bit:stable")  # fmt: skip
+    # the same name gives the same value (a data source is read on every plan)
+    assert fidelity.public_parameter(al2023, "eu-west-1") == fidelity.public_parameter(
+        al2023, "eu-west-1")  # fmt: skip
+    assert fidelity.read_data("aws_ssm_parameter", {"name": "/app/x"}, "eu-west-1", "1") == {
+        "name": "/app/x"}  # fmt: skip
+
+
 def test_replacement_follows_the_force_new_list() -> None:
     prior = {"name": "a", "port": 80, "tags": {}}
     replace = fidelity.requires_replace
@@ -444,3 +459,26 @@ def test_the_external_program_protocol() -> None:
             utility.read_data("external", {"program": [sys.executable, "-c", code]})
     with pytest.raises(ValueError, match="cannot run"):
         utility.read_data("external", {"program": ["/nonexistent/package.py"]})
+
+
+def test_single_nested_attributes_are_objects(aws_schema: dict) -> None:  # type: ignore[type-arg]
+    """The plugin framework's SingleNestedAttribute is an object, not a list of one:
+    terraform-aws-s3-bucket's table-bucket passes `encryption_configuration = {...}`."""
+    bucket = aws_schema["resource_schemas"]["aws_s3tables_table_bucket"]["block"]
+    assert bucket["attributes"]["encryption_configuration"]["type"] == [
+        "object", {"kms_key_arn": "string", "sse_algorithm": "string"}]  # fmt: skip
+    # SDKv2's computed nested lists stay lists
+    cluster = aws_schema["resource_schemas"]["aws_rds_cluster"]["block"]
+    assert cluster["attributes"]["master_user_secret"]["type"][0] == "list"
+
+
+def test_a_signing_job_says_where_the_signed_copy_is() -> None:
+    planned = {"destination": [{"s3": [{"bucket": "signed", "prefix": "out/"}]}],
+               "signed_object": UNKNOWN}  # fmt: skip
+    fidelity.on_plan("aws_signer_signing_job", planned)
+    assert planned["signed_object"] is UNKNOWN  # known after apply, as with AWS
+    filler = fidelity.Values("aws_signer_signing_job", planned, "eu-west-1", "1")
+    fidelity.on_apply("aws_signer_signing_job", planned, filler)
+    [obj] = planned["signed_object"]
+    assert obj["s3"][0]["bucket"] == "signed"
+    assert re.fullmatch(r"out/[0-9a-f-]{36}\.zip", obj["s3"][0]["key"])

@@ -23,6 +23,12 @@ data "aws_vpc" "default" {
 
 data "aws_caller_identity" "current" {}
 
+# AWS's public parameters hold what AWS publishes (terraform-aws-ecs decodes the
+# ECS-optimized AMI's JSON document at plan).
+data "aws_ssm_parameter" "ecs_ami" {
+  name = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended"
+}
+
 data "aws_partition" "current" {}
 
 data "aws_region" "current" {}
@@ -104,6 +110,7 @@ output "checks" {
     partition           = data.aws_partition.current.partition == "aws" && data.aws_partition.current.dns_suffix == "amazonaws.com"
     region              = data.aws_region.current.region == "eu-central-1"
     ami                 = can(regex("^ami-[0-9a-f]{17}$", data.aws_ami.linux.id))
+    public_parameter    = can(regex("^ami-[0-9a-f]{17}$", jsondecode(nonsensitive(data.aws_ssm_parameter.ecs_ami.value)).image_id))
     policy_exact = jsondecode(data.aws_iam_policy_document.read.json) == {
       Version = "2012-10-17"
       Statement = [{
