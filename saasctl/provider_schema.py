@@ -31,7 +31,7 @@ CDKTN_PACKAGE = "cdktn_provider_aws"
 CDKTN_VERSION = "25.8.1"  # ships hashicorp/aws 6.69.1
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 PROVIDER_VERSION = "6.69.1"
-FORMAT = 8  # bump when the extraction changes; names the cache file
+FORMAT = 9  # bump when the extraction changes; names the cache file
 
 
 @dataclass(frozen=True)
@@ -477,6 +477,31 @@ def _no_dynamic_in_sets(block: dict[str, Any]) -> None:
         _no_dynamic_in_sets(bt["block"])
 
 
+# Ephemeral resources (terraform >= 1.10) are not in the cdktn assemblies. Each of
+# these has the schema of its namesake (a data source, or random's resource less
+# what only state needs); the values are made as that namesake's are.
+EPHEMERAL = {
+    "aws": ("aws_secretsmanager_secret_version", "aws_ssm_parameter", "aws_kms_secrets",
+            "aws_eks_cluster_auth", "aws_ecr_authorization_token", "aws_lambda_invocation",
+            "aws_secretsmanager_random_password"),
+    "random": ("random_password",),
+}  # fmt: skip
+_STATE_ONLY = ("id", "keepers", "number")  # random_password's, not its ephemeral twin's
+
+
+def _add_ephemeral(provider: dict[str, Any], name: str) -> None:
+    found: dict[str, Any] = {}
+    for type_name in EPHEMERAL.get(name, ()):
+        if type_name in provider["data_source_schemas"]:
+            found[type_name] = copy.deepcopy(provider["data_source_schemas"][type_name])
+        elif type_name in provider["resource_schemas"]:
+            entry = copy.deepcopy(provider["resource_schemas"][type_name])
+            for attr in _STATE_ONLY:
+                entry["block"]["attributes"].pop(attr, None)
+            found[type_name] = entry
+    provider["ephemeral_resource_schemas"] = found
+
+
 def load(cache_dir: Path, package: Package = AWS) -> dict[str, Any]:
     """The schema, extracted once per pinned version and cached (gzip JSON)."""
     name = f"{package.name}-provider-schema-cdktn-{package.wheel_version}-v{FORMAT}.json.gz"
@@ -490,6 +515,11 @@ def load(cache_dir: Path, package: Package = AWS) -> dict[str, Any]:
     for type_name, names in SENSITIVE.get(package.name, {}).items():
         for name in names:  # the jsii comments do not say it; the provider does
             resources[type_name]["block"]["attributes"][name]["sensitive"] = True
+    _add_ephemeral(schema["provider_schemas"][package.address], package.name)
+    for entry in resources.values():  # the AWS provider names its write-only arguments so
+        for name, attr in entry["block"]["attributes"].items():
+            if name.endswith("_wo") and not attr.get("computed"):
+                attr["write_only"] = True
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
         gz.write(json.dumps(schema, sort_keys=True).encode())

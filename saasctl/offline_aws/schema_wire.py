@@ -24,6 +24,7 @@ def _attribute(name: str, attr: dict[str, Any]) -> bytes:
         + wire.varint(5, int(bool(attr.get("optional"))))
         + wire.varint(6, int(bool(attr.get("computed"))))
         + wire.varint(7, int(bool(attr.get("sensitive"))))
+        + wire.varint(11, int(bool(attr.get("write_only"))))  # terraform < 1.11 skips it
     )
 
 
@@ -71,10 +72,12 @@ def functions(provider_schema: dict[str, Any], field: int) -> bytes:
 
 def encode(provider_schema: dict[str, Any]) -> bytes:
     """tfplugin6 GetProviderSchema.Response for one provider's JSON schema: provider (1),
-    resources (2), data sources (3), provider_meta (5), functions (7)."""
+    resources (2), data sources (3), provider_meta (5), functions (7), ephemeral
+    resources (8; terraform before 1.10 skips the field)."""
     parts = [wire.message(1, _schema(provider_schema["provider"]))]
-    for field, key in ((2, "resource_schemas"), (3, "data_source_schemas")):
-        for name, entry in sorted(provider_schema[key].items()):
+    for field, key in ((2, "resource_schemas"), (3, "data_source_schemas"),
+                       (8, "ephemeral_resource_schemas")):  # fmt: skip
+        for name, entry in sorted(provider_schema.get(key, {}).items()):
             parts.append(wire.message(field, wire.text(1, name) + wire.message(2, _schema(entry))))
     if "provider_meta" in provider_schema:
         parts.append(wire.message(5, _schema(provider_schema["provider_meta"])))
@@ -96,9 +99,10 @@ def write(provider_schema: dict[str, Any], directory: Path) -> None:
     try:
         (tmp / "reply.bin").write_bytes(encode(provider_schema))
         (tmp / "functions.bin").write_bytes(functions(provider_schema, 1))  # GetFunctions
-        for kind, key in (("resource", "resource_schemas"), ("data", "data_source_schemas")):
+        for kind, key in (("resource", "resource_schemas"), ("data", "data_source_schemas"),
+                          ("ephemeral", "ephemeral_resource_schemas")):  # fmt: skip
             (tmp / kind).mkdir()
-            for name, entry in provider_schema[key].items():
+            for name, entry in provider_schema.get(key, {}).items():
                 (tmp / kind / f"{name}.json").write_text(json.dumps(entry["block"]))
         (tmp / "provider.json").write_text(json.dumps(provider_schema["provider"]["block"]))
         shutil.rmtree(directory, ignore_errors=True)

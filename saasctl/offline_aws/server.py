@@ -248,6 +248,7 @@ class Provider:
             fidelity.on_plan(type_name, planned)
         else:
             replace = fidelity.requires_replace(type_name, prior, planned)
+        _forget_write_only(block, planned)
         return self._planned(planned, replace)
 
     def _planned(self, planned: dict[str, Any], replace: list[str]) -> bytes:
@@ -315,6 +316,7 @@ class Provider:
         ipam.before_fill(type_name, planned)
         values.fill_unknown(block, planned, filler)
         ipam.on_apply(type_name, planned)
+        _forget_write_only(block, planned)
         ledger = self._limits_ledger(type_name)
         if ledger is not None and prior is None:
             from saasctl.offline_aws import limits
@@ -355,6 +357,38 @@ class Provider:
         imported = wire.text(1, type_name) + wire.message(2, dynamic(state))
         return wire.message(1, imported)
 
+    def ValidateEphemeralResourceConfig(self, req: bytes) -> bytes:
+        return b""
+
+    def OpenEphemeralResource(self, req: bytes) -> bytes:
+        """An ephemeral resource's values, made as its namesake's are (a data source's,
+        random_password's): never in plan or state, so made anew on every open."""
+        from saasctl.offline_aws import fidelity
+
+        f = wire.decode(req)
+        type_name = wire.string(f, 1)
+        block = self.block("ephemeral", type_name)
+        config = values.conform(block, read_dynamic(wire.first_bytes(f, 2))) or {}
+        if self.flavour != "aws":
+            from saasctl.offline_aws import utility
+
+            try:
+                made = utility.open_ephemeral(type_name, block, config)
+            except (ValueError, KeyError) as exc:
+                return wire.message(DIAGNOSTICS_FIELD["OpenEphemeralResource"],
+                                    diagnostic(ERROR, f"opening {type_name}: {exc}"))  # fmt: skip
+            return wire.message(3, dynamic(values.conform(block, made)))
+        state = fidelity.read_data(type_name, config, self.region, self.account)
+        found = fidelity.Values(type_name, state, self.region, self.account)
+        values.fill_unknown(block, state, partial(fidelity.data_value, found), only_computed=True)
+        return wire.message(3, dynamic(state))
+
+    def RenewEphemeralResource(self, req: bytes) -> bytes:
+        return b""
+
+    def CloseEphemeralResource(self, req: bytes) -> bytes:
+        return b""
+
     def ReadDataSource(self, req: bytes) -> bytes:
         from saasctl.offline_aws import fidelity, ipam
 
@@ -380,12 +414,22 @@ class Provider:
         return wire.message(1, dynamic(state))
 
 
+def _forget_write_only(block: dict[str, Any], planned: dict[str, Any]) -> None:
+    """A write-only attribute (``secret_string_wo``) is never planned or kept: terraform
+    requires null there (the value reaches the provider in the configuration only)."""
+    for name, attr in block["attributes"].items():
+        if attr.get("write_only"):
+            planned[name] = None
+
+
 # Where each reply carries its diagnostics (tfplugin6 field numbers).
 DIAGNOSTICS_FIELD = {
     "GetProviderSchema": 4, "ValidateProviderConfig": 2, "ValidateResourceConfig": 1,
     "ValidateDataResourceConfig": 1, "UpgradeResourceState": 2, "ConfigureProvider": 1,
     "ReadResource": 2, "PlanResourceChange": 4, "ApplyResourceChange": 3,
     "ImportResourceState": 2, "ReadDataSource": 2, "StopProvider": 1, "GetFunctions": 2,
+    "ValidateEphemeralResourceConfig": 1, "OpenEphemeralResource": 1,
+    "RenewEphemeralResource": 1, "CloseEphemeralResource": 1,
 }  # fmt: skip
 
 

@@ -63,6 +63,17 @@ def plan(type_name: str, block: dict[str, Any], prior: State | None, planned: St
     return changed
 
 
+def open_ephemeral(type_name: str, block: dict[str, Any], config: State) -> State:
+    """An ephemeral twin of a resource (random_password): its defaults, then its
+    values, made now (nothing is kept)."""
+    planned = dict(config)
+    for name, value in DEFAULTS.get(type_name, {}).items():
+        if name in block["attributes"] and planned.get(name) is None:
+            planned[name] = value
+    made = MAKERS[type_name](planned)
+    return {k: v for k, v in {**planned, **made}.items() if k in block["attributes"]}
+
+
 def _computed_only(attr: dict[str, Any]) -> bool:
     return bool(attr.get("computed")) and not attr.get("optional") and not attr.get("required")
 

@@ -28,7 +28,8 @@ CORPUS = REPO / "tests" / "conformance"
 # Roots of their own: provider functions (terraform >= 1.8), the emulator-backed
 # types (test_emulator_backed.py) and quotas (test_offline_limits.py); every other
 # class is a module of the corpus root.
-STANDALONE = {"functions", "backed", "limits", "random", "time", "local-archive", "tls"}
+STANDALONE = {"functions", "backed", "limits", "random", "time", "local-archive", "tls",
+              "ephemeral"}  # fmt: skip
 CLASSES = sorted(p.name for p in CORPUS.iterdir() if (p / "main.tf").is_file())
 
 pytestmark = [
@@ -55,7 +56,8 @@ def checks(tf: Terraform, workdir: Path) -> dict[str, bool]:
 
 def test_the_corpus_covers_every_class() -> None:
     assert set(CLASSES) == {
-        "arns", "backed", "data-sources", "functions", "limits", "local-archive", "prefixes",
+        "arns", "backed", "data-sources", "ephemeral", "functions", "limits", "local-archive",
+        "prefixes",
         "provider-meta", "random", "tags", "time", "tls", "unique-ids", "unknown-blocks",
         "values",
     }  # fmt: skip
@@ -147,6 +149,21 @@ def test_the_random_provider_offline(binary: Binary, tmp_path: Path) -> None:
     assert re.search(r"result\s+= \(sensitive value\)", resource), resource
     assert after["password"] not in resource
     tf.run(workdir, ["destroy", "-auto-approve", "-input=false", "-no-color", update])
+
+
+def test_ephemeral_resources_and_write_only_arguments(tmp_path: Path) -> None:
+    """An ephemeral random_password written through a write-only argument: the apply
+    works, and neither the plan nor the state holds the value."""
+    minimum = (CORPUS / "ephemeral" / "min_terraform").read_text().strip()
+    if NEWEST is None or NEWEST.version < parse_version(minimum):
+        pytest.skip(f"ephemeral resources and write-only arguments need terraform >= {minimum}")
+    tf = offline_terraform(NEWEST)
+    workdir = applied(tf, CORPUS / "ephemeral", tmp_path / "ephemeral")
+    state = json.loads(tf.run(workdir, ["state", "pull"]).stdout)
+    [version] = [r for r in state["resources"] if r["type"] == "aws_secretsmanager_secret_version"]
+    assert version["instances"][0]["attributes"]["secret_string_wo"] is None
+    assert not [r for r in state["resources"] if r.get("mode") == "ephemeral"]
+    tf.run(workdir, ["destroy", "-auto-approve", "-input=false", "-no-color"])
 
 
 def test_the_time_provider_offline(tmp_path: Path) -> None:

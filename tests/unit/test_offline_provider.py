@@ -482,3 +482,26 @@ def test_a_signing_job_says_where_the_signed_copy_is() -> None:
     [obj] = planned["signed_object"]
     assert obj["s3"][0]["bucket"] == "signed"
     assert re.fullmatch(r"out/[0-9a-f-]{36}\.zip", obj["s3"][0]["key"])
+
+
+def test_ephemeral_types_and_write_only_arguments(aws_schema: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    """Not in the cdktn assemblies, so declared here: the AWS provider's ephemeral
+    types (their data sources' schemas), random's ephemeral password (no keepers: it
+    is never kept), and the `_wo` arguments terraform must never store."""
+    ephemeral = aws_schema["ephemeral_resource_schemas"]
+    assert set(ephemeral) == set(provider_schema.EPHEMERAL["aws"])
+    version = aws_schema["resource_schemas"]["aws_secretsmanager_secret_version"]["block"]
+    assert version["attributes"]["secret_string_wo"]["write_only"]
+    assert not version["attributes"]["secret_string_wo_version"].get("write_only")
+    try:
+        random = provider_schema.load(tmp_path, provider_schema.UTILITY["random"])
+    except provider_schema.SchemaUnavailable:
+        pytest.skip("cdktn-provider-random is not installed")
+    password = random["provider_schemas"][provider_schema.UTILITY["random"].address][
+        "ephemeral_resource_schemas"]["random_password"]["block"]["attributes"]  # fmt: skip
+    assert "keepers" not in password and password["result"]["sensitive"]
+    from saasctl.offline_aws import utility
+
+    made = utility.open_ephemeral("random_password", {"attributes": password},
+                                  {"length": 12, "special": False})  # fmt: skip
+    assert re.fullmatch(r"[A-Za-z0-9]{12}", made["result"]) and "keepers" not in made
