@@ -362,26 +362,8 @@ class Provider:
 
     def OpenEphemeralResource(self, req: bytes) -> bytes:
         """An ephemeral resource's values, made as its namesake's are (a data source's,
-        random_password's): never in plan or state, so made anew on every open."""
-        from saasctl.offline_aws import fidelity
-
-        f = wire.decode(req)
-        type_name = wire.string(f, 1)
-        block = self.block("ephemeral", type_name)
-        config = values.conform(block, read_dynamic(wire.first_bytes(f, 2))) or {}
-        if self.flavour != "aws":
-            from saasctl.offline_aws import utility
-
-            try:
-                made = utility.open_ephemeral(type_name, block, config)
-            except (ValueError, KeyError) as exc:
-                return wire.message(DIAGNOSTICS_FIELD["OpenEphemeralResource"],
-                                    diagnostic(ERROR, f"opening {type_name}: {exc}"))  # fmt: skip
-            return wire.message(3, dynamic(values.conform(block, made)))
-        state = fidelity.read_data(type_name, config, self.region, self.account)
-        found = fidelity.Values(type_name, state, self.region, self.account)
-        values.fill_unknown(block, state, partial(fidelity.data_value, found), only_computed=True)
-        return wire.message(3, dynamic(state))
+        random_password's): never in plan or state."""
+        return self._read("ephemeral", req, result_field=3)
 
     def RenewEphemeralResource(self, req: bytes) -> bytes:
         return b""
@@ -390,28 +372,36 @@ class Provider:
         return b""
 
     def ReadDataSource(self, req: bytes) -> bytes:
+        return self._read("data", req, result_field=1)
+
+    def _read(self, kind: str, req: bytes, result_field: int) -> bytes:
+        """A data source read, or an ephemeral resource opened: values made now."""
         from saasctl.offline_aws import fidelity, ipam
 
         f = wire.decode(req)
         type_name = wire.string(f, 1)
-        block = self.block("data", type_name)
+        block = self.block(kind, type_name)
         config = values.conform(block, read_dynamic(wire.first_bytes(f, 2))) or {}
         if self.flavour != "aws":
             from saasctl.offline_aws import utility
 
             try:
-                read = values.conform(block, utility.read_data(type_name, config))
-                return wire.message(1, dynamic(read))
-            except (ValueError, OSError) as exc:
-                return wire.message(DIAGNOSTICS_FIELD["ReadDataSource"],
+                if kind == "ephemeral":
+                    made = utility.open_ephemeral(type_name, block, config)
+                else:
+                    made = utility.read_data(type_name, config)
+            except (ValueError, OSError, KeyError) as exc:
+                rpc = "OpenEphemeralResource" if kind == "ephemeral" else "ReadDataSource"
+                return wire.message(DIAGNOSTICS_FIELD[rpc],
                                     diagnostic(ERROR, f"reading {type_name}: {exc}"))  # fmt: skip
+            return wire.message(result_field, dynamic(values.conform(block, made)))
         state = fidelity.read_data(type_name, config, self.region, self.account)
         ipam.before_fill(type_name, state)  # a preview of the next CIDR, read at plan
         # Same configuration, same values: a data source is read on every plan.
         seed = json.dumps([type_name, config], sort_keys=True, default=repr)
         found = fidelity.Values(type_name, state, self.region, self.account, seed=seed)
         values.fill_unknown(block, state, partial(fidelity.data_value, found), only_computed=True)
-        return wire.message(1, dynamic(state))
+        return wire.message(result_field, dynamic(state))
 
 
 def _forget_write_only(block: dict[str, Any], planned: dict[str, Any]) -> None:
