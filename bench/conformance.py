@@ -84,8 +84,10 @@ def main() -> int:
         sources[address] = Path(checkout).resolve()
     env = Project(REPO).load_env("local")
     modules = [m.resolve() for m in args.modules] or None
-    registry_state = env.project.cache / "offline-registry.json"
-    before = registry_state.read_text() if registry_state.is_file() else None
+    from saasctl.offline_aws import registry
+
+    key = registry.key_of(modules) if modules else ""
+    ours = bool(modules) and not registry.running(env.project.cache, key)
     shell = backend.offline_shell(env, None, modules)  # state-only: no emulator needed
     config = Path(shell.pop("TF_CLI_CONFIG_FILE"))
     binary = find_binary(args.terraform)
@@ -107,11 +109,8 @@ def main() -> int:
             with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
                 outcomes = list(pool.map(one, enumerate(directories)))
     finally:
-        after = registry_state.read_text() if registry_state.is_file() else None
-        if modules and after != before:  # the registry this run started, not a shell's
-            from saasctl.offline_aws import registry
-
-            registry.stop(env.project.cache)
+        if ours:  # the registry this run started, not a shell's
+            registry.stop(env.project.cache, key)
     if args.json:
         print(json.dumps([{"directory": o.directory, "passed": o.passed,
                            "stages": [vars(s) for s in o.stages]} for o in outcomes],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -71,15 +72,19 @@ def offline_env(
     from saasctl.aws import endpoint_for
 
     ctx = context(env)
-    if unset:  # the registry a shell started stops with it
+    if modules is None and os.environ.get("SAASCTL_OFFLINE_MODULES"):
+        modules = [Path(p) for p in os.environ["SAASCTL_OFFLINE_MODULES"].split(":") if p]
+    if unset:  # the registry this shell uses stops with it (not another shell's)
         from saasctl.offline_aws import registry
 
-        registry.stop(ctx.env.project.cache)
+        used = re.search(r"terraform-offline-modules-(\w+)\.rc$",
+                         os.environ.get("TF_CLI_CONFIG_FILE", ""))  # fmt: skip
+        for key in {*([registry.key_of(modules)] if modules else []),
+                    *([used.group(1)] if used else [])}:  # fmt: skip
+            registry.stop(ctx.env.project.cache, key)
         variables = backend.offline_shell(ctx.env, endpoint_for(ctx.env.spec))
         typer.echo(f"unset {' '.join(sorted(variables))}")
         return
-    if modules is None and os.environ.get("SAASCTL_OFFLINE_MODULES"):
-        modules = [Path(p) for p in os.environ["SAASCTL_OFFLINE_MODULES"].split(":") if p]
     variables = backend.offline_shell(ctx.env, endpoint_for(ctx.env.spec), modules)
     typer.echo(
         "# saasctl offline AWS provider: terraform in this shell creates nothing in AWS.\n"

@@ -170,7 +170,18 @@ def cli_host_block(port: int) -> str:
     )
 
 
-STATE = "offline-registry.json"  # in saasctl's cache: the server a shell uses
+STATES = "offline-registries"  # in saasctl's cache: one file per set of module directories
+
+
+def key_of(dirs: list[Path]) -> str:
+    """Which registry serves ``dirs``: one per set, so shells that name other
+    checkouts (a test's, a benchmark's) never stop each other's."""
+    wanted = sorted(str(d.resolve()) for d in dirs)
+    return hashlib.sha1("\0".join(wanted).encode()).hexdigest()[:12]  # noqa: S324
+
+
+def _state_file(cache: Path, key: str) -> Path:
+    return cache / STATES / f"{key}.json"
 
 
 def _alive(pid: int) -> bool:
@@ -190,14 +201,15 @@ def ensure_running(cache: Path, dirs: list[Path]) -> int:
     missing = [d for d in dirs if not d.is_dir()]
     if missing:
         raise FileNotFoundError(f"--modules {missing[0]}: no such directory")
-    state_file = cache / STATE
+    key = key_of(dirs)
+    state_file = _state_file(cache, key)
     try:
         state = json.loads(state_file.read_text())
     except (FileNotFoundError, ValueError):
         state = {}
     if state.get("dirs") == wanted and _alive(int(state.get("pid") or 0)):
         return int(state["port"])
-    stop(cache)
+    stop(cache, key)
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "saasctl.offline_aws.registry", str(port), str(cache.resolve()),
@@ -210,9 +222,16 @@ def ensure_running(cache: Path, dirs: list[Path]) -> int:
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"the offline module registry did not start on port {port}")
         time.sleep(0.05)
-    cache.mkdir(parents=True, exist_ok=True)
+    state_file.parent.mkdir(parents=True, exist_ok=True)
     state_file.write_text(json.dumps({"pid": proc.pid, "port": port, "dirs": wanted}))
     return port
+
+
+def running(cache: Path, key: str) -> bool:
+    try:
+        return _alive(int(json.loads(_state_file(cache, key).read_text()).get("pid") or 0))
+    except (FileNotFoundError, ValueError):
+        return False
 
 
 def _answers(port: int) -> bool:
@@ -223,9 +242,9 @@ def _answers(port: int) -> bool:
         return False
 
 
-def stop(cache: Path) -> bool:
-    """Stop the registry a shell started (True if one was running)."""
-    state_file = cache / STATE
+def stop(cache: Path, key: str) -> bool:
+    """Stop the registry for one set of module directories (True if one was running)."""
+    state_file = _state_file(cache, key)
     try:
         pid = int(json.loads(state_file.read_text()).get("pid") or 0)
     except (FileNotFoundError, ValueError):

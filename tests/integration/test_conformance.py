@@ -239,12 +239,16 @@ def test_registry_modules_resolve_from_local_checkouts(tmp_path: Path) -> None:
     # named as `fetch` names a repository: its owner, a "+" (kept as is in the
     # file:// address the registry hands terraform, whose getter decodes no %2B)
     checkout(checkouts, "terraform-aws-modules+terraform-aws-kms", "3.1.0")
-    shell = subprocess.run(
-        [sys.executable, "-m", "saasctl", "offline", "env", "--modules", str(checkouts)],
-        cwd=REPO, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    env = {**os.environ, **dict(re.findall(r"^export (\w+)=(.*)$", shell, re.M))}
-    env = {k: v.strip("'") for k, v in env.items()}
+
+    def offline_env(*args: str) -> dict[str, str]:
+        command = [sys.executable, "-m", "saasctl", "offline", "env", *args]
+        printed = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
+                                 check=True).stdout  # fmt: skip
+        found = {**os.environ, **dict(re.findall(r"^export (\w+)=(.*)$", printed, re.M))}
+        return {k: v.strip("'") for k, v in found.items()} | {"printed": printed}
+
+    env = offline_env("--modules", str(checkouts))
+    shell = env.pop("printed")
     assert "--unset stops it" in shell
     assert "# serving terraform-aws-modules/kms/aws 3.1.0\n" in shell
     tf = Terraform(NEWEST, cli_config=Path(env["TF_CLI_CONFIG_FILE"]), env=env, timeout=300)
@@ -282,9 +286,22 @@ def test_registry_modules_resolve_from_local_checkouts(tmp_path: Path) -> None:
             "provider registry.terraform.io/hashicorp/google was not found in any of the "
             "search locations"
         ), outcome.first_error()
-    finally:
+        # another shell's registry, of other checkouts, is its own
+        checkout(tmp_path / "other", "terraform-aws-sns", "1.0.0")
+        other = offline_env("--modules", str(tmp_path / "other"))
+        other.pop("printed")
+    finally:  # this shell's --unset stops this shell's registry only
         subprocess.run([sys.executable, "-m", "saasctl", "offline", "env", "--unset"],
-                       cwd=REPO, capture_output=True, check=True)  # fmt: skip
-    port = int(re.search(r"127\.0\.0\.1:(\d+)", Path(env["TF_CLI_CONFIG_FILE"]).read_text())[1])
+                       cwd=REPO, capture_output=True, check=True, env=env)  # fmt: skip
+
+    def port_of(shell_env: dict[str, str]) -> int:
+        config = Path(shell_env["TF_CLI_CONFIG_FILE"]).read_text()
+        return int(re.search(r"127\.0\.0\.1:(\d+)", config)[1])  # type: ignore[index]
+
     with pytest.raises(ConnectionRefusedError):  # stopped with --unset
-        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        socket.create_connection(("127.0.0.1", port_of(env)), timeout=2).close()
+    socket.create_connection(("127.0.0.1", port_of(other)), timeout=2).close()  # still serving
+    subprocess.run([sys.executable, "-m", "saasctl", "offline", "env", "--unset"],
+                   cwd=REPO, capture_output=True, check=True, env=other)  # fmt: skip
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port_of(other)), timeout=2).close()
