@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from saasctl.offline_aws.values import UNKNOWN
 
 LEDGER = Path(".terraform") / "saasctl-offline-ipam.json"  # relative: terraform's cwd
 DEFAULT_NETMASK = 16  # what a pool without allocation_default_netmask_length hands out here
+_LOCK = threading.Lock()
 
 
 def _load() -> dict[str, Any]:
@@ -60,25 +62,41 @@ def next_cidr(pool_id: Any, netmask: Any, disallowed: Any = None) -> str | None:
     return None
 
 
-def on_apply(type_name: str, planned: dict[str, Any]) -> None:
-    """Fill what the pool decides; record what the pool learns (after the generic fill)."""
-    if type_name == "aws_vpc_ipam_pool" and isinstance(planned.get("id"), str):
+def _record(pool_id: Any, field: str, value: Any, keep: bool) -> None:
+    """Add (``keep``) or drop one CIDR of a pool's ledger, under the process's lock:
+    terraform applies independent resources on parallel RPCs."""
+    if not isinstance(pool_id, str) or not isinstance(value, str):
+        return
+    with _LOCK:
         data = _load()
-        netmask = planned.get("allocation_default_netmask_length")
-        _pool(data, planned["id"])["netmask"] = netmask if isinstance(netmask, int) else None
+        items = _pool(data, pool_id)[field]
+        if keep and value not in items:
+            items.append(value)
+        elif not keep and value in items:
+            items.remove(value)
         _save(data)
-    elif type_name == "aws_vpc_ipam_pool_cidr" and isinstance(planned.get("cidr"), str):
-        data = _load()
-        cidrs = _pool(data, planned["ipam_pool_id"])["cidrs"]
-        if planned["cidr"] not in cidrs:
-            cidrs.append(planned["cidr"])
+
+
+def on_apply(type_name: str, planned: dict[str, Any]) -> None:
+    """Record what the pool learns (after the generic fill gave ids their values)."""
+    if type_name == "aws_vpc_ipam_pool" and isinstance(planned.get("id"), str):
+        with _LOCK:
+            data = _load()
+            netmask = planned.get("allocation_default_netmask_length")
+            _pool(data, planned["id"])["netmask"] = netmask if isinstance(netmask, int) else None
             _save(data)
-    elif type_name == "aws_vpc" and isinstance(planned.get("ipv4_ipam_pool_id"), str):
-        data = _load()
-        taken = _pool(data, planned["ipv4_ipam_pool_id"])["taken"]
-        if isinstance(planned.get("cidr_block"), str) and planned["cidr_block"] not in taken:
-            taken.append(planned["cidr_block"])
-            _save(data)
+    elif type_name == "aws_vpc_ipam_pool_cidr":
+        _record(planned.get("ipam_pool_id"), "cidrs", planned.get("cidr"), keep=True)
+    elif type_name == "aws_vpc":
+        _record(planned.get("ipv4_ipam_pool_id"), "taken", planned.get("cidr_block"), keep=True)
+
+
+def on_destroy(type_name: str, prior: dict[str, Any]) -> None:
+    """A pool CIDR deprovisioned, a VPC's block returned to its pool."""
+    if type_name == "aws_vpc_ipam_pool_cidr":
+        _record(prior.get("ipam_pool_id"), "cidrs", prior.get("cidr"), keep=False)
+    elif type_name == "aws_vpc":
+        _record(prior.get("ipv4_ipam_pool_id"), "taken", prior.get("cidr_block"), keep=False)
 
 
 def before_fill(type_name: str, planned: dict[str, Any]) -> None:

@@ -288,6 +288,8 @@ class Provider:
             ledger = self._limits_ledger(type_name)
             if ledger is not None and prior is not None:
                 ledger.remove_rule(prior)
+            if prior is not None:
+                ipam.on_destroy(type_name, prior)
             return wire.message(1, dynamic(None))
         block = self.block("resource", type_name)
         if type_name == "aws_wafv2_web_acl":

@@ -505,3 +505,34 @@ def test_ephemeral_types_and_write_only_arguments(aws_schema: dict, tmp_path: Pa
     made = utility.open_ephemeral("random_password", {"attributes": password},
                                   {"length": 12, "special": False})  # fmt: skip
     assert re.fullmatch(r"[A-Za-z0-9]{12}", made["result"]) and "keepers" not in made
+
+
+def test_an_ipam_pool_hands_out_its_first_free_block(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The ledger beside the state: a preview inside the pool, a VPC taking that
+    block, the next preview after it, the block free again once the VPC is gone."""
+    from saasctl.offline_aws import ipam
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".terraform").mkdir()
+    ipam.on_apply(
+        "aws_vpc_ipam_pool", {"id": "ipam-pool-1", "allocation_default_netmask_length": 20}
+    )
+    ipam.on_apply("aws_vpc_ipam_pool_cidr", {"ipam_pool_id": "ipam-pool-1", "cidr": "10.8.0.0/16"})
+
+    def preview(**extra: object) -> str:
+        planned = {"ipam_pool_id": "ipam-pool-1", "cidr": UNKNOWN, **extra}
+        ipam.before_fill("aws_vpc_ipam_preview_next_cidr", planned)
+        return str(planned["cidr"])
+
+    assert preview() == "10.8.0.0/20"
+    vpc = {"ipv4_ipam_pool_id": "ipam-pool-1", "ipv4_netmask_length": 20, "cidr_block": UNKNOWN}
+    ipam.before_fill("aws_vpc", vpc)
+    ipam.on_apply("aws_vpc", vpc)
+    assert vpc["cidr_block"] == "10.8.0.0/20"
+    assert preview() == "10.8.16.0/20"
+    assert preview(netmask_length=24, disallowed_cidrs=["10.8.16.0/24"]) == "10.8.17.0/24"
+    ipam.on_destroy("aws_vpc", vpc)
+    assert preview() == "10.8.0.0/20"
+    other = {"ipam_pool_id": "ipam-pool-unknown", "cidr": UNKNOWN}
+    ipam.before_fill("aws_vpc_ipam_preview_next_cidr", other)
+    assert other["cidr"] is UNKNOWN  # a pool it never saw: the generic fill decides
