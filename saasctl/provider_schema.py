@@ -31,7 +31,7 @@ CDKTN_PACKAGE = "cdktn_provider_aws"
 CDKTN_VERSION = "25.8.1"  # ships hashicorp/aws 6.69.1
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 PROVIDER_VERSION = "6.69.1"
-FORMAT = 9  # bump when the extraction changes; names the cache file
+FORMAT = 10  # bump when the extraction changes; names the cache file
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,21 @@ SENSITIVE: dict[str, dict[str, tuple[str, ...]]] = {
         "tls_cert_request": ("private_key_pem",),
         "tls_locally_signed_cert": ("ca_private_key_pem",),
     },
+}
+# The same for the AWS provider's secrets: the data sources first (modules call
+# `nonsensitive()` on them, an error on terraform before 1.6 when not sensitive).
+SENSITIVE_DATA: dict[str, dict[str, tuple[str, ...]]] = {
+    "aws": {
+        "aws_ssm_parameter": ("value",),
+        "aws_secretsmanager_secret_version": ("secret_string", "secret_binary"),
+    },
+}
+SENSITIVE["aws"] = {
+    "aws_ssm_parameter": ("value",),
+    "aws_secretsmanager_secret_version": ("secret_string", "secret_binary"),
+    "aws_db_instance": ("password",),
+    "aws_rds_cluster": ("master_password",),
+    "aws_iam_access_key": ("secret", "ses_smtp_password_v4"),
 }
 # Utility providers served offline by the same machinery (saasctl.offline_aws.utility).
 UTILITY = {
@@ -512,9 +527,11 @@ def load(cache_dir: Path, package: Package = AWS) -> dict[str, Any]:
             return cached
     schema = extract(assembly_path(package), package.address)
     resources = schema["provider_schemas"][package.address]["resource_schemas"]
-    for type_name, names in SENSITIVE.get(package.name, {}).items():
-        for name in names:  # the jsii comments do not say it; the provider does
-            resources[type_name]["block"]["attributes"][name]["sensitive"] = True
+    data_sources = schema["provider_schemas"][package.address]["data_source_schemas"]
+    for types, marks in ((resources, SENSITIVE), (data_sources, SENSITIVE_DATA)):
+        for type_name, names in marks.get(package.name, {}).items():
+            for name in names:  # the jsii comments do not say it; the provider does
+                types[type_name]["block"]["attributes"][name]["sensitive"] = True
     _add_ephemeral(schema["provider_schemas"][package.address], package.name)
     for entry in resources.values():  # the AWS provider names its write-only arguments so
         for name, attr in entry["block"]["attributes"].items():

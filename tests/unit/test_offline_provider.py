@@ -357,6 +357,8 @@ def test_utility_schemas_mark_what_the_providers_keep_secret(tmp_path: Path) -> 
     from saasctl import provider_schema
 
     for name, types in provider_schema.SENSITIVE.items():
+        if name == "aws":  # test_aws_secrets_are_sensitive, on the shared schema
+            continue
         package = provider_schema.UTILITY[name]
         try:
             schema = provider_schema.load(tmp_path, package)
@@ -536,3 +538,13 @@ def test_an_ipam_pool_hands_out_its_first_free_block(tmp_path: Path, monkeypatch
     other = {"ipam_pool_id": "ipam-pool-unknown", "cidr": UNKNOWN}
     ipam.before_fill("aws_vpc_ipam_preview_next_cidr", other)
     assert other["cidr"] is UNKNOWN  # a pool it never saw: the generic fill decides
+
+
+def test_aws_secrets_are_sensitive(aws_schema: dict) -> None:  # type: ignore[type-arg]
+    """As the real provider marks them: terraform hides them in plans, and
+    `nonsensitive(data.aws_ssm_parameter.x.value)` works on terraform 1.0 too."""
+    for key, marks in (("resource_schemas", provider_schema.SENSITIVE["aws"]),
+                       ("data_source_schemas", provider_schema.SENSITIVE_DATA["aws"])):  # fmt: skip
+        for type_name, names in marks.items():
+            for name in names:
+                assert aws_schema[key][type_name]["block"]["attributes"][name]["sensitive"]

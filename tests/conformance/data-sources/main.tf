@@ -101,7 +101,7 @@ resource "aws_ssm_parameter" "copy" {
 
 output "checks" {
   value = {
-    parameter_value     = data.aws_ssm_parameter.image.value != null
+    parameter_value     = nonsensitive(data.aws_ssm_parameter.image.value) != null
     subnet_indexable    = can(regex("^subnet-", data.aws_subnets.private.ids[0]))
     zones_of_the_region = data.aws_availability_zones.available.names[0] == "eu-central-1a"
     zone_ids            = can(regex("^euc1-az", data.aws_availability_zones.available.zone_ids[0]))
