@@ -131,13 +131,27 @@ def file_url(path: Path) -> str:
     return "file://" + quote(str(path.resolve()), safe="/+@=,:!$&'()*;~")
 
 
-def handler(checkouts: list[Checkout], cache: Path) -> type[http.server.BaseHTTPRequestHandler]:
+def missing(address: list[str], dirs: list[Path]) -> str:
+    """What terraform prints for a module nobody fetched: the repository to fetch."""
+    namespace, name, provider = [*address, "", "", ""][:3]
+    where = dirs[0] if dirs else "the directory given to --modules"
+    return (f"no local checkout of {namespace}/{name}/{provider}: fetch "
+            f"{namespace}/terraform-{provider}-{name} into {where}")  # fmt: skip
+
+
+def handler(
+    checkouts: list[Checkout], cache: Path, dirs: list[Path] | None = None
+) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path).path.removeprefix(PREFIX).strip("/").split("/")
             found = find(checkouts, *parts[:3]) if len(parts) >= 4 else None
-            if found is None:  # terraform then says the registry has no such module
-                self._reply(404, {"errors": [f"no checkout of {'/'.join(parts[:3])}"]})
+            if found is None:
+                # Not 404: terraform prints its own "cannot be found" for that; for
+                # another 4xx it prints the status line, so the reason names the fix.
+                self.send_response(410, missing(parts, dirs or []))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
             elif parts[3] == "versions":
                 versions = [{"version": v} for v in found.versions]
                 self._reply(200, {"modules": [{"versions": versions}]})
@@ -258,7 +272,9 @@ def stop(cache: Path, key: str) -> bool:
 
 def main(argv: list[str]) -> None:
     port, cache, dirs = int(argv[0]), Path(argv[1]), [Path(d) for d in argv[2:]]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler(discover(dirs), cache))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", port), handler(discover(dirs), cache, dirs)
+    )
     server.serve_forever()
 
 
