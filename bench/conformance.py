@@ -27,9 +27,10 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from saasctl import backend, lifecycle
+from saasctl import lifecycle
+from saasctl.offline_aws import registry
 from saasctl.project import Project
-from saasctl.terraform import Terraform, find_binary
+from saasctl.terraform import find_binary
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -84,14 +85,10 @@ def main() -> int:
         sources[address] = Path(checkout).resolve()
     env = Project(REPO).load_env("local")
     modules = [m.resolve() for m in args.modules] or None
-    from saasctl.offline_aws import registry
-
     key = registry.key_of(modules) if modules else ""
     ours = bool(modules) and not registry.running(env.project.cache, key)
-    shell = backend.offline_shell(env, None, modules)  # state-only: no emulator needed
-    config = Path(shell.pop("TF_CLI_CONFIG_FILE"))
     binary = find_binary(args.terraform)
-    tf = Terraform(binary, cli_config=config, env=shell, timeout=900)
+    tf = lifecycle.offline_terraform(env, binary, modules, timeout=900)
     print(f"offline AWS provider conformance: {binary.describe()}", file=sys.stderr)
     try:
         with tempfile.TemporaryDirectory(prefix="saasctl-conformance-") as tmp:
@@ -115,7 +112,12 @@ def main() -> int:
         print(json.dumps([{"directory": o.directory, "passed": o.passed,
                            "stages": [vars(s) for s in o.stages]} for o in outcomes],
                          indent=2))  # fmt: skip
-        return 0 if all(o.ok for o in outcomes) else 1
+    else:
+        print_table(outcomes, markdown_too=bool(args.sets))
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+def print_table(outcomes: list[lifecycle.Outcome], markdown_too: bool) -> None:
     width = max(len(o.directory) for o in outcomes)
     print(f"{'directory':<{width}}  " + "  ".join(f"{s:<8}" for s in lifecycle.STAGES))
     for o in outcomes:
@@ -129,9 +131,8 @@ def main() -> int:
     for o in outcomes:
         if not o.ok:
             print(f"  {o.directory}: {o.first_error()[:300]}")
-    if args.sets:
+    if markdown_too:
         print("\n" + markdown(outcomes))
-    return 0 if all(o.ok for o in outcomes) else 1
 
 
 if __name__ == "__main__":

@@ -372,7 +372,7 @@ def offline_shell(
             port = registry.ensure_running(cache, modules)
         except (FileNotFoundError, RuntimeError) as exc:
             raise UserError(str(exc)) from None
-        shell_config = cache / f"terraform-offline-modules-{registry.key_of(modules)}.rc"
+        shell_config = cache / registry.config_name(registry.key_of(modules))
         write_if_changed(shell_config, config.read_text() + registry.cli_host_block(port))
         config = shell_config
     shell = {

@@ -15,9 +15,13 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from saasctl.errors import SaasctlError
-from saasctl.terraform import Terraform
+from saasctl.terraform import Binary, Terraform
+
+if TYPE_CHECKING:
+    from saasctl.project import Environment
 
 STAGES = ("init", "validate", "plan", "apply", "replan", "destroy")
 _LOCAL_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]*)"', re.M)
@@ -104,6 +108,18 @@ def readme_targets(directory: Path) -> dict[str, list[list[str]]]:
         for verb, targets in _TARGETED.findall(readme.read_text(errors="replace")):
             found[verb].append(targets.split())
     return found
+
+
+def offline_terraform(
+    env: Environment, binary: Binary, modules: list[Path] | None = None, timeout: float = 600
+) -> Terraform:
+    """terraform as `eval "$(saasctl offline env)"` sets it up, with no emulator
+    endpoint: every type in state only (the conformance corpus, the benchmark)."""
+    from saasctl import backend
+
+    shell = backend.offline_shell(env, None, modules)
+    config = Path(shell.pop("TF_CLI_CONFIG_FILE"))
+    return Terraform(binary, cli_config=config, env=shell, timeout=timeout)
 
 
 def prepare(directory: Path, dest: Path, sources: dict[str, Path] | None = None) -> Path:

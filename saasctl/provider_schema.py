@@ -67,20 +67,20 @@ SENSITIVE: dict[str, dict[str, tuple[str, ...]]] = {
         "tls_locally_signed_cert": ("ca_private_key_pem",),
     },
 }
-# The same for the AWS provider's secrets: the data sources first (modules call
-# `nonsensitive()` on them, an error on terraform before 1.6 when not sensitive).
-SENSITIVE_DATA: dict[str, dict[str, tuple[str, ...]]] = {
-    "aws": {
-        "aws_ssm_parameter": ("value",),
-        "aws_secretsmanager_secret_version": ("secret_string", "secret_binary"),
-    },
-}
+# The same for the AWS provider's secrets.
 SENSITIVE["aws"] = {
     "aws_ssm_parameter": ("value",),
     "aws_secretsmanager_secret_version": ("secret_string", "secret_binary"),
     "aws_db_instance": ("password",),
     "aws_rds_cluster": ("master_password",),
     "aws_iam_access_key": ("secret", "ses_smtp_password_v4"),
+}
+# Data sources that read those secrets back, marked as their resources are (modules
+# call `nonsensitive()` on them, an error on terraform before 1.6 when not sensitive).
+SENSITIVE_DATA: dict[str, dict[str, tuple[str, ...]]] = {
+    "aws": {
+        t: SENSITIVE["aws"][t] for t in ("aws_ssm_parameter", "aws_secretsmanager_secret_version")
+    },
 }
 # Utility providers served offline by the same machinery (saasctl.offline_aws.utility).
 UTILITY = {

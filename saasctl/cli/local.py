@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import time
 from pathlib import Path
@@ -77,10 +76,8 @@ def offline_env(
     if unset:  # the registry this shell uses stops with it (not another shell's)
         from saasctl.offline_aws import registry
 
-        used = re.search(r"terraform-offline-modules-(\w+)\.rc$",
-                         os.environ.get("TF_CLI_CONFIG_FILE", ""))  # fmt: skip
-        for key in {*([registry.key_of(modules)] if modules else []),
-                    *([used.group(1)] if used else [])}:  # fmt: skip
+        used = registry.key_in(os.environ.get("TF_CLI_CONFIG_FILE", ""))
+        for key in {*([registry.key_of(modules)] if modules else []), *([used] if used else [])}:
             registry.stop(ctx.env.project.cache, key)
         variables = backend.offline_shell(ctx.env, endpoint_for(ctx.env.spec))
         typer.echo(f"unset {' '.join(sorted(variables))}")

@@ -31,6 +31,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 PREFIX = "/v1/modules/"
@@ -187,15 +188,37 @@ def cli_host_block(port: int) -> str:
 STATES = "offline-registries"  # in saasctl's cache: one file per set of module directories
 
 
+def _wanted(dirs: list[Path]) -> list[str]:
+    return sorted(str(d.resolve()) for d in dirs)
+
+
 def key_of(dirs: list[Path]) -> str:
     """Which registry serves ``dirs``: one per set, so shells that name other
     checkouts (a test's, a benchmark's) never stop each other's."""
-    wanted = sorted(str(d.resolve()) for d in dirs)
-    return hashlib.sha1("\0".join(wanted).encode()).hexdigest()[:12]  # noqa: S324
+    return hashlib.sha1("\0".join(_wanted(dirs)).encode()).hexdigest()[:12]  # noqa: S324
+
+
+def config_name(key: str) -> str:
+    """The CLI configuration of a shell using registry ``key`` (its name says which)."""
+    return f"terraform-offline-modules-{key}.rc"
+
+
+def key_in(config: str) -> str | None:
+    """The registry a shell's CLI configuration (TF_CLI_CONFIG_FILE) points at, if any."""
+    found = re.search(r"terraform-offline-modules-(\w+)\.rc$", config)
+    return found.group(1) if found else None
 
 
 def _state_file(cache: Path, key: str) -> Path:
     return cache / STATES / f"{key}.json"
+
+
+def _state(cache: Path, key: str) -> dict[str, Any]:
+    try:
+        state: dict[str, Any] = json.loads(_state_file(cache, key).read_text())
+        return state
+    except (FileNotFoundError, ValueError):
+        return {}
 
 
 def _alive(pid: int) -> bool:
@@ -211,16 +234,13 @@ def ensure_running(cache: Path, dirs: list[Path]) -> int:
     else a new one, detached (it outlives the shell command; `stop` ends it)."""
     from saasctl.emulator import free_port
 
-    wanted = sorted(str(d.resolve()) for d in dirs)
-    missing = [d for d in dirs if not d.is_dir()]
-    if missing:
-        raise FileNotFoundError(f"--modules {missing[0]}: no such directory")
+    wanted = _wanted(dirs)
+    absent = [d for d in dirs if not d.is_dir()]
+    if absent:
+        raise FileNotFoundError(f"--modules {absent[0]}: no such directory")
     key = key_of(dirs)
     state_file = _state_file(cache, key)
-    try:
-        state = json.loads(state_file.read_text())
-    except (FileNotFoundError, ValueError):
-        state = {}
+    state = _state(cache, key)
     if state.get("dirs") == wanted and _alive(int(state.get("pid") or 0)):
         return int(state["port"])
     stop(cache, key)
@@ -242,10 +262,7 @@ def ensure_running(cache: Path, dirs: list[Path]) -> int:
 
 
 def running(cache: Path, key: str) -> bool:
-    try:
-        return _alive(int(json.loads(_state_file(cache, key).read_text()).get("pid") or 0))
-    except (FileNotFoundError, ValueError):
-        return False
+    return _alive(int(_state(cache, key).get("pid") or 0))
 
 
 def _answers(port: int) -> bool:
@@ -258,12 +275,11 @@ def _answers(port: int) -> bool:
 
 def stop(cache: Path, key: str) -> bool:
     """Stop the registry for one set of module directories (True if one was running)."""
-    state_file = _state_file(cache, key)
-    try:
-        pid = int(json.loads(state_file.read_text()).get("pid") or 0)
-    except (FileNotFoundError, ValueError):
+    state = _state(cache, key)
+    if not state:
         return False
-    state_file.unlink(missing_ok=True)
+    pid = int(state.get("pid") or 0)
+    _state_file(cache, key).unlink(missing_ok=True)
     if pid and _alive(pid):
         os.kill(pid, signal.SIGTERM)
         return True

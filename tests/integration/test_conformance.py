@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from saasctl import backend, lifecycle
+from saasctl import lifecycle
 from saasctl.project import Project
 from saasctl.terraform import Binary, Terraform, parse_version
 from tests.conftest import REPO
@@ -40,11 +40,7 @@ pytestmark = [
 
 
 def offline_terraform(binary: Binary) -> Terraform:
-    env = Project(REPO).load_env("local")
-    shell = backend.offline_shell(env, None)
-    shell.pop("AWS_ENDPOINT_URL", None)
-    config = Path(shell.pop("TF_CLI_CONFIG_FILE"))
-    return Terraform(binary, cli_config=config, env=shell, timeout=600)
+    return lifecycle.offline_terraform(Project(REPO).load_env("local"), binary)
 
 
 def checks(tf: Terraform, workdir: Path) -> dict[str, bool]:
